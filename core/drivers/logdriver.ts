@@ -1,0 +1,70 @@
+/**
+ * LogDriver — where a container's output goes.
+ *
+ * Vocabulary. A *message* is one line of a container's stdout or stderr (the
+ * newline included when there was one), or a *partial* piece of a line longer
+ * than the copier's buffer (16 KiB), which readers join again. A log driver
+ * instance belongs to one container; it is created at container start by the
+ * driver's factory with the container's `--log-opt` values.
+ *
+ * Errors: InvalidArgumentError naming the option for bad `--log-opt` values
+ * (thrown by `validate`, so create fails early), NotImplementedError from
+ * `read` of a driver without the read ability.
+ */
+import type { Readable } from 'node:stream';
+
+export interface LogMessage {
+  /** The bytes of the line, newline included when the line was complete. */
+  line: Buffer;
+  source: 'stdout' | 'stderr';
+  /** Time the copier read the line. */
+  time: Date;
+  /** Set on every piece of a split line but the last. */
+  partial?: { id: string; ordinal: number; last: boolean };
+}
+
+export interface LogReadOptions {
+  /** Only messages at or after this time. */
+  since?: Date;
+  /** Only messages before this time. */
+  until?: Date;
+  /** Only the last N messages (-1 or undefined for all). */
+  tail?: number;
+  /** Keep reading as new messages arrive, across rotation, until the stream is destroyed. */
+  follow: boolean;
+}
+
+/** Information about the container a driver instance logs for (for `tag`, `labels`, `env`). */
+export interface LogContext {
+  containerId: string;
+  containerName: string;
+  imageName: string;
+  imageId: string;
+  containerLabels: Record<string, string>;
+  containerEnv: string[];
+  /** Directory owned by the container, where file-based drivers keep their files. */
+  containerDir: string;
+  /** The container's `--log-opt` values. */
+  options: Record<string, string>;
+}
+
+export interface LogDriver {
+  /** Writes one message. Resolves when the message is accepted (written, or buffered in non-blocking mode). */
+  log(msg: LogMessage): Promise<void>;
+  /** Flushes and closes. No log calls after this. */
+  close(): Promise<void>;
+}
+
+/** Optional ability: read messages back (`docker logs`). Yields whole lines, partials joined. */
+export interface LogReader {
+  read(opts: LogReadOptions): Readable; // object mode, LogMessage items
+}
+
+export interface LogDriverFactory {
+  readonly name: string;
+  /** Throws InvalidArgumentError naming the first bad option. */
+  validate(options: Record<string, string>): void;
+  create(ctx: LogContext): Promise<LogDriver & Partial<LogReader>>;
+  /** The file the driver writes to, for inspect's `LogPath` ("" when none). */
+  logPath?(ctx: Pick<LogContext, 'containerId' | 'containerDir'>): string;
+}
