@@ -19,7 +19,18 @@ export interface LogMessage {
   source: 'stdout' | 'stderr';
   /** Time the copier read the line. */
   time: Date;
-  /** Set on every piece of a split line but the last. */
+  /**
+   * The same instant in nanoseconds since the Unix epoch, when known. Drivers
+   * that store nanosecond times (json-file) prefer it over `time`; readers set it.
+   */
+  timeNs?: bigint;
+  /** Extra attributes stored with the message (json-file `attrs`: labels, env, tag); set by readers. */
+  attrs?: Record<string, string>;
+  /**
+   * Set on every piece of a line split by the copier (16 KiB pieces), as
+   * Docker does: ordinal counts from 1, `last` is true on the final piece
+   * only (the one that carries the newline, if any).
+   */
   partial?: { id: string; ordinal: number; last: boolean };
 }
 
@@ -59,6 +70,9 @@ export interface LogDriver {
 export interface LogReader {
   read(opts: LogReadOptions): Readable; // object mode, LogMessage items
 }
+
+/** Size at which the copier splits a line into partial messages (Docker's 16 KiB). */
+export const LOG_PARTIAL_SIZE = 16 * 1024;
 
 export interface LogDriverFactory {
   readonly name: string;
