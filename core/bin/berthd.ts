@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * berthd: loads the config and the plugins, starts the API, and stops
+ * cleanly on SIGTERM/SIGINT. `berthd --validate` checks the config and exits
+ * 0/1 like `dockerd --validate`.
+ */
+import 'reflect-metadata';
+import * as path from 'node:path';
+import { CommanderError } from 'commander';
+import { loadConfig } from '../config/load-config';
+import { createKernel } from '../daemon/create-kernel';
+import { createLogger } from '../daemon/logger';
+import { BERTH_VERSION } from '../version';
+import { parseBerthdArgs } from './berthd-flags';
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseBerthdArgs(process.argv.slice(2), BERTH_VERSION);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+  let config;
+  try {
+    config = loadConfig({ file: args.configFile, flags: args.flags });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 1;
+  }
+  if (args.validate) {
+    process.stdout.write('configuration OK\n');
+    return 0;
+  }
+  const log = createLogger(config);
+  const configDir = args.configFile ? path.dirname(path.resolve(args.configFile)) : '/etc/berth';
+  let kernel;
+  try {
+    kernel = await createKernel(config, log, { configDir });
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'failed to start daemon');
+    process.stderr.write(`failed to start daemon: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const { startDaemon } = await import('../daemon/daemon');
+  let daemon;
+  try {
+    daemon = await startDaemon(kernel, {});
+  } catch (err) {
+    process.stderr.write(`failed to start daemon: ${(err as Error).message}\n`);
+    await kernel.close();
+    return 1;
+  }
+  log.info({ version: BERTH_VERSION, hosts: config.hosts }, 'berthd started');
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string): void => {
+      log.info({ signal: sig }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await daemon.stop();
+  await kernel.close();
+  log.info('berthd stopped');
+  return 0;
+}
+
+main().then((code) => { process.exitCode = code; }, (err: Error) => {
+  process.stderr.write(`berthd: ${err.stack ?? err.message}\n`);
+  process.exitCode = 1;
+});
