@@ -77,6 +77,10 @@ export interface EndpointInfo {
   portBindings: PortBinding[];
   aliases: string[];
   interfaceName?: string;
+  /** Container the endpoint belongs to (optional for older drivers). */
+  containerId?: string;
+  /** Host-side interface name (veth), when the driver has one. */
+  hostInterface?: string;
 }
 
 export interface NetworkDriver {
@@ -90,6 +94,14 @@ export interface NetworkDriver {
   leave(networkId: string, endpointId: string, sandboxPath: string): Promise<void>;
   /** `local` or `global` scope, as Docker reports it. */
   capabilities(): { scope: 'local' | 'global' };
+  /**
+   * Optional. Called once on daemon start with what must survive: the
+   * networks that exist and the endpoints of containers still running. The
+   * driver (re)creates what is missing for them (bridges, firewall rules,
+   * port reservations) and removes everything else it left behind before a
+   * crash (veths, rules, bridges of networks that are gone).
+   */
+  reconcile?(keep: { networks: NetworkInfo[]; endpoints: EndpointInfo[] }): Promise<void>;
 }
 
 /**
@@ -101,4 +113,14 @@ export interface SandboxProvider {
   create(containerId: string): Promise<string>;
   /** Unmounts and removes a sandbox; a no-op for an unknown one. */
   destroy(containerId: string): Promise<void>;
+  /** Optional. The path a sandbox of this container has (or would have). */
+  pathOf?(containerId: string): string;
+  /** Optional. Container ids whose sandboxes exist (mounted) now. */
+  list?(): Promise<string[]>;
+  /**
+   * Optional. A socket bound to `address:port` inside the sandbox at
+   * `sandboxPath` (listening, for tcp); returns its file descriptor, which the
+   * caller owns. Used by the embedded DNS server (127.0.0.11:53).
+   */
+  bindSocket?(sandboxPath: string, type: 'udp' | 'tcp', address: string, port: number): number;
 }
