@@ -54,6 +54,12 @@ export interface PluginContext<Opts = Record<string, unknown>> {
   resolve<T>(name: string): T;
   /** Whether anything is provided under this name. */
   has(name: string): boolean;
+  /**
+   * Registers a function to run when the kernel closes (reverse init order,
+   * before the manifest's `close`). Prefer it to module-level state: one
+   * process may run several kernels (tests, embedders).
+   */
+  onClose(fn: () => Promise<void> | void): void;
 }
 
 export interface PluginManifest<Opts = Record<string, unknown>> {

@@ -44,6 +44,7 @@ interface LoadedPlugin {
   file: string;
   status: PluginStatus;
   options: Record<string, unknown>;
+  closers: Array<() => Promise<void> | void>;
 }
 
 export interface PluginHostOptions {
@@ -108,7 +109,7 @@ export class PluginHost implements PluginRegistry {
       seen.set(uri, source.ref);
       const options = this.validateOptions(uri, manifest, source.options ?? cfg['plugin-options'][uri] ?? {});
       loaded.push({
-        uri, kind: manifest.kind, requires: manifest.requires ?? [], manifest, source, file, options,
+        uri, kind: manifest.kind, requires: manifest.requires ?? [], manifest, source, file, options, closers: [],
         status: {
           uri, kind: manifest.kind, id: manifest.id, version: manifest.version,
           apiVersion: manifest.apiVersion, source: source.builtin ? 'builtin' : file, status: 'disabled',
@@ -186,6 +187,7 @@ export class PluginHost implements PluginRegistry {
       provide: (name, value) => this.provide(name, value, p.uri, scope),
       resolve: <T>(name: string) => this.resolve<T>(name),
       has: (name) => this.has(name),
+      onClose: (fn) => { p.closers.push(fn); },
     };
     const timeout = this.opts.initTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
@@ -236,6 +238,7 @@ export class PluginHost implements PluginRegistry {
   async close(): Promise<void> {
     for (const p of [...this.initialised].reverse()) {
       try {
+        for (const fn of [...p.closers].reverse()) await fn();
         await p.manifest.close?.();
       } catch (err) {
         this.opts.log.warn({ plugin: p.uri, err: (err as Error).message }, `plugin ${p.uri} failed to close`);

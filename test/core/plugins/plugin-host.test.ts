@@ -137,10 +137,11 @@ describe('core/plugins: the plugin host', () => {
     const log2: string[] = [];
     (globalThis as Record<string, unknown>).__berthCloseLog = log2;
     const a = writePlugin(dir, 'ca', manifest(`kind: 'generic', id: 'ca', close() { globalThis.__berthCloseLog.push('a'); }`));
-    const b = writePlugin(dir, 'cb', manifest(`kind: 'generic', id: 'cb', requires: ['generic.ca'], close() { globalThis.__berthCloseLog.push('b'); }`));
+    const b = writePlugin(dir, 'cb', manifest(`kind: 'generic', id: 'cb', requires: ['generic.ca'], close() { globalThis.__berthCloseLog.push('b'); }`,
+      `ctx.onClose(() => globalThis.__berthCloseLog.push('b:onClose'));`));
     const k = await createKernel(config({ plugins: [b, a] }), log, { builtins: [] });
     await k.close();
-    assert.deepEqual(log2, ['b', 'a']);
+    assert.deepEqual(log2, ['b:onClose', 'b', 'a']);
     delete (globalThis as Record<string, unknown>).__berthCloseLog;
   });
 });
