@@ -113,3 +113,9 @@ export interface GraphDriverFactory {
   readonly priority: number;
   create(home: string, options: Record<string, string>): Promise<GraphDriver>;
 }
+
+/**
+ * Tools for driver authors (safe extraction, tar packing, tree comparison,
+ * the naive differ, xattrs and device nodes): see core/image/layer-tools.ts.
+ */
+export * from '../image/layer-tools';

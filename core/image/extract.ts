@@ -1,0 +1,227 @@
+/**
+ * Safe layer extraction. A layer tar is hostile until proven otherwise: it is
+ * parsed with tar-stream while it streams, and every entry is confined to the
+ * layer root —
+ *   - absolute names and `..` components are refused (InvalidArgumentError);
+ *   - parent directories are resolved with `resolveInRoot`, so a symlink
+ *     inside the layer (`link -> /etc`) followed by `link/passwd` writes
+ *     `<root>/etc/passwd`, never the host's;
+ *   - the final component is never followed: an existing symlink there is
+ *     replaced, files are opened O_NOFOLLOW|O_EXCL;
+ *   - hardlink targets are resolved the same way and must exist inside the layer.
+ * Ownership, modes (setuid/setgid/sticky included), mtimes, xattrs (PAX
+ * `SCHILY.xattr.*`, e.g. `security.capability`), symlinks, hardlinks, device
+ * nodes and fifos are reproduced. Whiteouts (`.wh.name`, `.wh..wh..opq`) are
+ * either turned into overlay's representation (0/0 character device,
+ * `trusted.overlay.opaque=y`) or applied by deleting (copy-based drivers).
+ * See docs/security.md.
+ */
+import { constants as C, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import * as tar from 'tar-stream';
+import { BerthError, InvalidArgumentError } from '../errors';
+import { mknod, setXattrs, type XattrWrite } from './fs-ops';
+import { cleanEntryName, resolveInRoot } from './secure-path';
+import { xattrsFromPax } from './tar-pax';
+
+export const WHITEOUT_PREFIX = '.wh.';
+export const WHITEOUT_META_PREFIX = '.wh..wh.';
+export const WHITEOUT_OPAQUE = '.wh..wh..opq';
+
+export interface ExtractOptions {
+  /** `overlay`: whiteouts become 0/0 char devices and opaque xattrs; `delete`: they remove what they hide. */
+  whiteouts: 'overlay' | 'delete';
+  /** Set owners from the tar (default true; false when not running as root). */
+  chown?: boolean;
+}
+
+export interface ExtractResult {
+  /** Bytes of regular-file content written. */
+  size: number;
+  /** Entries processed. */
+  entries: number;
+}
+
+type Header = Omit<tar.Header, 'type' | 'pax'> & { type?: tar.Header['type'] | null; pax?: Record<string, string> | null };
+
+async function removeAny(p: string): Promise<void> {
+  await fsp.rm(p, { recursive: true, force: true });
+}
+
+/**
+ * Extracts the (uncompressed) tar `input` into `root`, which must exist.
+ * Resolves with the bytes written; rejects with InvalidArgumentError on a
+ * hostile or malformed entry (what was written so far stays: callers extract
+ * into a layer they throw away on failure).
+ */
+export async function extractLayer(input: Readable, root: string, opts: ExtractOptions): Promise<ExtractResult> {
+  const chown = opts.chown ?? process.getuid?.() === 0;
+  const ex = tar.extract();
+  const xattrs: XattrWrite[] = [];
+  const dirTimes: Array<{ p: string; t: Date }> = [];
+  const opaque: string[] = [];
+  const written = new Set<string>();
+  const madeDirs = new Set<string>([root]);
+  const parentCache = new Map<string, string>();
+  let size = 0;
+  let entries = 0;
+
+  /** Removes whatever sits at `p` unless it is a directory and `keepDir`. Returns whether a dir stays. */
+  const clearTarget = async (p: string, keepDir: boolean): Promise<boolean> => {
+    let st;
+    try { st = await fsp.lstat(p); } catch { return false; }
+    if (st.isDirectory() && keepDir) return true;
+    if (st.isDirectory()) await removeAny(p); else await fsp.unlink(p);
+    parentCache.clear();
+    madeDirs.clear();
+    madeDirs.add(root);
+    return false;
+  };
+
+  const parentOf = async (rel: string): Promise<string> => {
+    const dir = path.posix.dirname(rel);
+    const key = dir === '.' ? '' : dir;
+    let abs = parentCache.get(key);
+    if (abs === undefined) {
+      abs = await resolveInRoot(root, key);
+      parentCache.set(key, abs);
+    }
+    if (!madeDirs.has(abs)) {
+      await fsp.mkdir(abs, { recursive: true, mode: 0o755 });
+      madeDirs.add(abs);
+    }
+    return abs;
+  };
+
+  const applyMeta = async (p: string, h: Header, isLink: boolean): Promise<void> => {
+    if (chown) await fsp.lchown(p, h.uid ?? 0, h.gid ?? 0);
+    if (!isLink) await fsp.chmod(p, (h.mode ?? 0o644) & 0o7777);
+    for (const [name, value] of xattrsFromPax(h.pax)) xattrs.push({ path: p, name, value });
+    const t = h.mtime ?? new Date(0);
+    if (h.type === 'directory') dirTimes.push({ p, t });
+    else await fsp.lutimes(p, t, t);
+  };
+
+  const done = pipeline(input, ex);
+  try {
+    for await (const entry of ex) {
+      const h = entry.header as Header;
+      entries++;
+      try {
+        const rel = cleanEntryName(h.name);
+        if (rel === '') { entry.resume(); continue; }
+        const parent = await parentOf(rel);
+        const base = path.posix.basename(rel);
+        const target = path.join(parent, base);
+
+        if (base.startsWith(WHITEOUT_PREFIX)) {
+          entry.resume();
+          if (base === WHITEOUT_OPAQUE) {
+            if (opts.whiteouts === 'overlay') xattrs.push({ path: parent, name: 'trusted.overlay.opaque', value: Buffer.from('y') });
+            else opaque.push(parent);
+          } else if (!base.startsWith(WHITEOUT_META_PREFIX)) {
+            const hidden = path.join(parent, base.slice(WHITEOUT_PREFIX.length));
+            await removeAny(hidden);
+            parentCache.clear();
+            madeDirs.clear();
+            madeDirs.add(root);
+            if (opts.whiteouts === 'overlay') {
+              await mknod(hidden, 'c', 0, 0, 0);
+              written.add(hidden);
+            }
+          }
+          continue;
+        }
+
+        written.add(target);
+        switch (h.type) {
+          case 'directory': {
+            const kept = await clearTarget(target, true);
+            if (!kept) await fsp.mkdir(target, { mode: 0o700 });
+            madeDirs.add(target);
+            entry.resume();
+            await applyMeta(target, h, false);
+            break;
+          }
+          case 'file':
+          case 'contiguous-file':
+          case undefined:
+          case null: {
+            await clearTarget(target, false);
+            const flags = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
+            const fh = await fsp.open(target, flags, 0o600);
+            await pipeline(entry, fh.createWriteStream());
+            size += h.size ?? 0;
+            await applyMeta(target, h, false);
+            break;
+          }
+          case 'symlink': {
+            entry.resume();
+            await clearTarget(target, false);
+            await fsp.symlink(h.linkname ?? '', target);
+            parentCache.clear();
+            await applyMeta(target, h, true);
+            break;
+          }
+          case 'link': {
+            entry.resume();
+            const lrel = cleanEntryName(h.linkname ?? '');
+            if (lrel === '') throw new InvalidArgumentError(`layer entry "${h.name}": hardlink to the layer root refused`);
+            const lparent = await resolveInRoot(root, path.posix.dirname(lrel));
+            const src = path.join(lparent, path.posix.basename(lrel));
+            let st;
+            try { st = await fsp.lstat(src); } catch {
+              throw new InvalidArgumentError(`layer entry "${h.name}": hardlink target "${h.linkname}" is not in the layer`);
+            }
+            if (st.isDirectory()) throw new InvalidArgumentError(`layer entry "${h.name}": hardlink to a directory refused`);
+            if (src === target) break;
+            await clearTarget(target, false);
+            await fsp.link(src, target);
+            break;
+          }
+          case 'character-device':
+          case 'block-device':
+          case 'fifo': {
+            entry.resume();
+            await clearTarget(target, false);
+            const t = h.type === 'fifo' ? 'p' : h.type === 'character-device' ? 'c' : 'b';
+            await mknod(target, t, h.mode ?? 0o600, h.devmajor ?? 0, h.devminor ?? 0);
+            await applyMeta(target, h, false);
+            break;
+          }
+          default:
+            entry.resume();
+        }
+      } catch (err) {
+        entry.resume();
+        throw err;
+      }
+    }
+    await done;
+  } catch (err) {
+    ex.destroy();
+    await done.catch(() => undefined);
+    if (err instanceof BerthError) throw err;
+    if (/^E[A-Z]+$/.test(String((err as NodeJS.ErrnoException).code ?? ''))) throw err;
+    throw new InvalidArgumentError(`invalid layer tar: ${(err as Error).message}`, { cause: err });
+  }
+
+  for (const dir of opaque) await removeUnwritten(dir, written);
+  await setXattrs(xattrs);
+  for (const { p, t } of dirTimes.reverse()) await fsp.utimes(p, t, t).catch(() => undefined);
+  return { size, entries };
+}
+
+/** Deletes everything under `dir` this layer did not write (an opaque dir in delete mode). */
+async function removeUnwritten(dir: string, written: Set<string>): Promise<void> {
+  let names: string[];
+  try { names = await fsp.readdir(dir); } catch { return; }
+  for (const n of names) {
+    const p = path.join(dir, n);
+    if (!written.has(p)) { await removeAny(p); continue; }
+    const st = await fsp.lstat(p);
+    if (st.isDirectory()) await removeUnwritten(p, written);
+  }
+}
