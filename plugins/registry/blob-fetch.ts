@@ -1,0 +1,58 @@
+/**
+ * Downloads one blob into a BlobStore: resumes with `Range` from the ingest's
+ * offset, streams every byte through the digest, and commits only a verified
+ * blob. Reports progress as bytes arrive.
+ */
+import type { Descriptor } from './manifest';
+import type { RegistrySession } from './session';
+import type { BlobStore } from './staging-store';
+
+export interface FetchProgress {
+  /** Called with bytes-so-far (including resumed bytes) as data arrives. */
+  onData?(current: number, total: number): void;
+  /** Called once the download ended and verification begins. */
+  onVerify?(): void;
+}
+
+/**
+ * Fetches `desc` from `repo` unless the store has it. Resolves when the blob
+ * is verified and visible in the store; resolves `'cached'` when it already was.
+ */
+export async function fetchBlob(session: RegistrySession, repo: string, desc: Descriptor, store: BlobStore,
+  progress: FetchProgress = {}, signal?: AbortSignal): Promise<'cached' | 'fetched'> {
+  if (await store.has(desc.digest)) return 'cached';
+  const w = await store.ingest(desc.digest, desc.size);
+  try {
+    let current = w.offset;
+    if (current < desc.size) {
+      const headers: Record<string, string> = {};
+      if (current > 0) headers.Range = `bytes=${current}-`;
+      const res = await session.request({ method: 'GET', path: `/v2/${repo}/blobs/${desc.digest}`, headers, signal, expect: [200, 206] });
+      if (res.statusCode === 200 && current > 0) {
+        await w.restart(); // the server ignored Range: start over
+        current = 0;
+      }
+      progress.onData?.(current, desc.size);
+      let lastReport = 0;
+      for await (const chunk of res) {
+        const b = chunk as Buffer;
+        if (current + b.length > desc.size) {
+          res.destroy();
+          await w.write(b); // let commit report the size mismatch and drop the data
+          break;
+        }
+        await w.write(b);
+        current += b.length;
+        if (current - lastReport >= 256 * 1024 || current === desc.size) {
+          lastReport = current;
+          progress.onData?.(current, desc.size);
+        }
+      }
+    }
+    progress.onVerify?.();
+    await w.commit();
+    return 'fetched';
+  } finally {
+    await w.close();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The distribution client: endpoints, credentials and token cache shared by
+ * pull, push and search. Independent of the image store: pulls write into a
+ * PullTarget, pushes read from a PushSource.
+ */
+import type { AuthConfig, ProgressSink, SearchResult } from '../../core';
+import { TokenCache } from './auth-challenge';
+import { fromAuthConfig, fromDockerConfig, type Credentials } from './credentials';
+import { EndpointResolver } from './endpoints';
+import { Puller, type PullResult } from './puller';
+import type { PullTarget } from './pull-target';
+import { Pusher, type PushSource } from './pusher';
+import { parseReference, type RemoteReference } from './reference';
+import { searchRegistry } from './search';
+
+export interface DistributionConfig {
+  insecureRegistries: readonly string[];
+  mirrors: readonly string[];
+  certsDir: string;
+  dockerConfig: string;
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
+  chunkSize: number;
+  /** Treat 127.0.0.0/8, ::1 and localhost as insecure (Docker's default: true). */
+  loopbackInsecure?: boolean;
+}
+
+export class Distribution {
+  readonly resolver: EndpointResolver;
+  readonly tokens = new TokenCache();
+
+  constructor(readonly cfg: DistributionConfig) {
+    this.resolver = new EndpointResolver({
+      insecureRegistries: cfg.insecureRegistries, mirrors: cfg.mirrors, certsDir: cfg.certsDir,
+      loopbackInsecure: cfg.loopbackInsecure ?? true,
+    });
+  }
+
+  /** Credentials for a registry: the request's auth config first, then the Docker CLI config. */
+  credentials(registry: string, auth?: AuthConfig): Credentials | undefined {
+    return fromAuthConfig(auth) ?? fromDockerConfig(this.cfg.dockerConfig, registry);
+  }
+
+  /** Parses a reference (InvalidArgumentError when malformed). */
+  parse(ref: string, defaultTag: string | undefined = 'latest'): RemoteReference {
+    return parseReference(ref, defaultTag);
+  }
+
+  /** Pulls `ref` into `target`; see Puller.pull. */
+  async pull(ref: RemoteReference, target: PullTarget, opts: { platform?: string; auth?: AuthConfig; progress: ProgressSink; signal?: AbortSignal }): Promise<PullResult> {
+    const puller = new Puller({ resolver: this.resolver, tokens: this.tokens, maxConcurrent: this.cfg.maxConcurrentDownloads });
+    return puller.pull({ ref, platform: opts.platform, creds: this.credentials(ref.registry, opts.auth), progress: opts.progress, signal: opts.signal }, target);
+  }
+
+  /** Pushes `source` as `ref`; resolves with the manifest digest. See Pusher.push. */
+  async push(ref: RemoteReference, source: PushSource, opts: { auth?: AuthConfig; progress: ProgressSink; signal?: AbortSignal }): Promise<{ digest: string; size: number }> {
+    const pusher = new Pusher({ resolver: this.resolver, tokens: this.tokens, maxConcurrent: this.cfg.maxConcurrentUploads, chunkSize: this.cfg.chunkSize });
+    return pusher.push({ ref, source, creds: this.credentials(ref.registry, opts.auth), progress: opts.progress, signal: opts.signal });
+  }
+
+  /** Searches a registry's v1 search endpoint (`registry/term` picks the registry; Docker Hub otherwise). */
+  async search(term: string, limit: number, auth?: AuthConfig): Promise<SearchResult[]> {
+    return searchRegistry(this.resolver, this.tokens, term, limit, (reg) => this.credentials(reg, auth));
+  }
+
+  /** Closes keep-alive sockets. */
+  close(): void {
+    this.resolver.close();
+    this.tokens.close();
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The pull protocol against a real docker-registry on 127.0.0.1 (plain HTTP),
+ * with images pushed by skopeo: Docker schema 2, OCI with whiteouts, a
+ * two-platform OCI index, digest verification, up-to-date detection.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ProgressMessage } from '../../../core';
+import { Distribution } from '../../../plugins/registry/distribution';
+import { hasBusybox } from '../../helpers/busybox-rootfs';
+import { hasRegistry, startRegistry, type RegistryServer } from '../../helpers/registry-server';
+import { DirTarget } from './dir-target';
+import { busyboxLayer, layerFromFiles, skopeoPush, writeOciLayout, type Layer } from './fixtures';
+
+export function newDistribution(tmp: string, over: Partial<ConstructorParameters<typeof Distribution>[0]> = {}): Distribution {
+  return new Distribution({
+    insecureRegistries: [], mirrors: [], certsDir: path.join(tmp, 'certs.d'), dockerConfig: path.join(tmp, 'docker-config.json'),
+    maxConcurrentDownloads: 3, maxConcurrentUploads: 3, chunkSize: 16 * 1024 * 1024, ...over,
+  });
+}
+
+describe('registry.distribution pull protocol (plain HTTP docker-registry)', function () {
+  this.timeout(120_000);
+  let tmp = '';
+  let reg: RegistryServer | undefined;
+  let dist: Distribution | undefined;
+  let base: Layer;
+  let upper: Layer;
+
+  before(async function () {
+    if (!hasRegistry() || !hasBusybox()) {
+      console.log('skip: docker-registry or busybox-static is not installed');
+      this.skip();
+    }
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-pull-'));
+    reg = await startRegistry();
+    base = busyboxLayer(tmp);
+    // Upper layer: a new file, a whiteout hiding /etc/group, an opaque dir.
+    upper = layerFromFiles(tmp, { 'hello.txt': 'hello from layer 2\n', 'etc/.wh.group': '', 'home/.wh..wh..opq': '', 'home/kept': 'k\n' });
+    writeOciLayout(path.join(tmp, 'single'), 'v1', [{ layers: [base] }]);
+    writeOciLayout(path.join(tmp, 'multi'), 'v1', [{ layers: [base, upper] }]);
+    writeOciLayout(path.join(tmp, 'multiarch'), 'v1', [
+      { layers: [base], architecture: 'amd64', cmd: ['echo', 'amd64'] },
+      { layers: [base, upper], architecture: 'arm64', variant: 'v8', cmd: ['echo', 'arm64'] },
+    ]);
+    skopeoPush(path.join(tmp, 'single'), 'v1', `${reg.host}/test/single:v1`, { format: 'v2s2' });
+    skopeoPush(path.join(tmp, 'multi'), 'v1', `${reg.host}/test/multi:v1`, { format: 'oci' });
+    skopeoPush(path.join(tmp, 'multiarch'), 'v1', `${reg.host}/test/multiarch:v1`, { all: true });
+  });
+
+  after(async () => {
+    try { dist?.close(); } finally {
+      try { await reg?.stop(); } finally { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); }
+    }
+  });
+
+  function fresh(name: string): { target: DirTarget; msgs: ProgressMessage[]; progress: (m: ProgressMessage) => void } {
+    dist ??= newDistribution(tmp);
+    const target = new DirTarget(fs.mkdtempSync(path.join(tmp, `${name}-`)));
+    const msgs: ProgressMessage[] = [];
+    return { target, msgs, progress: (m) => msgs.push(m) };
+  }
+
+  it('pulls a Docker schema 2 image that skopeo pushed, verifying and extracting its layer', async () => {
+    const { target, msgs, progress } = fresh('s2');
+    const ref = dist!.parse(`${reg!.host}/test/single:v1`);
+    const r = await dist!.pull(ref, target, { progress });
+    assert.equal(r.upToDate, false);
+    assert.ok(fs.existsSync(path.join(target.layerDir({ configDigest: r.id } as never, 0), 'bin/busybox')));
+    assert.deepEqual(target.applied, [base.digest]);
+    assert.equal(fs.readFileSync(target.blobs.path(base.digest)).length, base.tgz.length);
+    const statuses = msgs.map((m) => m.status);
+    for (const s of ['Pulling fs layer', 'Downloading', 'Verifying Checksum', 'Download complete', 'Extracting', 'Pull complete']) {
+      assert.ok(statuses.includes(s), `missing progress status ${s}: ${JSON.stringify(statuses)}`);
+    }
+    assert.equal(msgs[0].status, 'Pulling from test/single');
+    assert.equal(statuses.at(-2), `Digest: ${r.manifestDigest}`);
+    assert.equal(statuses.at(-1), `Status: Downloaded newer image for ${reg!.host}/test/single:v1`);
+    const dl = msgs.find((m) => m.status === 'Downloading' && m.progressDetail?.current === base.tgz.length);
+    assert.ok(dl, 'a Downloading message reports the full size');
+    assert.equal(dl!.id, base.digest.slice(7, 19));
+    assert.match(dl!.progress ?? '', /^\[=+\] +[\d.]+[kM]B\/[\d.]+[kM]B$/);
+    assert.equal(target.records().length, 1);
+
+    // Second pull of the same tag: up to date, nothing downloaded.
+    const again: ProgressMessage[] = [];
+    const r2 = await dist!.pull(ref, target, { progress: (m) => again.push(m) });
+    assert.equal(r2.upToDate, true);
+    assert.equal(again.at(-1)!.status, `Status: Image is up to date for ${reg!.host}/test/single:v1`);
+    assert.ok(!again.some((m) => m.status === 'Downloading'));
+  });
+
+  it('pulls an OCI multi-layer image with whiteouts, applying layers in order', async () => {
+    const { target, progress } = fresh('oci');
+    const r = await dist!.pull(dist!.parse(`${reg!.host}/test/multi:v1`), target, { progress });
+    assert.deepEqual(target.applied, [base.digest, upper.digest]);
+    const l1 = target.layerDir({ configDigest: r.id } as never, 1);
+    assert.equal(fs.readFileSync(path.join(l1, 'hello.txt'), 'utf8'), 'hello from layer 2\n');
+    assert.ok(fs.existsSync(path.join(l1, 'etc/.wh.group')), 'whiteout entry arrives intact');
+    assert.ok(fs.existsSync(path.join(l1, 'home/.wh..wh..opq')), 'opaque marker arrives intact');
+  });
+
+  it('selects the platform from a two-platform OCI index, honours --platform, and names the platforms when none matches', async () => {
+    const host = fresh('idx');
+    const rHost = await dist!.pull(dist!.parse(`${reg!.host}/test/multiarch:v1`), host.target, { progress: host.progress, platform: 'linux/amd64' });
+    const arm = fresh('idx-arm');
+    const rArm = await dist!.pull(dist!.parse(`${reg!.host}/test/multiarch:v1`), arm.target, { progress: arm.progress, platform: 'linux/arm64' });
+    assert.notEqual(rHost.id, rArm.id);
+    assert.equal(rHost.manifestDigest, rArm.manifestDigest, 'both report the index digest');
+    assert.deepEqual(host.target.applied, [base.digest]);
+    assert.deepEqual(arm.target.applied, [base.digest, upper.digest]);
+    const none = fresh('idx-none');
+    await assert.rejects(dist!.pull(dist!.parse(`${reg!.host}/test/multiarch:v1`), none.target, { progress: none.progress, platform: 'linux/s390x' }),
+      (e: Error & { code?: string }) => e.code === 'NotFound' && /no matching manifest for linux\/s390x/.test(e.message)
+        && /linux\/amd64/.test(e.message) && /linux\/arm64\/v8/.test(e.message));
+    assert.equal(none.target.records().length, 0);
+  });
+
+  it('refuses a blob whose content does not match its digest and stores nothing', async () => {
+    // Corrupt the stored blob inside the registry's own storage: the registry serves it as is.
+    const tgz = Buffer.from(upper.tgz);
+    const blob = path.join(reg!.storageDir, 'docker/registry/v2/blobs/sha256', upper.digest.slice(7, 9), upper.digest.slice(7), 'data');
+    assert.ok(fs.existsSync(blob), `registry blob at ${blob}`);
+    const bad = Buffer.from(tgz);
+    bad[bad.length - 20] ^= 0xff;
+    fs.writeFileSync(blob, bad);
+    try {
+      const { target, progress } = fresh('bad');
+      await assert.rejects(dist!.pull(dist!.parse(`${reg!.host}/test/multi:v1`), target, { progress }),
+        (e: Error & { code?: string }) => e.code === 'InvalidArgument' && /digest mismatch/.test(e.message) && e.message.includes(upper.digest));
+      assert.equal(await target.blobs.has(upper.digest), false, 'no verified blob');
+      assert.equal(fs.existsSync(target.blobs.partialPath(upper.digest)), false, 'no partial data kept');
+      assert.equal(target.records().length, 0, 'no image recorded');
+      assert.ok(!fs.existsSync(path.join(target.dir, 'layers', 'x')));
+    } finally {
+      fs.writeFileSync(blob, tgz);
+    }
+  });
+
+  it('reports a missing tag as NotFound with the registry message', async () => {
+    const { target, progress } = fresh('missing');
+    await assert.rejects(dist!.pull(dist!.parse(`${reg!.host}/test/single:nope`), target, { progress }),
+      (e: Error & { code?: string }) => e.code === 'NotFound' && /manifest unknown/.test(e.message));
+  });
+});
