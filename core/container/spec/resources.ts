@@ -62,7 +62,7 @@ export function validateResources(hc: ResourceFields, support: ResourceSupport):
   if (hc.Memory > 0 && hc.MemorySwap > 0 && hc.MemorySwap < hc.Memory) {
     throw new InvalidArgumentError('Minimum memoryswap limit should be larger than memory limit, see usage');
   }
-  if (hc.Memory > 0 && hc.MemorySwap !== 0 && !support.swapLimit) {
+  if (hc.Memory > 0 && hc.MemorySwap !== -1 && !support.swapLimit) {
     warnings.push('Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.');
     hc.MemorySwap = -1;
   }
