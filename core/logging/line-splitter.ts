@@ -1,0 +1,72 @@
+/**
+ * Cuts one output stream into messages the way Docker's copier does: one
+ * message per line (newline kept), a line longer than 16 KiB sent as 16 KiB
+ * partial pieces sharing one id and timestamp (ordinal from 1, `last` on the
+ * final piece), and what remains at end of stream sent as a last line.
+ */
+import { randomBytes } from 'node:crypto';
+import { LOG_PARTIAL_SIZE, type LogMessage } from '../drivers/logdriver';
+
+export class LineSplitter {
+  private carry: Buffer = Buffer.alloc(0);
+  private partialId: string | null = null;
+  private ordinal = 0;
+  private partialNs = 0n;
+
+  constructor(
+    private readonly source: 'stdout' | 'stderr',
+    private readonly emit: (msg: LogMessage) => void,
+    private readonly clock: () => bigint,
+    private readonly maxSize = LOG_PARTIAL_SIZE,
+  ) {}
+
+  /** Splits a chunk of output; emits every complete line and every full 16 KiB piece. */
+  push(chunk: Buffer): void {
+    const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    let p = 0;
+    const n = data.length;
+    while (p < n) {
+      const limit = Math.min(n, p + this.maxSize);
+      const nl = data.indexOf(0x0a, p);
+      if (nl >= 0 && nl < limit) {
+        this.line(data.subarray(p, nl + 1), true);
+        p = nl + 1;
+      } else if (n - p >= this.maxSize) {
+        this.line(data.subarray(p, p + this.maxSize), false);
+        p += this.maxSize;
+      } else {
+        break;
+      }
+    }
+    this.carry = p < n ? Buffer.from(data.subarray(p)) : Buffer.alloc(0);
+  }
+
+  /** End of stream: what is left (a line without newline) goes out as a last line. */
+  end(): void {
+    if (this.carry.length > 0) this.line(this.carry, true);
+    this.carry = Buffer.alloc(0);
+  }
+
+  private line(bytes: Buffer, complete: boolean): void {
+    let timeNs: bigint;
+    const msg: LogMessage = { line: bytes, source: this.source, time: new Date(0) };
+    if (!complete) {
+      if (this.partialId === null) {
+        this.partialId = randomBytes(32).toString('hex');
+        this.ordinal = 1;
+        this.partialNs = this.clock();
+      }
+      timeNs = this.partialNs;
+      msg.partial = { id: this.partialId, ordinal: this.ordinal++, last: false };
+    } else if (this.partialId !== null) {
+      timeNs = this.partialNs;
+      msg.partial = { id: this.partialId, ordinal: this.ordinal, last: true };
+      this.partialId = null;
+    } else {
+      timeNs = this.clock();
+    }
+    msg.timeNs = timeNs;
+    msg.time = new Date(Number(timeNs / 1_000_000n));
+    this.emit(msg);
+  }
+}

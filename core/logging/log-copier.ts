@@ -1,0 +1,163 @@
+/**
+ * The daemon's log copier (shim → copier → driver), like Docker's
+ * `logger.Copier`: reads a container's stdout and stderr, cuts them into
+ * messages (LineSplitter), stamps each with the time it was read, and hands
+ * them to the container's log driver.
+ *
+ * - `blocking` (default): a stream is not read further until the driver has
+ *   accepted its previous messages, so nothing is lost; the container is
+ *   slowed down by a slow driver (through the pipe), exactly as in Docker.
+ * - `non-blocking`: streams are read as fast as they come into a ring buffer
+ *   of `maxBufferSize` bytes (default 1 MB, Docker's); when the driver is
+ *   slower than the container the oldest messages are dropped and counted.
+ *
+ * Order is kept per stream. A copier is restartable: after `stop()` (or the
+ * end of the streams), `startLogCopier` on a new ProcessIO with the same
+ * driver continues appending to the same log.
+ */
+import type { Readable } from 'node:stream';
+import type { LogDriver, LogMessage } from '../drivers/logdriver';
+import type { ProcessIO } from '../drivers/execdriver';
+import { InvalidArgumentError } from '../errors';
+import { LineSplitter } from './line-splitter';
+import { MessageRing } from './message-ring';
+import { nowNs } from './log-clock';
+
+/** Docker's default `max-buffer-size` for non-blocking mode (1 MB). */
+export const DEFAULT_MAX_BUFFER_SIZE = 1_000_000;
+
+export interface LogCopierOptions {
+  mode?: 'blocking' | 'non-blocking';
+  /** Bytes of message text the non-blocking ring holds. */
+  maxBufferSize?: number;
+  /** Clock in ns since the epoch (tests); defaults to the monotonic wall clock. */
+  clock?: () => bigint;
+  /** Called with errors from the driver or the streams (the copier keeps going). */
+  onError?: (err: Error) => void;
+}
+
+export interface LogCopier {
+  /** Resolves when both streams have ended (or stop() was called) and every kept message was handed to the driver. */
+  wait(): Promise<void>;
+  /** Stops reading (for a daemon restart or detach), delivers what was read, and resolves like wait(). Does not close the driver. */
+  stop(): Promise<void>;
+  /** Messages dropped by the non-blocking ring so far. */
+  readonly dropped: number;
+  /** Messages handed to the driver so far. */
+  readonly copied: number;
+  /** Driver errors so far (the message is then lost, as in Docker). */
+  readonly errors: number;
+}
+
+interface Pump { done: Promise<void>; detach(): void }
+
+/** Feeds a stream's chunks to `onChunk`, pausing the stream while the promise it returns is pending. */
+function pump(stream: Readable, onChunk: (chunk: Buffer) => Promise<void> | undefined, onError: (e: Error) => void): Pump {
+  let detach = (): void => undefined;
+  const done = new Promise<void>((resolve) => {
+    let chain: Promise<void> = Promise.resolve();
+    let finished = false;
+    let detached = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      stream.off('data', onData);
+      stream.off('end', finish);
+      stream.off('close', finish);
+      stream.off('error', onErr);
+      void chain.then(resolve);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      const p = onChunk(buf);
+      if (p) {
+        stream.pause();
+        chain = p.then(() => { if (!detached && !finished) stream.resume(); });
+      }
+    };
+    const onErr = (e: Error): void => { onError(e); finish(); };
+    stream.on('data', onData);
+    stream.once('end', finish);
+    stream.once('close', finish);
+    stream.once('error', onErr);
+    detach = (): void => { detached = true; stream.pause(); finish(); };
+  });
+  return { done, detach };
+}
+
+/**
+ * Starts copying `io.stdout` and `io.stderr` (null with a terminal) to
+ * `driver`. InvalidArgumentError for a bad mode or buffer size.
+ */
+export function startLogCopier(io: ProcessIO, driver: LogDriver, opts: LogCopierOptions = {}): LogCopier {
+  const mode = opts.mode ?? 'blocking';
+  if (mode !== 'blocking' && mode !== 'non-blocking') throw new InvalidArgumentError(`logger: logging mode not supported: ${String(mode)}`);
+  const maxBufferSize = opts.maxBufferSize ?? DEFAULT_MAX_BUFFER_SIZE;
+  if (!(maxBufferSize > 0)) throw new InvalidArgumentError(`logger: max-buffer-size must be positive, got ${maxBufferSize}`);
+  const clock = opts.clock ?? nowNs;
+  let reportedErr = false;
+  const onError = (err: Error): void => {
+    if (opts.onError) opts.onError(err);
+    else if (!reportedErr) { reportedErr = true; process.emitWarning(`log copier: ${err.message}`); }
+  };
+  const stats = { copied: 0, errors: 0 };
+
+  const deliver = async (m: LogMessage): Promise<void> => {
+    try {
+      await driver.log(m);
+      stats.copied++;
+    } catch (err) {
+      stats.errors++;
+      onError(err as Error);
+    }
+  };
+
+  const streams: Array<[Readable, 'stdout' | 'stderr']> = [[io.stdout, 'stdout']];
+  if (io.stderr) streams.push([io.stderr, 'stderr']);
+
+  let ring: MessageRing | null = null;
+  let pumps: Pump[];
+  let finished: Promise<void>;
+
+  if (mode === 'blocking') {
+    pumps = streams.map(([stream, source]) => {
+      const pending: LogMessage[] = [];
+      const splitter = new LineSplitter(source, (m) => pending.push(m), clock);
+      const flush = async (): Promise<void> => {
+        const batch = pending.splice(0);
+        for (const m of batch) await deliver(m);
+      };
+      const p = pump(stream, (chunk) => { splitter.push(chunk); return flush(); }, onError);
+      return { done: p.done.then(() => { splitter.end(); return flush(); }), detach: p.detach };
+    });
+    finished = Promise.all(pumps.map((p) => p.done)).then(() => undefined);
+  } else {
+    const r = new MessageRing(maxBufferSize);
+    ring = r;
+    let wake: (() => void) | null = null;
+    let ended = false;
+    const kick = (): void => { const w = wake; wake = null; w?.(); };
+    pumps = streams.map(([stream, source]) => {
+      const splitter = new LineSplitter(source, (m) => { r.push(m); kick(); }, clock);
+      const p = pump(stream, (chunk) => { splitter.push(chunk); return undefined; }, onError);
+      return { done: p.done.then(() => { splitter.end(); kick(); }), detach: p.detach };
+    });
+    const consumer = (async () => {
+      for (;;) {
+        const m = r.shift();
+        if (m) { await deliver(m); continue; }
+        if (ended) return;
+        await new Promise<void>((resolve) => { wake = resolve; });
+      }
+    })();
+    finished = Promise.all(pumps.map((p) => p.done)).then(() => { ended = true; kick(); return consumer; });
+  }
+
+  return {
+    wait: () => finished,
+    stop: () => { for (const p of pumps) p.detach(); return finished; },
+    get dropped() { return ring ? ring.dropped : 0; },
+    get copied() { return stats.copied; },
+    get errors() { return stats.errors; },
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * The json-file writer: encodes messages into a batch, appends batches to
+ * `<id>-json.log` with one write(2) each, and rotates by Docker's rule (before
+ * a record, once the file has reached max-size): `log` → `log.1` → ... →
+ * `log.<max-file - 1>`, gzipping `log.1` in the background when `compress` is
+ * set; with max-file 1 the file is truncated instead.
+ *
+ * Followers (readers with `follow`) subscribe to learn of new bytes, of each
+ * rotation (they get a handle on the new file, opened under the same lock as
+ * the rename, so no generation is ever skipped), and of close.
+ */
+import { promises as fsp } from 'node:fs';
+import { FailedPreconditionError, type LogMessage } from '../../core';
+import { ByteBatch, encodeRecord } from './json-encoder';
+import { dateToNs, formatRfc3339Nano } from './json-time';
+import { SerialLock } from './serial-lock';
+import { compressRotated } from './gzip-rotated';
+import type { FileOpener, RandomAccessFile } from './random-access-file';
+
+export interface WriterConfig {
+  path: string;
+  /** -1: no rotation. */
+  maxSize: number;
+  maxFile: number;
+  compress: boolean;
+  attrsJson: string | null;
+  opener: FileOpener;
+}
+
+/** What a follower hears from the writer. */
+export interface WriterSubscriber {
+  /** New bytes were appended to the current file. */
+  onWrite(): void;
+  /** The file was rotated; `next` is the new current file, already open for the subscriber. */
+  onRotate(next: RandomAccessFile | null): void;
+  /** The file was truncated in place (max-file 1). */
+  onTruncate(): void;
+  /** The writer closed: nothing more will be written. */
+  onClose(): void;
+}
+
+/** A queue entry: rotate here; `lastTime` is the time of the last record of the file being closed. */
+interface RotateMark { lastTime: string | null }
+/** Seal the batch into the write queue at this size. */
+const BATCH_BYTES = 256 * 1024;
+/** `log` resolves at once while less than this is waiting to be written. */
+const HIGH_WATER = 4 * 1024 * 1024;
+const RESOLVED = Promise.resolve();
+
+/** Rotated file names: `<path>.<i>`, `.gz` when compressed. */
+export function rotatedName(path: string, i: number, gz: boolean): string {
+  return `${path}.${i}${gz ? '.gz' : ''}`;
+}
+
+export class LogFileWriter {
+  /** Serialises rotation, compression commits and readers opening the file set. */
+  readonly lock = new SerialLock();
+  private fh: fsp.FileHandle;
+  private logical: number;
+  private batch = new ByteBatch(BATCH_BYTES + 64 * 1024);
+  private queue: Array<Buffer | RotateMark> = [];
+  private queuedBytes = 0;
+  private flushing: Promise<void> | null = null;
+  private compressing: Promise<void> = RESOLVED;
+  private lastTime: string | null = null;
+  private error: Error | null = null;
+  private closed = false;
+  private readonly subscribers = new Set<WriterSubscriber>();
+
+  private constructor(private readonly cfg: WriterConfig, fh: fsp.FileHandle, size: number) {
+    this.fh = fh;
+    this.logical = size;
+  }
+
+  /** Opens (creating, mode 0640) the log file for appending; continues an existing file. */
+  static async open(cfg: WriterConfig): Promise<LogFileWriter> {
+    const fh = await fsp.open(cfg.path, 'a', 0o640);
+    const { size } = await fh.stat();
+    return new LogFileWriter(cfg, fh, size);
+  }
+
+  /**
+   * Encodes one message and queues it. Resolves at once while the queue is
+   * short, otherwise when the queue has been written (backpressure for the
+   * blocking copier). Rejects with the last write error, if any.
+   */
+  write(msg: LogMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new FailedPreconditionError('log driver json-file is closed'));
+    if (this.error) return Promise.reject(this.error);
+    if (this.cfg.maxSize > 0 && this.logical >= this.cfg.maxSize) {
+      this.seal();
+      this.queue.push({ lastTime: this.lastTime });
+      this.logical = 0;
+    }
+    let line = msg.line;
+    if (line.length > 0 && line[line.length - 1] === 0x0a) line = line.subarray(0, line.length - 1);
+    const time = formatRfc3339Nano(msg.timeNs ?? dateToNs(msg.time));
+    const before = this.batch.len;
+    encodeRecord(this.batch, {
+      line, newline: !msg.partial || msg.partial.last, stream: msg.source, attrsJson: this.cfg.attrsJson, time,
+    });
+    this.logical += this.batch.len - before;
+    this.lastTime = time;
+    if (this.batch.len >= BATCH_BYTES) this.seal();
+    const flush = this.scheduleFlush();
+    return this.queuedBytes + this.batch.len > HIGH_WATER ? flush : RESOLVED;
+  }
+
+  /** Writes everything queued; resolves when it is on disk (in the page cache). */
+  flush(): Promise<void> {
+    return this.scheduleFlush();
+  }
+
+  /** Flushes, waits for background compression, closes the file and tells followers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush().catch(() => undefined);
+    this.closed = true;
+    await this.compressing.catch(() => undefined);
+    await this.fh.close();
+    for (const s of this.subscribers) s.onClose();
+    this.subscribers.clear();
+  }
+
+  /** Whether close() has been called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Registers a follower; returns its unsubscribe function. Call under `lock` to not miss a rotation. */
+  subscribe(s: WriterSubscriber): () => void {
+    if (this.closed) {
+      queueMicrotask(() => s.onClose());
+      return () => undefined;
+    }
+    this.subscribers.add(s);
+    return () => { this.subscribers.delete(s); };
+  }
+
+  private seal(): void {
+    if (this.batch.len === 0) return;
+    this.queue.push(this.batch.bytes());
+    this.queuedBytes += this.batch.len;
+    this.batch = new ByteBatch(BATCH_BYTES + 64 * 1024);
+  }
+
+  private scheduleFlush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    const p = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drain())
+      .finally(() => {
+        if (this.flushing === p) this.flushing = null;
+        if ((this.queue.length > 0 || this.batch.len > 0) && !this.error) void this.scheduleFlush().catch(() => undefined);
+      });
+    this.flushing = p;
+    return p;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.batch.len > 0) {
+      if (this.queue.length === 0) this.seal();
+      const item = this.queue.shift() as Buffer | RotateMark;
+      if (!Buffer.isBuffer(item)) {
+        await this.rotate(item.lastTime);
+        continue;
+      }
+      try {
+        let off = 0;
+        while (off < item.length) {
+          const { bytesWritten } = await this.fh.write(item, off, item.length - off, null);
+          off += bytesWritten;
+        }
+      } catch (err) {
+        this.error = err as Error;
+        throw err;
+      } finally {
+        this.queuedBytes -= item.length;
+      }
+      for (const s of this.subscribers) s.onWrite();
+    }
+  }
+
+  private async rotate(lastTime: string | null): Promise<void> {
+    const { path, maxFile, compress } = this.cfg;
+    await this.compressing.catch(() => undefined);
+    await this.lock.run(async () => {
+      if (maxFile < 2) {
+        await this.fh.truncate(0);
+        for (const s of this.subscribers) s.onTruncate();
+        return;
+      }
+      await this.fh.close();
+      const last = maxFile - 1;
+      await fsp.rm(rotatedName(path, last, false), { force: true });
+      await fsp.rm(rotatedName(path, last, true), { force: true });
+      for (let i = last; i > 1; i--) {
+        for (const gz of [false, true]) {
+          await fsp.rename(rotatedName(path, i - 1, gz), rotatedName(path, i, gz)).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOENT') throw err;
+          });
+        }
+      }
+      await fsp.rename(path, rotatedName(path, 1, false));
+      this.fh = await fsp.open(path, 'a', 0o640);
+      for (const s of this.subscribers) {
+        s.onRotate(await this.cfg.opener(path).catch(() => null));
+      }
+    });
+    if (compress) {
+      const src = rotatedName(path, 1, false);
+      this.compressing = compressRotated(src, lastTime, (fn) => this.lock.run(fn));
+      this.compressing.catch(() => undefined);
+    }
+  }
+}
