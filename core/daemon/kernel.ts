@@ -26,6 +26,8 @@ export interface PluginRegistry {
   names(prefix?: string): string[];
   /** Status of every plugin, loaded or failed. */
   list(): PluginStatus[];
+  /** Registers a value under a global name; the kernel provides its services (`kernel:images`, ...) this way. */
+  provide(name: string, value: unknown, owner?: string): void;
 }
 
 export interface Kernel {

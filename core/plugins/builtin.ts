@@ -10,5 +10,6 @@ export const BUILTIN_PLUGINS: readonly string[] = Object.freeze([
   'plugins/execdriver-native',
   'plugins/networkdriver-bridge',
   'plugins/logdriver-json',
+  'plugins/volumedriver-local',
   'plugins/registry',
 ]);
