@@ -11,5 +11,6 @@ export const BUILTIN_PLUGINS: readonly string[] = Object.freeze([
   'plugins/networkdriver-bridge',
   'plugins/logdriver-json',
   'plugins/volumedriver-local',
+  'plugins/volumedriver-remote',
   'plugins/registry',
 ]);

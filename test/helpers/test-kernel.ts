@@ -14,7 +14,7 @@ import { createKernel, type OwnedKernel } from '../../core/daemon/create-kernel'
 export interface TestKernelOptions {
   /** Data root (created); the exec root defaults to `<dataRoot>/run`. */
   dataRoot: string;
-  /** Values provided before plugins init, e.g. `{ 'graphdriver:fake': factory }`. */
+  /** Values provided after plugins init (plugins resolve at use time), e.g. `{ "graphdriver:fake": factory }`. */
   provide?: Record<string, unknown>;
   config?: Partial<DaemonConfig>;
   /** Built-in plugins to load, e.g. `['plugins/graphdriver-vfs']`; none by default. */
