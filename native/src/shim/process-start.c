@@ -1,0 +1,130 @@
+/*
+ * The shim's half of starting a process: everything that may allocate or
+ * block happens here, before clone(); the child half is container-child.c.
+ */
+#include "process-start.h"
+#include "container-child.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int recv_fd(int sock) {
+  char byte;
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) return -1;
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  if (!cm || cm->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+  return fd;
+}
+
+static const char *ns_names[] = { "cgroup", "ipc", "uts", "net", "mnt" };
+static const int ns_types[] = { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWNS };
+
+/* Opens /proc/<pid>/ns/<name> when it differs from the shim's own. */
+static int open_ns_if_different(pid_t pid, const char *name) {
+  char p1[64], p2[64];
+  struct stat a, b;
+  snprintf(p1, sizeof(p1), "/proc/%d/ns/%s", pid, name);
+  snprintf(p2, sizeof(p2), "/proc/self/ns/%s", name);
+  if (stat(p1, &a) < 0 || stat(p2, &b) < 0) return -1;
+  if (a.st_ino == b.st_ino && a.st_dev == b.st_dev) return -2;
+  return open(p1, O_RDONLY | O_CLOEXEC);
+}
+
+int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char *msg, size_t msglen) {
+  const char *err = NULL;
+  int rc = seccomp_build(b, &err);
+  if (rc) { snprintf(msg, msglen, "container setup failed at seccomp: %s (%s)", strerror(-rc), err); return -1; }
+
+  struct child_fds fds = { .errfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .ptysock = -1 };
+  int errp[2] = { -1, -1 }, inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errout[2] = { -1, -1 }, sp[2] = { -1, -1 };
+  int pidns_self = -1, pidns_target = -1;
+  int ok = 0;
+  memset(out, 0, sizeof(*out));
+  out->in_fd = out->out_fd = out->err_fd = out->master = -1;
+
+  if (pipe2(errp, O_CLOEXEC) < 0) goto sysfail;
+  fds.errfd = errp[1];
+  if (b->terminal) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) goto sysfail;
+    fds.ptysock = sp[1];
+  } else {
+    if (b->open_stdin) { if (pipe2(inp, O_CLOEXEC) < 0) goto sysfail; }
+    else { inp[0] = open("/dev/null", O_RDONLY | O_CLOEXEC); if (inp[0] < 0) goto sysfail; }
+    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errout, O_CLOEXEC) < 0) goto sysfail;
+    fds.stdin_fd = inp[0]; fds.stdout_fd = outp[1]; fds.stderr_fd = errout[1];
+  }
+  if (join_pid > 0) {
+    for (int i = 0; i < 5; i++) {
+      int fd = open_ns_if_different(join_pid, ns_names[i]);
+      if (fd == -2) continue;
+      if (fd < 0) goto sysfail;
+      fds.join_fd[fds.njoin] = fd; fds.join_type[fds.njoin++] = ns_types[i];
+    }
+    pidns_target = open_ns_if_different(join_pid, "pid");
+    if (pidns_target == -1) goto sysfail;
+  } else {
+    for (size_t i = 0; i < b->nns; i++)
+      if (b->ns[i].type == CLONE_NEWPID) { pidns_target = open(b->ns[i].path, O_RDONLY | O_CLOEXEC); if (pidns_target < 0) goto sysfail; }
+  }
+  if (pidns_target >= 0) {
+    pidns_self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (pidns_self < 0 || setns(pidns_target, CLONE_NEWPID) < 0) goto sysfail;
+  }
+
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  int flags = join_pid > 0 ? 0 : b->clone_flags;
+  pid_t pid = syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, 0);
+  if (pid == 0) child_main(b, &fds);
+  int clone_errno = errno;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  if (pidns_self >= 0) setns(pidns_self, CLONE_NEWPID);
+  if (pid < 0) { errno = clone_errno; snprintf(msg, msglen, "container setup failed at clone: %s", strerror(errno)); goto out; }
+
+  close(errp[1]); errp[1] = -1;
+  struct child_error ce;
+  ssize_t n;
+  do n = read(errp[0], &ce, sizeof(ce)); while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    waitpid(pid, NULL, 0);
+    ce.stage[sizeof(ce.stage) - 1] = 0;
+    snprintf(msg, msglen, "container setup failed at %s: %s", ce.stage, strerror(ce.err));
+    goto out;
+  }
+  out->pid = pid;
+  if (b->terminal) {
+    close(sp[1]); sp[1] = -1;
+    int m = recv_fd(sp[0]);
+    if (m < 0) { kill(pid, SIGKILL); waitpid(pid, NULL, 0); snprintf(msg, msglen, "container setup failed at receive pty master: %s", strerror(errno)); goto out; }
+    out->master = m; out->in_fd = m; out->out_fd = m;
+  } else {
+    out->in_fd = b->open_stdin ? inp[1] : -1; inp[1] = -1;
+    out->out_fd = outp[0]; outp[0] = -1;
+    out->err_fd = errout[0]; errout[0] = -1;
+  }
+  ok = 1;
+  goto out;
+sysfail:
+  snprintf(msg, msglen, "container setup failed at prepare: %s", strerror(errno));
+out:
+  {
+    int all_fds[] = { errp[0], errp[1], inp[0], inp[1], outp[0], outp[1], errout[0], errout[1], sp[0], sp[1], pidns_self, pidns_target };
+    for (size_t i = 0; i < sizeof(all_fds) / sizeof(all_fds[0]); i++) if (all_fds[i] >= 0) close(all_fds[i]);
+    for (int i = 0; i < fds.njoin; i++) close(fds.join_fd[i]);
+  }
+  return ok ? 0 : -1;
+}

@@ -1,0 +1,484 @@
+/*
+ * berth-shim: one per container. Usage: berth-shim <stateDir>
+ *
+ * Reads the PID 1 bootstrap from stdin (until EOF), starts the container
+ * (process-start.c), answers `ok <pid>` / `err <message>` on stdout, then
+ * lives on its own: it holds the container's stdio, reaps PID 1 and its exec'd
+ * processes, writes `<stateDir>/exit.json` atomically when PID 1 exits, and
+ * serves `<stateDir>/shim.sock` (protocol in common/berth-shim-proto.h).
+ * Single-threaded: one poll() loop; SIGCHLD arrives through a signalfd.
+ *
+ * Output of a process nobody is attached to is kept (up to
+ * BERTH_BACKLOG_MAX; beyond it the shim stops reading, so the container
+ * blocks instead of losing output) and replayed to the next attacher.
+ * The shim exits once PID 1's status was collected (`wait`) and its output
+ * delivered, or on `shutdown`.
+ */
+#include "berth-shim-proto.h"
+#include "byte-buffer.h"
+#include "process-start.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CLIENT_OUT_HIGH (1u << 20)
+
+struct proc {
+  pid_t pid;
+  int is_init;
+  int in_fd, out_fd, err_fd, master;
+  int exited, finalized, raw_status, oom;
+  char status[256];
+  struct buf backlog;   /* frames kept while nobody is attached */
+  struct buf inq;       /* stdin bytes waiting to be written */
+  int close_stdin;      /* close in_fd once inq drained */
+  struct proc *next;
+};
+
+enum cmode { C_CMD, C_EXEC_BODY, C_ATTACH, C_WAIT, C_DONE };
+struct client {
+  int fd;
+  enum cmode mode;
+  struct proc *p;
+  size_t exec_len;
+  struct buf in, out;
+  struct client *next;
+};
+
+static struct proc *procs;
+static struct client *clients;
+static struct proc *init_proc;
+static const char *oom_file;
+static int collected, shutdown_req;
+static int listen_fd = -1, sig_fd = -1;
+
+static void set_nonblock(int fd) { if (fd >= 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+static struct proc *proc_new(const struct started *s, int is_init) {
+  struct proc *p = calloc(1, sizeof(*p));
+  p->pid = s->pid; p->is_init = is_init;
+  p->in_fd = s->in_fd; p->out_fd = s->out_fd; p->err_fd = s->err_fd; p->master = s->master;
+  set_nonblock(p->in_fd); set_nonblock(p->out_fd); set_nonblock(p->err_fd);
+  p->next = procs; procs = p;
+  return p;
+}
+
+static struct proc *proc_find(pid_t pid) {
+  if (pid == 0) return init_proc;
+  for (struct proc *p = procs; p; p = p->next) if (p->pid == pid) return p;
+  return NULL;
+}
+
+static int attached_count(struct proc *p) {
+  int n = 0;
+  for (struct client *c = clients; c; c = c->next) if (c->mode == C_ATTACH && c->p == p) n++;
+  return n;
+}
+
+/* Whether output of p may be read now (backpressure). */
+static int can_read_output(struct proc *p) {
+  int n = 0;
+  for (struct client *c = clients; c; c = c->next) {
+    if (c->mode != C_ATTACH || c->p != p) continue;
+    n++;
+    if (buf_size(&c->out) > CLIENT_OUT_HIGH) return 0;
+  }
+  return n ? 1 : buf_size(&p->backlog) < BERTH_BACKLOG_MAX;
+}
+
+static void deliver(struct proc *p, int stream, const char *data, size_t n) {
+  int any = 0;
+  for (struct client *c = clients; c; c = c->next)
+    if (c->mode == C_ATTACH && c->p == p) { buf_frame(&c->out, stream, data, n); any = 1; }
+  if (!any) buf_frame(&p->backlog, stream, data, n);
+}
+
+/* Reads what is available; returns 0 at EOF/EIO (fd closed), 1 otherwise. */
+static int pump_output(struct proc *p, int *fdp, int stream, int drain) {
+  char chunk[65536];
+  for (;;) {
+    if (!drain && !can_read_output(p)) return 1;
+    ssize_t n = read(*fdp, chunk, sizeof(chunk));
+    if (n > 0) { deliver(p, stream, chunk, n); if (!drain) return 1; continue; }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return 1;
+    /* EOF, or EIO from a pty master whose slave is gone */
+    if (*fdp == p->in_fd) p->in_fd = -1;
+    close(*fdp);
+    if (p->master == *fdp) p->master = -1;
+    *fdp = -1;
+    return 0;
+  }
+}
+
+static void format_time(char *out, size_t n) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out + k, n - k, ".%09ldZ", ts.tv_nsec);
+}
+
+static int read_oom_kills(void) {
+  if (!oom_file) return 0;
+  FILE *f = fopen(oom_file, "re");
+  if (!f) return 0;
+  char line[128];
+  int n = 0;
+  while (fgets(line, sizeof(line), f)) {
+    long v;
+    if (sscanf(line, "oom_kill %ld", &v) == 1 && v > 0) n = 1;
+  }
+  fclose(f);
+  return n;
+}
+
+static void write_status_file(const char *json) {
+  char tmp[64];
+  snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", BERTH_SHIM_STATUS, getpid());
+  int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  size_t len = strlen(json);
+  if (write(fd, json, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) { close(fd); unlink(tmp); return; }
+  close(fd);
+  if (rename(tmp, BERTH_SHIM_STATUS) < 0) { unlink(tmp); return; }
+  int dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) { fsync(dfd); close(dfd); }
+}
+
+static void finalize(struct proc *p) {
+  if (p->out_fd >= 0) while (pump_output(p, &p->out_fd, BERTH_FRAME_STDOUT, 1)) break;
+  if (p->err_fd >= 0) while (pump_output(p, &p->err_fd, BERTH_FRAME_STDERR, 1)) break;
+  int fds[] = { p->in_fd, p->out_fd, p->err_fd, p->master };
+  for (int i = 0; i < 4; i++) {
+    if (fds[i] < 0) continue;
+    int dup = 0;
+    for (int j = 0; j < i; j++) if (fds[j] == fds[i]) dup = 1;
+    if (!dup) close(fds[i]);
+  }
+  p->in_fd = p->out_fd = p->err_fd = p->master = -1;
+  int code, sig = 0;
+  if (WIFSIGNALED(p->raw_status)) { sig = WTERMSIG(p->raw_status); code = 128 + sig; }
+  else code = WEXITSTATUS(p->raw_status);
+  if (p->is_init) p->oom = read_oom_kills();
+  char when[64];
+  format_time(when, sizeof(when));
+  if (sig) {
+    const char *abbrev = sigabbrev_np(sig);
+    snprintf(p->status, sizeof(p->status), "{\"exitCode\":%d,\"signal\":\"SIG%s\",\"oomKilled\":%s,\"finishedAt\":\"%s\"}",
+             code, abbrev ? abbrev : "UNKNOWN", p->oom ? "true" : "false", when);
+  } else {
+    snprintf(p->status, sizeof(p->status), "{\"exitCode\":%d,\"oomKilled\":%s,\"finishedAt\":\"%s\"}",
+             code, p->oom ? "true" : "false", when);
+  }
+  if (p->is_init) write_status_file(p->status);
+  p->finalized = 1;
+  for (struct client *c = clients; c; c = c->next) {
+    if (c->p != p) continue;
+    if (c->mode == C_ATTACH) { buf_frame(&c->out, BERTH_FRAME_EXIT, p->status, strlen(p->status)); c->mode = C_DONE; }
+    else if (c->mode == C_WAIT) {
+      buf_add(&c->out, p->status, strlen(p->status)); buf_add(&c->out, "\n", 1); c->mode = C_DONE;
+      if (p->is_init) collected = 1;
+    }
+  }
+}
+
+static void reap(void) {
+  struct signalfd_siginfo si;
+  while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) { }
+  for (;;) {
+    int st;
+    pid_t pid = waitpid(-1, &st, WNOHANG);
+    if (pid <= 0) break;
+    for (struct proc *p = procs; p; p = p->next)
+      if (p->pid == pid && !p->exited) { p->exited = 1; p->raw_status = st; finalize(p); }
+  }
+}
+
+static void reply(struct client *c, const char *s) { buf_add(&c->out, s, strlen(s)); }
+
+static void start_attach(struct client *c, struct proc *p) {
+  c->p = p;
+  if (!attached_count(p) && buf_size(&p->backlog)) {
+    buf_add(&c->out, p->backlog.d + p->backlog.off, buf_size(&p->backlog));
+    buf_consume(&p->backlog, buf_size(&p->backlog));
+  }
+  if (p->finalized) {
+    buf_frame(&c->out, BERTH_FRAME_EXIT, p->status, strlen(p->status));
+    c->mode = C_DONE;
+  } else c->mode = C_ATTACH;
+}
+
+static void handle_command(struct client *c, char *line) {
+  char verb[16] = "";
+  long a = 0, b = 0, d = 0;
+  int n = sscanf(line, "%15s %ld %ld %ld", verb, &a, &b, &d);
+  char out[512];
+  if (n < 1) { reply(c, "err empty request\n"); c->mode = C_DONE; return; }
+  if (!strcmp(verb, "state")) {
+    if (init_proc->finalized) snprintf(out, sizeof(out), "exited %s\n", init_proc->status);
+    else snprintf(out, sizeof(out), "running %d\n", init_proc->pid);
+    reply(c, out); c->mode = C_DONE; return;
+  }
+  if (!strcmp(verb, "shutdown")) {
+    shutdown_req = 1;
+    if (!init_proc->exited) kill(init_proc->pid, SIGKILL);
+    reply(c, "ok\n"); c->mode = C_DONE; return;
+  }
+  if (!strcmp(verb, "exec")) {
+    if (n < 2 || a <= 0 || a > (64 << 20)) { reply(c, "err bad exec length\n"); c->mode = C_DONE; return; }
+    if (init_proc->exited) { reply(c, "err container is not running\n"); c->mode = C_DONE; return; }
+    c->exec_len = a; c->mode = C_EXEC_BODY; return;
+  }
+  struct proc *p = n >= 2 ? proc_find(a) : NULL;
+  if (!p) { reply(c, "err no such process\n"); c->mode = C_DONE; return; }
+  if (!strcmp(verb, "wait")) {
+    if (p->finalized) { reply(c, p->status); reply(c, "\n"); c->mode = C_DONE; if (p->is_init) collected = 1; }
+    else { c->p = p; c->mode = C_WAIT; }
+  } else if (!strcmp(verb, "signal") && n >= 3) {
+    if (p->exited) reply(c, "err process has exited\n");
+    else if (kill(p->pid, b) < 0) { snprintf(out, sizeof(out), "err %s\n", strerror(errno)); reply(c, out); }
+    else reply(c, "ok\n");
+    c->mode = C_DONE;
+  } else if (!strcmp(verb, "resize") && n >= 4) {
+    struct winsize ws = { .ws_row = b, .ws_col = d };
+    if (p->master < 0) reply(c, "err process has no terminal\n");
+    else if (ioctl(p->master, TIOCSWINSZ, &ws) < 0) { snprintf(out, sizeof(out), "err %s\n", strerror(errno)); reply(c, out); }
+    else reply(c, "ok\n");
+    c->mode = C_DONE;
+  } else if (!strcmp(verb, "attach")) {
+    reply(c, "ok\n");
+    start_attach(c, p);
+  } else { reply(c, "err unknown request\n"); c->mode = C_DONE; }
+}
+
+static void handle_exec(struct client *c) {
+  char *body = malloc(c->exec_len);
+  memcpy(body, c->in.d + c->in.off, c->exec_len);
+  buf_consume(&c->in, c->exec_len);
+  struct bootstrap b;
+  const char *err = NULL;
+  char msg[512];
+  if (bootstrap_parse(&b, body, c->exec_len, &err)) {
+    snprintf(msg, sizeof(msg), "err bad exec bootstrap: %s\n", err);
+    reply(c, msg); c->mode = C_DONE; bootstrap_free(&b); return;
+  }
+  struct started s;
+  if (process_start(&b, init_proc->pid, &s, msg, sizeof(msg) - 8)) {
+    char line[600];
+    snprintf(line, sizeof(line), "err %s\n", msg);
+    reply(c, line); c->mode = C_DONE;
+  } else {
+    struct proc *p = proc_new(&s, 0);
+    snprintf(msg, sizeof(msg), "ok %d\n", p->pid);
+    reply(c, msg);
+    start_attach(c, p);
+  }
+  bootstrap_free(&b);
+}
+
+/* Handles bytes a client sent. Returns -1 to drop the client. */
+static int client_input(struct client *c) {
+  for (;;) {
+    if (c->mode == C_CMD) {
+      char *s = c->in.d + c->in.off;
+      char *nl = memchr(s, '\n', buf_size(&c->in));
+      if (!nl) return buf_size(&c->in) > 4096 ? -1 : 0;
+      *nl = 0;
+      size_t used = nl - s + 1;
+      char line[4100];
+      memcpy(line, s, used);
+      buf_consume(&c->in, used);
+      handle_command(c, line);
+    } else if (c->mode == C_EXEC_BODY) {
+      if (buf_size(&c->in) < c->exec_len) return 0;
+      handle_exec(c);
+    } else if (c->mode == C_ATTACH) {
+      if (buf_size(&c->in) < BERTH_FRAME_HDR) return 0;
+      unsigned char *h = (unsigned char *)c->in.d + c->in.off;
+      size_t len = ((size_t)h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4];
+      if (buf_size(&c->in) < BERTH_FRAME_HDR + len) return 0;
+      struct proc *p = c->p;
+      if (h[0] == BERTH_FRAME_STDIN && p->in_fd >= 0) {
+        if (len) buf_add(&p->inq, c->in.d + c->in.off + BERTH_FRAME_HDR, len);
+        else if (p->master < 0) p->close_stdin = 1;
+        else { char eot = 4; buf_add(&p->inq, &eot, 1); }
+      }
+      buf_consume(&c->in, BERTH_FRAME_HDR + len);
+    } else {
+      buf_consume(&c->in, buf_size(&c->in));
+      return 0;
+    }
+  }
+}
+
+static void client_free(struct client *c) {
+  for (struct client **pp = &clients; *pp; pp = &(*pp)->next) if (*pp == c) { *pp = c->next; break; }
+  close(c->fd);
+  buf_free(&c->in); buf_free(&c->out);
+  free(c);
+}
+
+static void flush_stdin(struct proc *p) {
+  while (p->in_fd >= 0 && buf_size(&p->inq)) {
+    ssize_t n = write(p->in_fd, p->inq.d + p->inq.off, buf_size(&p->inq));
+    if (n > 0) { buf_consume(&p->inq, n); continue; }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    buf_consume(&p->inq, buf_size(&p->inq));
+    if (p->master < 0) { close(p->in_fd); p->in_fd = -1; }
+    return;
+  }
+  if (p->close_stdin && p->in_fd >= 0 && p->master < 0) { close(p->in_fd); p->in_fd = -1; p->close_stdin = 0; }
+}
+
+static int should_exit(void) {
+  if (!init_proc->finalized) return 0;
+  if (!shutdown_req && !(collected && !buf_size(&init_proc->backlog))) return 0;
+  for (struct client *c = clients; c; c = c->next) if (buf_size(&c->out)) return 0;
+  return 1;
+}
+
+static void loop(void) {
+  struct pollfd pfd[1024];
+  void *who[1024];
+  int kind[1024];
+  for (;;) {
+    if (should_exit()) return;
+    int n = 0;
+    pfd[n] = (struct pollfd){ sig_fd, POLLIN, 0 }; kind[n] = 0; who[n++] = NULL;
+    pfd[n] = (struct pollfd){ listen_fd, POLLIN, 0 }; kind[n] = 1; who[n++] = NULL;
+    for (struct proc *p = procs; p && n < 1000; p = p->next) {
+      if (p->finalized) continue;
+      int rd = can_read_output(p);
+      if (p->out_fd >= 0 && rd) { pfd[n] = (struct pollfd){ p->out_fd, POLLIN, 0 }; kind[n] = 2; who[n++] = p; }
+      if (p->err_fd >= 0 && rd) { pfd[n] = (struct pollfd){ p->err_fd, POLLIN, 0 }; kind[n] = 3; who[n++] = p; }
+      if (p->in_fd >= 0 && buf_size(&p->inq) && p->master < 0) { pfd[n] = (struct pollfd){ p->in_fd, POLLOUT, 0 }; kind[n] = 4; who[n++] = p; }
+    }
+    for (struct client *c = clients; c && n < 1020; c = c->next) {
+      short ev = POLLIN;
+      if (buf_size(&c->out)) ev |= POLLOUT;
+      pfd[n] = (struct pollfd){ c->fd, ev, 0 }; kind[n] = 5; who[n++] = c;
+    }
+    int r = poll(pfd, n, -1);
+    if (r < 0) { if (errno == EINTR) continue; return; }
+    for (int i = 0; i < n; i++) {
+      if (!pfd[i].revents) continue;
+      if (kind[i] == 0) reap();
+      else if (kind[i] == 1) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0) { struct client *c = calloc(1, sizeof(*c)); c->fd = fd; c->mode = C_CMD; c->next = clients; clients = c; }
+      } else if (kind[i] == 2 || kind[i] == 3) {
+        struct proc *p = who[i];
+        if (p->finalized) continue;
+        if (kind[i] == 2 && p->out_fd >= 0) pump_output(p, &p->out_fd, BERTH_FRAME_STDOUT, 0);
+        if (kind[i] == 3 && p->err_fd >= 0) pump_output(p, &p->err_fd, BERTH_FRAME_STDERR, 0);
+      } else if (kind[i] == 4) flush_stdin(who[i]);
+    }
+    /* clients last: earlier handlers may have freed nothing, but may have queued output */
+    for (int i = 0; i < n; i++) {
+      if (kind[i] != 5 || !pfd[i].revents) continue;
+      struct client *c = who[i];
+      int drop = 0;
+      if (pfd[i].revents & POLLIN) {
+        char tmp[65536];
+        ssize_t k = read(c->fd, tmp, sizeof(tmp));
+        if (k > 0) { buf_add(&c->in, tmp, k); if (client_input(c) < 0) drop = 1; }
+        else if (k == 0 || (errno != EAGAIN && errno != EINTR)) drop = 1;
+      } else if (pfd[i].revents & (POLLHUP | POLLERR)) drop = 1;
+      if (!drop && buf_size(&c->out)) {
+        ssize_t k = send(c->fd, c->out.d + c->out.off, buf_size(&c->out), MSG_NOSIGNAL);
+        if (k > 0) buf_consume(&c->out, k);
+        else if (k < 0 && errno != EAGAIN && errno != EINTR) drop = 1;
+      }
+      if (!drop && c->mode == C_DONE && !buf_size(&c->out)) drop = 1;
+      if (drop) client_free(c);
+    }
+    for (struct proc *p = procs; p; p = p->next) if (p->master >= 0 && buf_size(&p->inq)) flush_stdin(p);
+    for (struct proc *p = procs; p; p = p->next) if (p->master < 0 && p->close_stdin) flush_stdin(p);
+  }
+}
+
+static int read_all(int fd, char **out, size_t *len) {
+  struct buf b = { 0 };
+  char tmp[65536];
+  for (;;) {
+    ssize_t n = read(fd, tmp, sizeof(tmp));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { buf_free(&b); return -1; }
+    if (n == 0) break;
+    buf_add(&b, tmp, n);
+  }
+  if (!b.d) b.d = malloc(1);
+  *out = b.d; *len = b.len;
+  return 0;
+}
+
+static void answer(const char *s) {
+  size_t len = strlen(s);
+  ssize_t w = write(1, s, len);
+  (void)w;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) { fprintf(stderr, "usage: berth-shim <stateDir>\n"); return 2; }
+  if (chdir(argv[1]) < 0) { char m[512]; snprintf(m, sizeof(m), "err container setup failed at state directory: %s\n", strerror(errno)); answer(m); return 1; }
+  signal(SIGPIPE, SIG_IGN);
+  char *raw; size_t rawlen;
+  if (read_all(0, &raw, &rawlen) < 0) { answer("err container setup failed at read bootstrap: I/O error\n"); return 1; }
+  struct bootstrap b;
+  const char *perr = NULL;
+  if (bootstrap_parse(&b, raw, rawlen, &perr)) {
+    char m[256]; snprintf(m, sizeof(m), "err container setup failed at bootstrap: %s\n", perr); answer(m); return 1;
+  }
+  oom_file = b.oom_file;
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  unlink(BERTH_SHIM_SOCK);
+  unlink(BERTH_SHIM_STATUS);
+  listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  strcpy(sa.sun_path, BERTH_SHIM_SOCK);
+  if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(listen_fd, 64) < 0) {
+    char m[256]; snprintf(m, sizeof(m), "err container setup failed at shim socket: %s\n", strerror(errno)); answer(m); return 1;
+  }
+  struct started s;
+  char msg[600];
+  if (process_start(&b, 0, &s, msg, sizeof(msg))) {
+    unlink(BERTH_SHIM_SOCK);
+    char line[700]; snprintf(line, sizeof(line), "err %s\n", msg); answer(line); return 1;
+  }
+  init_proc = proc_new(&s, 1);
+  char pidline[64];
+  snprintf(pidline, sizeof(pidline), "%d %d\n", getpid(), s.pid);
+  int pf = open(BERTH_SHIM_PIDFILE, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (pf >= 0) { ssize_t w = write(pf, pidline, strlen(pidline)); (void)w; close(pf); }
+  snprintf(pidline, sizeof(pidline), "ok %d\n", s.pid);
+  answer(pidline);
+  int devnull = open("/dev/null", O_RDWR);
+  int logfd = open("shim.log", O_CREAT | O_APPEND | O_WRONLY, 0600);
+  dup2(devnull, 0); dup2(devnull, 1); dup2(logfd >= 0 ? logfd : devnull, 2);
+  if (devnull > 2) close(devnull);
+  if (logfd > 2) close(logfd);
+  loop();
+  unlink(BERTH_SHIM_SOCK);
+  unlink(BERTH_SHIM_PIDFILE);
+  return 0;
+}

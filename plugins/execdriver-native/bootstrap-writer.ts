@@ -1,0 +1,109 @@
+/**
+ * Encodes what the shim needs into its bootstrap record stream
+ * (NUL-separated strings; the record table is in native/src/shim/bootstrap.c).
+ * All decisions (capability masks, seccomp rules, mount order, cgroup paths)
+ * are made here so the C side only executes them.
+ */
+import { InvalidArgumentError } from '../../core';
+import type { ContainerSpec, NamespaceMode, ProcessSpec } from '../../core';
+import { capabilityMask } from './capabilities';
+import type { MountOp } from './mount-plan';
+import type { FlatSeccomp } from './seccomp-profile';
+
+const RLIMITS: Record<string, number> = {
+  CPU: 0, FSIZE: 1, DATA: 2, STACK: 3, CORE: 4, RSS: 5, NPROC: 6, NOFILE: 7, MEMLOCK: 8, AS: 9,
+  LOCKS: 10, SIGPENDING: 11, MSGQUEUE: 12, NICE: 13, RTPRIO: 14, RTTIME: 15,
+};
+
+/** `RLIMIT_NOFILE` or `nofile` → 7. */
+export function rlimitNumber(type: string): number {
+  const key = type.toUpperCase().replace(/^RLIMIT_/, '');
+  const n = RLIMITS[key];
+  if (n === undefined) throw new InvalidArgumentError(`unknown rlimit type: ${type}`);
+  return n;
+}
+
+/** Accumulates records; `toBuffer()` gives the bytes for the shim. */
+export class BootstrapWriter {
+  private readonly parts: string[] = [];
+
+  record(key: string, ...fields: Array<string | number | bigint>): this {
+    for (const f of [key, ...fields.map(String)]) {
+      if (f.includes('\0')) throw new InvalidArgumentError(`NUL byte in ${key}: ${JSON.stringify(f)}`);
+      this.parts.push(f);
+    }
+    return this;
+  }
+
+  toBuffer(): Buffer {
+    return Buffer.from(this.parts.map((p) => `${p}\0`).join(''), 'utf8');
+  }
+}
+
+/** Records of the process itself (PID 1 or an exec). */
+export function writeProcess(w: BootstrapWriter, p: ProcessSpec, args: string[] = p.args): void {
+  if (!args.length) throw new InvalidArgumentError('process.args: no command given');
+  if (!p.cwd.startsWith('/')) throw new InvalidArgumentError(`process.cwd must be absolute: ${p.cwd}`);
+  for (const a of args) w.record('arg', a);
+  for (const e of p.env) w.record('env', e);
+  const pathEnv = [...p.env].reverse().find((e) => e.startsWith('PATH='));
+  if (pathEnv) w.record('path', pathEnv.slice(5));
+  w.record('cwd', p.cwd);
+  w.record('user', p.user.uid, p.user.gid);
+  for (const g of p.user.additionalGids) w.record('group', g);
+  w.record('caps', capabilityMask(p.capabilities).toString(16));
+  if (p.noNewPrivileges) w.record('nnp');
+  if (p.terminal) w.record('terminal');
+  if (p.openStdin) w.record('openstdin');
+  if (p.consoleSize) w.record('size', p.consoleSize.rows, p.consoleSize.cols);
+  for (const r of p.rlimits) w.record('rlimit', rlimitNumber(r.type), r.soft < 0 ? -1 : r.soft, r.hard < 0 ? -1 : r.hard);
+  if (p.apparmorProfile) w.record('apparmor', p.apparmorProfile);
+}
+
+export function writeSeccomp(w: BootstrapWriter, s: FlatSeccomp | null): void {
+  if (!s) return;
+  w.record('scmp_default', s.defaultAction, s.defaultErrno);
+  for (const a of s.arches) w.record('scmp_arch', a.replace(/^SCMP_ARCH_/, '').toLowerCase());
+  for (const r of s.rules) {
+    w.record('scmp_rule', r.name, r.action, r.errno, r.args.length);
+    for (const a of r.args) w.record(String(a.index), a.op, a.value, a.valueTwo);
+  }
+}
+
+export function writeCgroups(w: BootstrapWriter, procsFiles: string[], oomFile?: string): void {
+  for (const f of procsFiles) w.record('cgroup', f);
+  if (oomFile) w.record('oomfile', oomFile);
+}
+
+function writeNamespace(w: BootstrapWriter, type: string, mode: NamespaceMode): void {
+  if (mode.mode === 'private') w.record('ns', type, '-');
+  else if (mode.mode === 'path') w.record('ns', type, mode.path);
+}
+
+/** Records of the container: rootfs, namespaces, hostname and the mount ops. */
+export function writeContainer(w: BootstrapWriter, spec: ContainerSpec, ops: MountOp[]): void {
+  w.record('rootfs', spec.rootfs);
+  w.record('ns', 'mnt', '-');
+  const ns = spec.namespaces;
+  writeNamespace(w, 'pid', ns.pid);
+  writeNamespace(w, 'ipc', ns.ipc);
+  writeNamespace(w, 'uts', ns.uts);
+  writeNamespace(w, 'net', ns.net);
+  writeNamespace(w, 'cgroup', ns.cgroup);
+  if (ns.uts.mode === 'private') {
+    if (spec.hostname) w.record('hostname', spec.hostname);
+    if (spec.domainname) w.record('domainname', spec.domainname);
+  }
+  for (const o of ops) {
+    switch (o.op) {
+      case 'mount': w.record('mount', o.source, o.target, o.fstype, o.flags, o.data, o.mk); break;
+      case 'mknod': w.record('mknod', o.path, o.mode, o.major, o.minor); break;
+      case 'symlink': w.record('symlink', o.target, o.link); break;
+      case 'mkdir': w.record('mkdir', o.path, o.mode); break;
+      case 'pivot': w.record('pivot'); break;
+      case 'mask': w.record('mask', o.path); break;
+      case 'readonly': w.record('readonly', o.path); break;
+      case 'rootro': w.record('rootro'); break;
+    }
+  }
+}

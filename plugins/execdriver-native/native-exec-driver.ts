@@ -1,0 +1,168 @@
+/**
+ * The native ExecDriver: every container gets its own berth-shim (C,
+ * native/src/shim), started detached with its bootstrap on stdin. The shim
+ * creates PID 1 with clone() in fresh namespaces, keeps its stdio and exit
+ * status, and serves `<stateDir>/shim.sock`; this class only computes the
+ * bootstrap, manages cgroups, and talks to the socket.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  FailedPreconditionError, InvalidArgumentError, NotFoundError, atomicWriteJson, isUnavailable, nativeExecutable, readJsonIfExists,
+} from '../../core';
+import type { ContainerSpec, ExecDriver, ExitStatus, RunningContainer } from '../../core';
+import { apparmorAvailable } from './apparmor';
+import { BootstrapWriter, writeCgroups, writeContainer, writeProcess, writeSeccomp } from './bootstrap-writer';
+import { ContainerCgroup, isCgroupV2 } from './cgroups';
+import { INIT_PATH, buildMountPlan } from './mount-plan';
+import { NativeContainer, effectiveProcess } from './native-container';
+import { seccompFor } from './seccomp-profile';
+import { ShimClient, parseStatus } from './shim-client';
+
+const SPEC_FILE = 'spec.json';
+const STATUS_FILE = 'exit.json';
+const SOCKET_FILE = 'shim.sock';
+const STATE_FILES = [SOCKET_FILE, STATUS_FILE, SPEC_FILE, 'shim.pid', 'shim.log'];
+
+export interface NativeExecDriverOptions {
+  /** Host path of berth-shim (default: the native build). */
+  shimPath?: string;
+  /** Host path of berth-init for `--init` (default: the native build). */
+  initPath?: string;
+}
+
+function validateSpec(spec: ContainerSpec): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(spec.id)) throw new InvalidArgumentError(`invalid container id: ${JSON.stringify(spec.id)}`);
+  if (!path.isAbsolute(spec.rootfs) || !fs.existsSync(spec.rootfs)) throw new InvalidArgumentError(`rootfs: not an existing absolute path: ${spec.rootfs}`);
+  if (!path.isAbsolute(spec.stateDir) || !fs.statSync(spec.stateDir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new InvalidArgumentError(`stateDir: not an existing directory: ${spec.stateDir}`);
+  }
+  if (!spec.process.args.length) throw new InvalidArgumentError('process.args: no command given');
+  if (path.join(spec.stateDir, SOCKET_FILE).length > 107) throw new InvalidArgumentError(`stateDir is too long for a unix socket path: ${spec.stateDir}`);
+}
+
+/** Starts berth-shim with `bootstrap` on stdin; resolves with PID 1's host pid. */
+function spawnShim(shim: string, stateDir: string, bootstrap: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(shim, [stateDir], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    let done = false;
+    const finish = (err: Error | null, pid?: number): void => {
+      if (done) return;
+      done = true;
+      child.stdout?.destroy();
+      child.stdin?.destroy();
+      child.unref();
+      if (err) reject(err); else resolve(pid!);
+    };
+    child.once('error', (err) => finish(new FailedPreconditionError(`cannot start berth-shim: ${err.message}`, { cause: err })));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      const line = out.slice(0, nl);
+      const m = /^ok (\d+)$/.exec(line);
+      if (m) finish(null, Number(m[1]));
+      else finish(new FailedPreconditionError(line.replace(/^err /, '')));
+    });
+    child.once('exit', (code, sig) => finish(new FailedPreconditionError(`berth-shim exited before starting the container (${sig ?? code})`)));
+    child.stdin!.on('error', () => { /* reported through exit */ });
+    child.stdin!.end(bootstrap);
+  });
+}
+
+export class NativeExecDriver implements ExecDriver {
+  readonly name = 'native';
+
+  constructor(private readonly opts: NativeExecDriverOptions = {}) {}
+
+  private shimPath(): string { return this.opts.shimPath ?? nativeExecutable('berth-shim'); }
+  private initPath(): string { return this.opts.initPath ?? nativeExecutable('berth-init'); }
+
+  /**
+   * Creates cgroup, namespaces and mounts and starts PID 1 under a new shim.
+   * Resolves once execve succeeded; on failure rejects with
+   * FailedPreconditionError (`container setup failed at <stage>: <error>`)
+   * and leaves no cgroup, process or state behind.
+   */
+  async start(spec: ContainerSpec): Promise<RunningContainer> {
+    validateSpec(spec);
+    const proc = effectiveProcess(spec, spec.process);
+    const seccomp = spec.privileged ? null : seccompFor(spec.seccomp, proc.capabilities);
+    const ops = buildMountPlan(spec, spec.init ? this.initPath() : undefined);
+    const cgroup = ContainerCgroup.of(spec.cgroup.parent, spec.id);
+    const w = new BootstrapWriter();
+    writeProcess(w, proc, spec.init ? [INIT_PATH, '--', ...proc.args] : proc.args);
+    writeContainer(w, spec, ops);
+    writeSeccomp(w, seccomp);
+    writeCgroups(w, cgroup.procsFiles(), cgroup.oomFile());
+    const shim = this.shimPath();
+    cgroup.create(spec.cgroup.resources, spec.privileged);
+    try {
+      await atomicWriteJson(path.join(spec.stateDir, SPEC_FILE), spec);
+      const pid = await spawnShim(shim, spec.stateDir, w.toBuffer());
+      return new NativeContainer(spec, pid, new ShimClient(path.join(spec.stateDir, SOCKET_FILE)), cgroup);
+    } catch (err) {
+      cgroup.remove();
+      await fs.promises.rm(path.join(spec.stateDir, SPEC_FILE), { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Reconnects to a container's shim after a daemon restart. A live shim
+   * gives a RunningContainer (also when PID 1 already exited: its status and
+   * unread output are still held by the shim); a gone shim gives the
+   * ExitStatus it recorded. NotFoundError when stateDir has neither.
+   */
+  async restore(id: string, stateDir: string): Promise<RunningContainer | ExitStatus> {
+    const spec = await readJsonIfExists<ContainerSpec>(path.join(stateDir, SPEC_FILE));
+    const shim = new ShimClient(path.join(stateDir, SOCKET_FILE));
+    if (spec && spec.id !== id) throw new InvalidArgumentError(`state directory ${stateDir} belongs to ${spec.id}, not ${id}`);
+    try {
+      const state = await shim.request('state');
+      if (spec) {
+        const running = /^running (\d+)$/.exec(state);
+        const pid = running ? Number(running[1]) : Number((await fs.promises.readFile(path.join(stateDir, 'shim.pid'), 'utf8').catch(() => '0 0')).split(' ')[1]);
+        return new NativeContainer(spec, pid, shim, ContainerCgroup.of(spec.cgroup.parent, spec.id));
+      }
+      if (state.startsWith('exited ')) return parseStatus(state.slice(7));
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+    }
+    const status = await readJsonIfExists<ExitStatus>(path.join(stateDir, STATUS_FILE));
+    if (status) return parseStatus(JSON.stringify(status));
+    throw new NotFoundError(`no container ${id} in ${stateDir}`);
+  }
+
+  /**
+   * Stops the shim (killing PID 1 if it still runs), removes the cgroups and
+   * the driver's files in stateDir. Idempotent.
+   */
+  async delete(id: string, stateDir: string): Promise<void> {
+    const spec = await readJsonIfExists<ContainerSpec>(path.join(stateDir, SPEC_FILE)).catch(() => undefined);
+    const shim = new ShimClient(path.join(stateDir, SOCKET_FILE));
+    try {
+      await shim.command('shutdown');
+      // the shim removes its socket when it exits
+      for (let i = 0; i < 500 && fs.existsSync(path.join(stateDir, SOCKET_FILE)); i++) {
+        try { await shim.request('state'); } catch { break; }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+    }
+    ContainerCgroup.of(spec?.cgroup.parent ?? 'berth', id).remove();
+    for (const f of STATE_FILES) await fs.promises.rm(path.join(stateDir, f), { force: true });
+  }
+
+  /** What is really enforced here, in Docker's `SecurityOptions` form. */
+  securityOptions(): string[] {
+    const opts = ['name=seccomp,profile=builtin'];
+    if (apparmorAvailable()) opts.unshift('name=apparmor');
+    else opts.push('name=apparmor,status=unavailable: this kernel has no AppArmor (/sys/kernel/security/apparmor missing)');
+    if (isCgroupV2()) opts.push('name=cgroupns');
+    return opts;
+  }
+}
