@@ -2,11 +2,12 @@
  * The json-file log driver instance of one container: writes through a
  * LogFileWriter, reads back through readLogFile.
  */
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { LogContext, LogDriver, LogMessage, LogReadOptions, LogReader } from '../../core';
 import { attrsJson, extraAttributes } from './log-attrs';
-import { LogFileWriter } from './log-file-writer';
+import { LogFileWriter, type WriterConfig } from './log-file-writer';
 import { readLogFile } from './log-file-reader';
 import { parseJsonFileOptions } from './log-options';
 import { openFile, type FileOpener } from './random-access-file';
@@ -17,7 +18,11 @@ export function jsonLogPath(ctx: Pick<LogContext, 'containerId' | 'containerDir'
 }
 
 export class JsonFileLogger implements LogDriver, LogReader {
-  private constructor(readonly path: string, private readonly writer: LogFileWriter, private readonly opener: FileOpener) {}
+  /** Opened at the first log() call: an instance that only reads never competes with the writing one. */
+  private writer: LogFileWriter | null = null;
+  private opening: Promise<LogFileWriter> | null = null;
+
+  private constructor(readonly path: string, private readonly config: WriterConfig) {}
 
   /**
    * Opens (or continues) the container's log file. Options must have been
@@ -26,25 +31,29 @@ export class JsonFileLogger implements LogDriver, LogReader {
   static async create(ctx: LogContext, opener: FileOpener = openFile): Promise<JsonFileLogger> {
     const opts = parseJsonFileOptions(ctx.options);
     const file = jsonLogPath(ctx);
-    const writer = await LogFileWriter.open({
-      path: file, ...opts, attrsJson: attrsJson(extraAttributes(ctx, ctx.options)), opener,
-    });
-    return new JsonFileLogger(file, writer, opener);
+    await (await fsp.open(file, 'a', 0o640)).close(); // the file exists from create on, as with Docker
+    return new JsonFileLogger(file, { path: file, ...opts, attrsJson: attrsJson(extraAttributes(ctx, ctx.options)), opener });
+  }
+
+  private openWriter(): Promise<LogFileWriter> {
+    this.opening ??= LogFileWriter.open(this.config).then((w) => { this.writer = w; return w; });
+    return this.opening;
   }
 
   /** Queues one record; resolves when accepted (at once unless several MiB wait to be written). */
   log(msg: LogMessage): Promise<void> {
-    return this.writer.write(msg);
+    if (this.writer) return this.writer.write(msg);
+    return this.openWriter().then((w) => w.write(msg));
   }
 
   /** Resolves when every accepted record is written. */
-  flush(): Promise<void> {
-    return this.writer.flush();
+  async flush(): Promise<void> {
+    if (this.opening) await (await this.opening).flush();
   }
 
   /** Writes what is queued, closes the file, and ends followers after they read it all. */
-  close(): Promise<void> {
-    return this.writer.close();
+  async close(): Promise<void> {
+    if (this.opening) await (await this.opening).close();
   }
 
   /**
@@ -52,6 +61,7 @@ export class JsonFileLogger implements LogDriver, LogReader {
    * rotations until the stream is destroyed or this driver is closed.
    */
   read(opts: LogReadOptions): Readable {
-    return readLogFile({ path: this.path, opener: this.opener, writer: this.writer.isClosed ? null : this.writer }, opts);
+    const writer = this.writer && !this.writer.isClosed ? this.writer : null;
+    return readLogFile({ path: this.path, opener: this.config.opener, writer }, opts);
   }
 }

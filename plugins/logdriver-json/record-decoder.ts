@@ -60,12 +60,6 @@ export function parseRecord(raw: Buffer): JsonRecord | null {
   }
 }
 
-/** Whether a record's log text ends a line (a partial piece does not). */
-export function isCompleteRecord(raw: Buffer): boolean {
-  const r = parseRecord(raw);
-  return r === null || r.log.endsWith('\n');
-}
-
 interface Pending { parts: string[]; timeNs: bigint; attrs?: Record<string, string> }
 
 /**

@@ -5,7 +5,7 @@
  * leading into the N-th message are included so it can be joined.
  */
 import type { RandomAccessFile } from './random-access-file';
-import { isCompleteRecord } from './record-decoder';
+import { parseRecord } from './record-decoder';
 
 /** Block size of the backwards scan. */
 export const TAIL_BLOCK = 64 * 1024;
@@ -16,6 +16,8 @@ export interface TailState {
   need: number;
   /** N messages found; still taking the partial pieces that lead into the earliest one. */
   leading: boolean;
+  /** The stream of the earliest message, whose leading pieces are still wanted. */
+  leadingStream?: string;
   done: boolean;
 }
 
@@ -28,14 +30,20 @@ export async function tailRecords(file: RandomAccessFile, end: number, state: Ta
   const found: Buffer[] = [];
   if (state.done || end <= 0) return found;
   const take = (rec: Buffer): void => {
-    const complete = isCompleteRecord(rec);
+    const r = parseRecord(rec);
+    const complete = r === null || r.log.endsWith('\n');
+    const stream = r?.stream ?? 'stdout';
     if (state.leading) {
+      if (stream !== state.leadingStream) return; // another stream's line, older than the tail
       if (complete) { state.done = true; return; }
       found.push(rec);
       return;
     }
     found.push(rec);
-    if (complete && --state.need === 0) state.leading = true;
+    if (complete && --state.need === 0) {
+      state.leading = true;
+      state.leadingStream = stream;
+    }
   };
   if (state.need <= 0 && !state.leading) { state.done = true; return found; }
   let pos = end;
