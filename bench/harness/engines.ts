@@ -1,0 +1,103 @@
+/**
+ * Starts and stops the two engines the benchmark compares: a reference
+ * dockerd (Debian's docker.io) and berthd, each on its own socket, data root
+ * and exec root under one temporary directory. Firewall state is saved
+ * before and restored after, since dockerd leaves its chains behind and sets
+ * the FORWARD policy to DROP.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { must, run, waitForPing } from './proc';
+
+export interface Engine {
+  name: 'berth' | 'dockerd';
+  socket: string;
+  /** Environment for the `docker` CLI pointed at this engine. */
+  env: NodeJS.ProcessEnv;
+  /** Pids whose process trees make up the engine (for RSS). */
+  rootPids(): number[];
+  stop(): Promise<void>;
+}
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+
+function cliEnv(socket: string): NodeJS.ProcessEnv {
+  return { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CLI_HINTS: 'false', DOCKER_CONFIG: path.join(path.dirname(socket), 'cli') };
+}
+
+async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await done;
+  clearTimeout(t);
+}
+
+/** Starts Debian's dockerd with its own data root; requires `/usr/sbin/dockerd`. */
+export async function startDockerd(dir: string): Promise<Engine> {
+  const root = path.join(dir, 'dockerd');
+  fs.mkdirSync(path.join(root, 'cli'), { recursive: true });
+  const socket = path.join(root, 'docker.sock');
+  const log = fs.openSync(path.join(root, 'dockerd.log'), 'a');
+  const child = spawn('/usr/sbin/dockerd', [
+    '--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'exec'),
+    '--pidfile', path.join(root, 'dockerd.pid'), '-H', `unix://${socket}`,
+    '--storage-driver', 'overlay2', '--log-level', 'warn',
+  ], { stdio: ['ignore', log, log] });
+  await waitForPing(socket, 60_000);
+  return {
+    name: 'dockerd', socket, env: cliEnv(socket),
+    rootPids: () => [child.pid!],
+    async stop() {
+      await run('docker', ['rm', '-f', ...(await run('docker', ['ps', '-aq'], { env: cliEnv(socket) })).stdout.split('\n').filter(Boolean)], { env: cliEnv(socket) });
+      await stopChild(child, 30_000);
+      fs.closeSync(log);
+      await run('ip', ['link', 'del', 'docker0']);
+      // dockerd leaves overlay and netns mounts under its roots.
+      for (const l of fs.readFileSync('/proc/mounts', 'utf8').split('\n').reverse()) {
+        const mp = l.split(' ')[1];
+        if (mp && mp.startsWith(root)) await run('umount', ['-l', mp]);
+      }
+    },
+  };
+}
+
+/** Starts berthd from this checkout's build, with a config file in the temp dir. */
+export async function startBerthd(dir: string): Promise<Engine> {
+  const root = path.join(dir, 'berthd');
+  fs.mkdirSync(path.join(root, 'cli'), { recursive: true });
+  const socket = path.join(root, 'berth.sock');
+  const config = path.join(root, 'daemon.json');
+  fs.writeFileSync(config, JSON.stringify({
+    'data-root': path.join(root, 'data'), 'exec-root': path.join(root, 'exec'),
+    pidfile: path.join(root, 'berthd.pid'), hosts: [`unix://${socket}`], 'log-level': 'warn',
+  }));
+  const log = fs.openSync(path.join(root, 'berthd.log'), 'a');
+  const child = spawn(process.execPath, [path.join(REPO, 'dist/core/bin/berthd.js'), '--config-file', config], { stdio: ['ignore', log, log] });
+  await waitForPing(socket, 60_000);
+  return {
+    name: 'berth', socket, env: cliEnv(socket),
+    rootPids: () => [child.pid!],
+    async stop() {
+      await run('docker', ['rm', '-f', ...(await run('docker', ['ps', '-aq'], { env: cliEnv(socket) })).stdout.split('\n').filter(Boolean)], { env: cliEnv(socket) });
+      await stopChild(child, 30_000);
+      fs.closeSync(log);
+      for (const l of fs.readFileSync('/proc/mounts', 'utf8').split('\n').reverse()) {
+        const mp = l.split(' ')[1];
+        if (mp && mp.startsWith(root)) await run('umount', ['-l', mp]);
+      }
+    },
+  };
+}
+
+/** Saves iptables and ip_forward state; the returned function restores it. */
+export async function saveFirewall(): Promise<() => Promise<void>> {
+  const v4 = (await must('iptables-save', [])).stdout;
+  const fwd = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+  return async () => {
+    await must('iptables-restore', [], { input: v4 });
+    fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', fwd);
+  };
+}

@@ -1,0 +1,94 @@
+/** Small process helpers for the benchmark harness: run a command, time it, wait for a socket. */
+import { spawn, type SpawnOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+
+export interface RunResult { code: number; stdout: string; stderr: string; ms: number }
+
+/** Runs a command to completion; resolves with its output, exit code and wall time. Never rejects on exit code. */
+export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+    child.stdin!.end(opts.input ?? '');
+  });
+}
+
+/** Like run, but throws with the command's stderr when it exits non-zero. */
+export async function must(cmd: string, args: string[], opts: SpawnOptions & { input?: string } = {}): Promise<RunResult> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+  return r;
+}
+
+/** GET `path` over a unix socket; resolves with status, body and wall time. */
+export function unixGet(socketPath: string, path: string): Promise<{ status: number; body: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    http.get({ socketPath, path, headers: { Host: 'docker' } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+    }).on('error', reject);
+  });
+}
+
+/** Waits until `GET /_ping` on the socket answers 200, or throws after `timeoutMs`. */
+export async function waitForPing(socketPath: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (fs.existsSync(socketPath)) {
+      try {
+        if ((await unixGet(socketPath, '/_ping')).status === 200) return;
+      } catch { /* not yet */ }
+    }
+    if (Date.now() > end) throw new Error(`no answer on ${socketPath} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Resident set size in KiB of a pid and all its descendants (from /proc). */
+export function treeRssKiB(rootPids: number[]): number {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(e)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${e}/status`, 'utf8');
+      const ppid = Number(/^PPid:\s+([0-9]+)/m.exec(status)?.[1] ?? 0);
+      const kib = Number(/^VmRSS:\s+([0-9]+)/m.exec(status)?.[1] ?? 0);
+      rss.set(Number(e), kib);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
+    } catch { /* exited */ }
+  }
+  let total = 0;
+  const seen = new Set<number>();
+  const stack = [...rootPids];
+  while (stack.length) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    total += rss.get(p) ?? 0;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
+/** Pids whose command line contains `needle` (for shims that left the daemon's tree). */
+export function pidsMatching(needle: string): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(e)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(needle)) out.push(Number(e));
+    } catch { /* exited */ }
+  }
+  return out;
+}
