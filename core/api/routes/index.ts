@@ -1,0 +1,14 @@
+/** Every route berth serves, in one list (the order does not matter to the router). */
+import type { RouteDef } from '../route';
+import { containerRoutes } from './container-routes';
+import { containerStreamRoutes } from './container-stream-routes';
+import { execRoutes } from './exec-routes';
+import { imageRoutes } from './image-routes';
+import { networkRoutes } from './network-routes';
+import { systemRoutes } from './system-routes';
+import { volumeRoutes } from './volume-routes';
+
+export const allRoutes: readonly RouteDef[] = [
+  ...systemRoutes, ...containerRoutes, ...containerStreamRoutes, ...execRoutes,
+  ...imageRoutes, ...networkRoutes, ...volumeRoutes,
+];

@@ -1,0 +1,8 @@
+/** Body schema of `POST /volumes/create` (v1.41 swagger VolumeCreateOptions). */
+import type { JSONSchema } from '../../plugins/manifest';
+import { nullable, str, strMap } from './common';
+
+export const volumeCreateSchema: JSONSchema = {
+  type: 'object',
+  properties: { Name: str, Driver: str, DriverOpts: nullable(strMap), Labels: nullable(strMap) },
+};
