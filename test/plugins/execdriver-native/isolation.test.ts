@@ -1,0 +1,144 @@
+/**
+ * Isolation seen from inside a container started by the native exec driver:
+ * namespaces, capabilities, seccomp, masked paths, mounts, fds, identity.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isFailedPrecondition } from '../../../core';
+import { DEFAULT_CAPABILITIES, privilegedCapabilities } from '../../../plugins/execdriver-native';
+import { capabilityMask } from '../../../plugins/execdriver-native/capabilities';
+import { ContainerCgroup } from '../../../plugins/execdriver-native/cgroups';
+import { Harness, newHarness, requireKernel } from './harness';
+
+function capEff(status: string): bigint {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+  assert.ok(m, `no CapEff in ${status}`);
+  return BigInt(`0x${m[1]}`);
+}
+
+describe('execdriver-native: isolation from inside the container', function () {
+  this.timeout(20000);
+  let h: Harness;
+  before(function () { requireKernel(this); h = newHarness(); });
+  afterEach(async () => { await h?.cleanup(); });
+  after(async () => { await h?.destroy(); });
+
+  it('runs the command as PID 1 with the spec hostname', async () => {
+    const r = await h.run(['sh', '-c', 'echo pid=$$; hostname'], { hostname: 'bt-box' });
+    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(r.out, 'pid=1\nbt-box\n');
+  });
+
+  it('gives exactly Docker\'s 14 default capabilities, Seccomp: 2', async () => {
+    const r = await h.run(['cat', '/proc/self/status']);
+    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(capEff(r.out), capabilityMask(DEFAULT_CAPABILITIES));
+    assert.match(r.out, /^Seccomp:\s*2$/m);
+    assert.match(r.out, /^CapBnd:\s*0*a80425fb$/m);
+  });
+
+  it('applies cap-drop ALL and no_new_privs', async () => {
+    const spec = h.spec(['cat', '/proc/self/status']);
+    spec.process.capabilities = [];
+    spec.process.noNewPrivileges = true;
+    const c = await h.start(spec);
+    const { collect } = await import('./harness');
+    const out = await collect((await c.attach()).stdout);
+    assert.equal((await c.wait()).exitCode, 0);
+    assert.equal(capEff(out), 0n);
+    assert.match(out, /^NoNewPrivs:\s*1$/m);
+  });
+
+  it('gives a privileged container every capability of the host bounding set, unconfined', async () => {
+    const r = await h.run(['cat', '/proc/self/status'], { privileged: true });
+    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(capEff(r.out), capabilityMask(privilegedCapabilities().capabilities));
+    assert.match(r.out, /^Seccomp:\s*0$/m);
+  });
+
+  it('denies mount and unshare with EPERM (seccomp + no CAP_SYS_ADMIN)', async () => {
+    const r = await h.run(['sh', '-c', 'mount -t tmpfs none /tmp; echo mount=$?; unshare -m true; echo unshare=$?']);
+    assert.match(r.out, /mount=[1-9]/);
+    assert.match(r.out, /unshare=[1-9]/);
+    assert.match(r.err, /Operation not permitted|Permission denied/);
+  });
+
+  it('masks /proc paths (kcore, keys, timer_list) and makes /proc/sys read-only', async function () {
+    const kcore = fs.existsSync('/proc/kcore');
+    if (!kcore) console.log('note: this kernel has no /proc/kcore (CONFIG_PROC_KCORE off); checking /proc/keys and /proc/timer_list masks instead');
+    const r = await h.run(['sh', '-c',
+      'for f in /proc/kcore /proc/keys /proc/timer_list; do [ -e $f ] && echo "$f $(wc -c < $f)"; done; ' +
+      'echo 1 > /proc/sys/kernel/domainname 2>/dev/null; echo sysw=$?; ls /sys/firmware | wc -l']);
+    assert.equal(r.status.exitCode, 0, r.err);
+    assert.match(r.out, /^\/proc\/keys 0$/m);
+    assert.match(r.out, /^\/proc\/timer_list 0$/m);
+    if (kcore) assert.match(r.out, /^\/proc\/kcore 0$/m);
+    assert.match(r.out, /sysw=[1-9]/);
+    assert.match(r.out, /^0$/m);
+  });
+
+  it('shows no host mount: only the container root and its own filesystems', async () => {
+    const r = await h.run(['cat', '/proc/self/mountinfo']);
+    assert.equal(r.status.exitCode, 0, r.err);
+    const points = r.out.trim().split('\n').map((l) => l.split(' ')[4]);
+    const allowed = /^\/($|proc|sys|dev)/;
+    for (const p of points) assert.match(p, allowed, `unexpected mount point ${p}`);
+    const hostPoints = fs.readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').map((l) => l.split(' ')[4]);
+    for (const p of hostPoints.filter((x) => !allowed.test(x))) assert.ok(!points.includes(p), `host mount ${p} visible`);
+    assert.ok(!points.includes('/sys/fs/cgroup/memory'), 'host cgroup mount visible');
+  });
+
+  it('leaves only fds 0-2 open in PID 1', async () => {
+    // `; true` keeps sh as PID 1 (busybox sh would exec a last lone command)
+    const r = await h.run(['sh', '-c', 'ls /proc/1/fd; true']);
+    assert.equal(r.status.exitCode, 0, r.err);
+    assert.deepEqual(r.out.trim().split(/\s+/).sort(), ['0', '1', '2']);
+  });
+
+  it('applies user, groups, working directory (created), env and rlimits', async () => {
+    const spec = h.spec(['sh', '-c', 'id; pwd; echo $FOO; ulimit -n']);
+    spec.process.user = { uid: 33, gid: 33, additionalGids: [50] };
+    spec.process.cwd = '/var/www/new/dir';
+    spec.process.env.push('FOO=bar');
+    spec.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 321, hard: 321 }];
+    const c = await h.start(spec);
+    const { collect } = await import('./harness');
+    const io = await c.attach();
+    const [out, err] = await Promise.all([collect(io.stdout), collect(io.stderr)]);
+    assert.equal((await c.wait()).exitCode, 0, err);
+    assert.equal(out, 'uid=33(www-data) gid=33(www-data) groups=50(staff)\n/var/www/new/dir\nbar\n321\n');
+  });
+
+  it('applies spec mounts (bind ro, tmpfs with size) and a read-only root', async () => {
+    const src = path.join(h.dir, 'bindsrc');
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, 'hello'), 'from-host\n');
+    const r = await h.run(['sh', '-c',
+      'cat /data/hello; touch /data/x 2>/dev/null; echo bindw=$?; df -k /scratch | tail -1; touch /scratch/ok && echo tmpfsw=0; touch /rootw 2>/dev/null; echo rootw=$?'],
+    {
+      readonlyRootfs: true,
+      mounts: [
+        { type: 'bind', source: src, destination: '/data', options: ['rbind', 'ro'] },
+        { type: 'tmpfs', source: 'tmpfs', destination: '/scratch', options: ['nosuid', 'size=2m', 'mode=1777'] },
+      ],
+    });
+    assert.equal(r.status.exitCode, 0, r.err);
+    assert.match(r.out, /^from-host$/m);
+    assert.match(r.out, /bindw=[1-9]/);
+    assert.match(r.out, /^tmpfs\s+2048\s/m);
+    assert.match(r.out, /tmpfsw=0/);
+    assert.match(r.out, /rootw=[1-9]/);
+  });
+
+  it('reports a setup failure with its stage and leaves no cgroup behind', async () => {
+    const spec = h.spec(['/no/such/program']);
+    await assert.rejects(h.start(spec), (err: Error) => {
+      assert.ok(isFailedPrecondition(err), String(err));
+      assert.equal(err.message, 'container setup failed at exec /no/such/program: No such file or directory');
+      return true;
+    });
+    const cg = ContainerCgroup.of(spec.cgroup.parent, spec.id);
+    for (const d of Object.values(cg.dirs)) assert.ok(!fs.existsSync(d), `${d} left behind`);
+  });
+});
