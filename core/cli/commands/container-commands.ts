@@ -1,0 +1,270 @@
+/**
+ * Container commands: start, ps, logs, stop, kill, rm, restart, wait, top,
+ * diff, stats, attach, rename, pause, unpause.
+ */
+import type { Command } from 'commander';
+import { collect, StatusError, type CliContext } from '../cli-context';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const enc = encodeURIComponent;
+
+/**
+ * Runs `fn` for every name, printing the name on success and Docker's error
+ * line on failure; exits 1 at the end if any failed.
+ */
+export async function eachContainer(names: string[], fn: (name: string) => Promise<string | void>): Promise<void> {
+  let failed = false;
+  for (const n of names) {
+    try {
+      const shown = await fn(n);
+      process.stdout.write(`${shown ?? n}\n`);
+    } catch (err) {
+      failed = true;
+      const e = err as Error;
+      process.stderr.write(`${e.name === 'DaemonError' ? 'Error response from daemon: ' : 'Error: '}${e.message}\n`);
+    }
+  }
+  if (failed) throw new StatusError(1);
+}
+
+/** `0.0.0.0:8080->80/tcp, 443/tcp` from a ContainerSummary's Ports. */
+export function formatPorts(ports: Json[] | null | undefined): string {
+  return (ports ?? []).map((p) => (p.PublicPort
+    ? `${p.IP && p.IP.includes(':') ? `[${p.IP}]` : (p.IP || '0.0.0.0')}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`
+    : `${p.PrivatePort}/${p.Type}`)).filter((v, i, a) => a.indexOf(v) === i).join(', ');
+}
+
+function cpuPercent(s: Json): number {
+  const cpuDelta = (s.cpu_stats?.cpu_usage?.total_usage ?? 0) - (s.precpu_stats?.cpu_usage?.total_usage ?? 0);
+  const sysDelta = (s.cpu_stats?.system_cpu_usage ?? 0) - (s.precpu_stats?.system_cpu_usage ?? 0);
+  const online = s.cpu_stats?.online_cpus || (s.cpu_stats?.cpu_usage?.percpu_usage ?? []).length || 1;
+  return sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * online * 100 : 0;
+}
+
+async function statsRow(s: Json, noTrunc: boolean): Promise<string[]> {
+  const { humanSize, bytesSize, shortId } = await import('../output');
+  const m = s.memory_stats ?? {};
+  const cache = m.stats?.total_inactive_file ?? m.stats?.inactive_file ?? m.stats?.cache ?? 0;
+  const used = Math.max(0, (m.usage ?? 0) - cache);
+  const limit = m.limit ?? 0;
+  let rx = 0; let tx = 0;
+  for (const n of Object.values((s.networks ?? {}) as Record<string, Json>)) { rx += n.rx_bytes ?? 0; tx += n.tx_bytes ?? 0; }
+  let rd = 0; let wr = 0;
+  for (const b of (s.blkio_stats?.io_service_bytes_recursive ?? []) as Json[]) {
+    if (String(b.op).toLowerCase() === 'read') rd += b.value ?? 0;
+    if (String(b.op).toLowerCase() === 'write') wr += b.value ?? 0;
+  }
+  return [shortId(s.id ?? '', noTrunc), String(s.name ?? '').replace(/^\//, ''), `${cpuPercent(s).toFixed(2)}%`,
+    `${bytesSize(used)} / ${bytesSize(limit)}`, `${(limit > 0 ? (used / limit) * 100 : 0).toFixed(2)}%`,
+    `${humanSize(rx)} / ${humanSize(tx)}`, `${humanSize(rd)} / ${humanSize(wr)}`, String(s.pids_stats?.current ?? 0)];
+}
+
+const STATS_HEADER = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'];
+
+/** Declares the container lifecycle and inspection commands. */
+export function registerContainerCommands(program: Command, ctx: CliContext): void {
+  program.command('start').description('start one or more stopped containers')
+    .argument('<container...>')
+    .option('-a, --attach', 'attach stdout/stderr and forward signals')
+    .option('-i, --interactive', "attach the container's stdin")
+    .option('--detach-keys <keys>', 'key sequence for detaching')
+    .action(async (names: string[], o: { attach?: boolean; interactive?: boolean; detachKeys?: string }) => {
+      const c = ctx.client();
+      if (o.attach || o.interactive) {
+        if (names.length > 1) throw new StatusError(1, 'berth: you cannot start and attach multiple containers at once');
+        const info = await c.json<Json>('GET', `/containers/${enc(names[0])}/json`).catch((err: Error) => {
+          throw new StatusError(1, `Error response from daemon: ${err.message}`);
+        });
+        const { attachStartWait } = await import('../container-session');
+        const code = await attachStartWait(c, info.Id, {
+          tty: Boolean(info.Config?.Tty), interactive: Boolean(o.interactive && info.Config?.OpenStdin),
+          detachKeys: o.detachKeys, autoRemove: Boolean(info.HostConfig?.AutoRemove), errorPrefix: '',
+        });
+        if (code !== null && code !== 0) throw new StatusError(code);
+        return;
+      }
+      await eachContainer(names, async (n) => { await c.status('POST', `/containers/${enc(n)}/start`); });
+    });
+
+  program.command('ps').description('list containers')
+    .option('-a, --all', 'show all containers (default only running)')
+    .option('-q, --quiet', 'only display container IDs')
+    .option('-n, --last <n>', 'show the n last created containers')
+    .option('-l, --latest', 'show the latest created container')
+    .option('-s, --size', 'display total file sizes')
+    .option('-f, --filter <key=value>', 'filter output (repeatable)', collect, [])
+    .option('--no-trunc', "don't truncate output")
+    .option('--format <template>', 'format each container with a template (or json)')
+    .action(async (o: { all?: boolean; quiet?: boolean; last?: string; latest?: boolean; size?: boolean; filter: string[]; trunc: boolean; format?: string }) => {
+      const { table, shortId, ago, ellipsis, renderTemplate, humanSize } = await import('../output');
+      const { filtersParam } = await import('./system-commands');
+      const list = await ctx.client().json<Json[]>('GET', '/containers/json', {
+        query: { all: o.all || o.last !== undefined || o.latest, limit: o.latest ? 1 : o.last, size: o.size, filters: filtersParam(o.filter) },
+      });
+      const noTrunc = !o.trunc;
+      if (o.quiet) { for (const x of list) process.stdout.write(`${shortId(x.Id, noTrunc)}\n`); return; }
+      if (o.format) { for (const x of list) process.stdout.write(`${renderTemplate(o.format, { ...x, ID: x.Id, Names: (x.Names ?? []).map((n: string) => n.replace(/^\//, '')).join(',') })}\n`); return; }
+      const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(o.size ? ['SIZE'] : [])]];
+      for (const x of list) {
+        const command = noTrunc ? String(x.Command ?? '') : ellipsis(String(x.Command ?? ''), 20);
+        const names = (x.Names ?? []).map((n: string) => n.replace(/^\//, '')).filter((n: string) => noTrunc || !n.includes('/')).join(',');
+        rows.push([shortId(x.Id, noTrunc), noTrunc ? x.Image : ellipsis(String(x.Image ?? ''), 40), JSON.stringify(command), ago(x.Created), x.Status ?? '',
+          formatPorts(x.Ports), names, ...(o.size ? [`${humanSize(x.SizeRw ?? 0)} (virtual ${humanSize(x.SizeRootFs ?? 0)})`] : [])]);
+      }
+      process.stdout.write(table(rows));
+    });
+
+  program.command('logs').description('fetch the logs of a container')
+    .argument('<container>')
+    .option('-f, --follow', 'follow log output')
+    .option('--tail <n>', 'number of lines to show from the end ("all")', 'all')
+    .option('-t, --timestamps', 'show timestamps')
+    .option('--since <time>', 'show logs since a timestamp or relative time')
+    .option('--until <time>', 'show logs before a timestamp or relative time')
+    .option('--details', 'show extra details given to logs')
+    .action(async (name: string, o: { follow?: boolean; tail: string; timestamps?: boolean; since?: string; until?: string; details?: boolean }) => {
+      const c = ctx.client();
+      const info = await c.json<Json>('GET', `/containers/${enc(name)}/json`);
+      const res = await c.request('GET', `/containers/${enc(name)}/logs`, {
+        query: { stdout: true, stderr: true, follow: o.follow, tail: o.tail, timestamps: o.timestamps, since: o.since, until: o.until, details: o.details },
+      });
+      const { Demuxer } = await import('../attach-io');
+      const demux = info.Config?.Tty ? undefined : new Demuxer(process.stdout, process.stderr);
+      for await (const chunk of res) {
+        if (demux) demux.push(chunk as Buffer);
+        else process.stdout.write(chunk as Buffer);
+      }
+    });
+
+  program.command('stop').description('stop one or more running containers')
+    .argument('<container...>')
+    .option('-t, --time <seconds>', 'seconds to wait before killing it')
+    .option('-s, --signal <signal>', 'signal to send (default the image/container stop signal)')
+    .action(async (names: string[], o: { time?: string; signal?: string }) => {
+      const c = ctx.client();
+      await eachContainer(names, async (n) => { await c.status('POST', `/containers/${enc(n)}/stop`, { query: { t: o.time, signal: o.signal } }); });
+    });
+
+  program.command('restart').description('restart one or more containers')
+    .argument('<container...>')
+    .option('-t, --time <seconds>', 'seconds to wait before killing it')
+    .action(async (names: string[], o: { time?: string }) => {
+      const c = ctx.client();
+      await eachContainer(names, async (n) => { await c.status('POST', `/containers/${enc(n)}/restart`, { query: { t: o.time } }); });
+    });
+
+  program.command('kill').description('kill one or more running containers')
+    .argument('<container...>')
+    .option('-s, --signal <signal>', 'signal to send', 'KILL')
+    .action(async (names: string[], o: { signal: string }) => {
+      const c = ctx.client();
+      await eachContainer(names, async (n) => { await c.status('POST', `/containers/${enc(n)}/kill`, { query: { signal: o.signal } }); });
+    });
+
+  program.command('rm').description('remove one or more containers')
+    .argument('<container...>')
+    .option('-f, --force', 'force the removal of a running container (SIGKILL)')
+    .option('-v, --volumes', 'remove anonymous volumes of the container')
+    .option('-l, --link', 'remove the specified link')
+    .action(async (names: string[], o: { force?: boolean; volumes?: boolean; link?: boolean }) => {
+      const c = ctx.client();
+      await eachContainer(names, async (n) => { await c.status('DELETE', `/containers/${enc(n)}`, { query: { force: o.force, v: o.volumes, link: o.link } }); });
+    });
+
+  program.command('wait').description('block until containers stop, then print their exit codes')
+    .argument('<container...>')
+    .action(async (names: string[]) => {
+      const c = ctx.client();
+      await eachContainer(names, async (n) => {
+        const r = await c.json<Json>('POST', `/containers/${enc(n)}/wait`);
+        return String(r.StatusCode);
+      });
+    });
+
+  program.command('top').description('display the running processes of a container')
+    .argument('<container>')
+    .argument('[ps-options...]')
+    .action(async (name: string, psArgs: string[]) => {
+      const { table } = await import('../output');
+      const r = await ctx.client().json<Json>('GET', `/containers/${enc(name)}/top`, { query: { ps_args: psArgs.length ? psArgs.join(' ') : undefined } });
+      process.stdout.write(table([r.Titles ?? [], ...((r.Processes ?? []) as string[][])]));
+    });
+
+  program.command('diff').description("inspect changes to files or directories on a container's filesystem")
+    .argument('<container>')
+    .action(async (name: string) => {
+      const changes = await ctx.client().json<Json[] | null>('GET', `/containers/${enc(name)}/changes`);
+      for (const ch of changes ?? []) process.stdout.write(`${['C', 'A', 'D'][ch.Kind] ?? '?'} ${ch.Path}\n`);
+    });
+
+  program.command('stats').description('display a live stream of container resource usage')
+    .argument('[container...]')
+    .option('-a, --all', 'show all containers (default only running)')
+    .option('--no-stream', 'print the first result only')
+    .option('--no-trunc', "don't truncate output")
+    .action(async (names: string[], o: { all?: boolean; stream: boolean; trunc: boolean }) => {
+      const c = ctx.client();
+      const { table } = await import('../output');
+      let ids = names;
+      if (ids.length === 0) ids = (await c.json<Json[]>('GET', '/containers/json', { query: { all: o.all } })).map((x) => x.Id);
+      if (!o.stream) {
+        const rows = [STATS_HEADER];
+        for (const id of ids) rows.push(await statsRow(await c.json<Json>('GET', `/containers/${enc(id)}/stats`, { query: { stream: false } }), !o.trunc));
+        process.stdout.write(table(rows));
+        return;
+      }
+      const latest = new Map<string, Json>();
+      const tty = process.stdout.isTTY;
+      const draw = async (): Promise<void> => {
+        const rows = [STATS_HEADER];
+        for (const id of ids) { const s = latest.get(id); if (s) rows.push(await statsRow(s, !o.trunc)); }
+        process.stdout.write(`${tty ? '\x1b[2J\x1b[H' : ''}${table(rows)}`);
+      };
+      const timer = setInterval(() => { draw().catch(() => undefined); }, 1000);
+      try {
+        await Promise.all(ids.map(async (id) => {
+          const res = await c.request('GET', `/containers/${enc(id)}/stats`, { query: { stream: true } });
+          await c.jsonStream(res, (m) => { latest.set(id, m); });
+        }));
+      } finally {
+        clearInterval(timer);
+      }
+    });
+
+  program.command('attach').description("attach local stdin/stdout/stderr to a running container")
+    .argument('<container>')
+    .option('--no-stdin', 'do not attach stdin')
+    .option('--detach-keys <keys>', 'key sequence for detaching')
+    .action(async (name: string, o: { stdin: boolean; detachKeys?: string }) => {
+      const c = ctx.client();
+      const info = await c.json<Json>('GET', `/containers/${enc(name)}/json`);
+      if (!info.State?.Running) throw new StatusError(1, 'berth: You cannot attach to a stopped container, start it first');
+      const { followResize, parseDetachKeys, pumpStreams } = await import('../attach-io');
+      const tty = Boolean(info.Config?.Tty);
+      const stdin = o.stdin && Boolean(info.Config?.OpenStdin);
+      const h = await c.hijack('POST', `/containers/${enc(info.Id)}/attach`, { query: { stream: true, stdin, stdout: true, stderr: true, detachKeys: o.detachKeys } });
+      const stop = tty ? followResize((hh, w) => c.status('POST', `/containers/${enc(info.Id)}/resize`, { query: { h: hh, w } })) : () => undefined;
+      const r = await pumpStreams(h, { tty, stdin, detachKeys: parseDetachKeys(o.detachKeys ?? 'ctrl-p,ctrl-q') });
+      stop();
+      if (r.detached) return;
+      const after = await c.json<Json>('GET', `/containers/${enc(info.Id)}/json`).catch(() => undefined);
+      const code = after?.State?.ExitCode ?? 0;
+      if (code !== 0) throw new StatusError(code);
+    });
+
+  program.command('rename').description('rename a container')
+    .argument('<container>').argument('<new-name>')
+    .action(async (name: string, newName: string) => {
+      await ctx.client().status('POST', `/containers/${enc(name)}/rename`, { query: { name: newName } });
+    });
+
+  for (const verb of ['pause', 'unpause'] as const) {
+    program.command(verb).description(`${verb} all processes within one or more containers`)
+      .argument('<container...>')
+      .action(async (names: string[]) => {
+        const c = ctx.client();
+        await eachContainer(names, async (n) => { await c.status('POST', `/containers/${enc(n)}/${verb}`); });
+      });
+  }
+}
