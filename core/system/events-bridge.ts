@@ -1,10 +1,10 @@
 /**
- * Turns the domain hooks (container.created, image.pulled, network.connected,
+ * Turns the image, network and volume hooks (image.pulled, network.connected,
  * …) into Docker-shaped EngineEvents on `hooks.engine.event`, the single feed
- * of `/events` and of audit plugins. Actions without a domain hook (kill,
- * pause, exec_create, …) are published by their domain on
- * `hooks.engine.event` directly. Names and images of containers are looked up
- * through the inspect jobs, after the hook returned, in publication order.
+ * of `/events` and of audit plugins. The container service publishes its own
+ * events on `hooks.engine.event` (it knows name, image and labels at the time),
+ * so container hooks are not bridged. Network names are looked up through
+ * `network.inspect` after the hook returned, in publication order.
  */
 import type { Kernel } from '../daemon/kernel';
 import type { EngineEvent } from '../hooks/events';
@@ -21,11 +21,9 @@ export function makeEvent(type: EngineEvent['Type'], action: string, id: string,
   };
 }
 
-interface ContainerFacts { name: string; image: string; labels: Attrs }
-
 export class EventsBridge {
   private queue: Promise<void> = Promise.resolve();
-  private readonly containers = new Map<string, ContainerFacts>();
+  private readonly networkNames = new Map<string, Attrs>();
   private static readonly TAP = 'core.events-bridge';
 
   constructor(private readonly kernel: Kernel) {}
@@ -34,10 +32,6 @@ export class EventsBridge {
   install(): void {
     const h = this.kernel.hooks;
     const tap = EventsBridge.TAP;
-    h.container.created.tap(tap, (id) => this.container('create', id, {}, true));
-    h.container.started.tap(tap, (id) => this.container('start', id, {}, true));
-    h.container.exited.tap(tap, (id, code) => this.container('die', id, { exitCode: String(code) }, false));
-    h.container.removed.tap(tap, (id) => this.container('destroy', id, {}, false, true));
     h.image.pulled.tap(tap, (ref) => this.emit(makeEvent('image', 'pull', ref, { name: ref })));
     h.image.pushed.tap(tap, (ref) => this.emit(makeEvent('image', 'push', ref, { name: ref })));
     h.image.tagged.tap(tap, (ref, id) => this.emit(makeEvent('image', 'tag', id, { name: ref })));
@@ -80,27 +74,14 @@ export class EventsBridge {
     }
   }
 
-  private container(action: string, id: string, extra: Attrs, refresh: boolean, forget = false): void {
-    const e = makeEvent('container', action, id, extra);
-    this.enqueue(async () => {
-      let facts = this.containers.get(id);
-      if (!facts || refresh) {
-        const info = await this.inspect('container.inspect', { id });
-        const config = (info?.Config ?? {}) as { Image?: string; Labels?: Attrs | null };
-        if (info) facts = { name: String(info.Name ?? '').replace(/^\//, ''), image: config.Image ?? '', labels: config.Labels ?? {} };
-        if (facts) this.containers.set(id, facts);
-      }
-      if (forget) this.containers.delete(id);
-      if (facts) e.Actor.Attributes = { ...facts.labels, image: facts.image, name: facts.name, ...extra };
-      return e;
-    });
-  }
-
   private network(action: string, id: string, extra: Attrs): void {
     const e = makeEvent('network', action, id, extra);
     this.enqueue(async () => {
       const info = await this.inspect('network.inspect', { id });
-      if (info) e.Actor.Attributes = { name: String(info.Name ?? ''), type: String(info.Driver ?? ''), ...extra };
+      const known = info ? { name: String(info.Name ?? ''), type: String(info.Driver ?? '') } : this.networkNames.get(id);
+      if (known) this.networkNames.set(id, known);
+      if (action === 'destroy') this.networkNames.delete(id);
+      if (known) e.Actor.Attributes = { ...known, ...extra };
       return e;
     });
   }
