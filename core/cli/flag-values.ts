@@ -91,7 +91,7 @@ function validateMode(mode: string, spec: string): void {
   if (rw > 1 || prop > 1 || label > 1) throw new InvalidArgumentError(`invalid mode: ${mode} (conflicting options in volume spec ${JSON.stringify(spec)})`);
 }
 
-/** What one `-v` value becomes: a bind/named-volume string for HostConfig.Binds, or an anonymous volume path. */
+/** What one `-v` value becomes: a bind/named-volume string for HostConfig.Binds, or an anonymous volume's destination (Config.Volumes). */
 export type VolumeSpec = { bind: string } | { anonymous: string };
 
 /**
@@ -120,7 +120,7 @@ export function parseVolumeSpec(spec: string, cwd = process.cwd()): VolumeSpec {
   if (mode !== '') validateMode(mode, spec);
   if (arr.length === 1 || src === '') {
     if (src === '' && arr.length === 3) throw new InvalidArgumentError(`invalid volume specification: '${spec}': empty source`);
-    return { anonymous: spec };
+    return { anonymous: dst };
   }
   if (src.startsWith('.')) src = path.resolve(cwd, src);
   else if (!src.startsWith('/') && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(src)) {

@@ -1,5 +1,6 @@
 /** Every route berth serves, in one list (the order does not matter to the router). */
 import type { RouteDef } from '../route';
+import { berthPluginRoutes } from './berth-plugins';
 import { containerRoutes } from './container-routes';
 import { containerStreamRoutes } from './container-stream-routes';
 import { execRoutes } from './exec-routes';
@@ -11,4 +12,5 @@ import { volumeRoutes } from './volume-routes';
 export const allRoutes: readonly RouteDef[] = [
   ...systemRoutes, ...containerRoutes, ...containerStreamRoutes, ...execRoutes,
   ...imageRoutes, ...networkRoutes, ...volumeRoutes,
+  ...berthPluginRoutes,
 ];
