@@ -30,6 +30,8 @@ export interface NetTestEnv {
   octet: number;
   /** Stops the service, detaches everything, removes bridges, chains and the temp dir, restores sysctls/policy. */
   close(): Promise<void>;
+  /** Simulates a daemon crash: stops serving (DNS sockets, kernel) but leaves every kernel object and the state files. */
+  crash(): Promise<void>;
 }
 
 export interface NetTestEnvOptions {
@@ -102,6 +104,10 @@ export async function makeNetTestEnv(o: NetTestEnvOptions = {}): Promise<NetTest
   return {
     kernel, svc, driver, sandboxes, dir, bridge: names.bridge, vethPrefix: names.vethPrefix, chainPrefix: names.chainPrefix,
     octet: names.octet,
+    async crash(): Promise<void> {
+      await svc.close();
+      await kernel.close();
+    },
     async close(keepDir = false): Promise<void> {
       const errors: unknown[] = [];
       const step = async (fn: () => Promise<unknown> | unknown): Promise<void> => { try { await fn(); } catch (e) { errors.push(e); } };
