@@ -1,0 +1,372 @@
+/**
+ * The layer store: read-only layers by chain ID, each backed by one graph
+ * driver layer (its random cache id), plus the read-write layers of
+ * containers ("mounts"). Docker's layerdb layout under `<root>`:
+ *
+ *     sha256/<chain hex>/{diff, cache-id, parent, size}   committed layers
+ *     mounts/<container id>/{mount-id, parent}             container layers
+ *     tmp/                                                 work in progress
+ *
+ * A layer is written under tmp/ (cache-id first, then the driver layer, then
+ * the metadata) and renamed into sha256/ only when complete: after a kill -9
+ * no half layer is visible, and open() removes whatever tmp/ holds together
+ * with its driver layer. Reference counts (images on their top layer, child
+ * layers on their parent, mounts on their parent) are kept in memory and
+ * rebuilt at open; `gc()` removes layers nobody references.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { InvalidArgumentError, NotFoundError, AlreadyExistsError } from '../errors';
+import { atomicWrite } from '../fs/atomic-write';
+import type { Change, GraphDriverWithDiff } from '../drivers/graphdriver';
+import { chainIdOf, checkDigest, digestHex, DigestStream } from './digest';
+import { decompress } from './decompress';
+import type { ContentStore } from './content-store';
+
+export interface LayerInfo {
+  chainId: string;
+  diffId: string;
+  parent: string | null;
+  cacheId: string;
+  /** Bytes the layer's diff added (regular file content). */
+  size: number;
+  /** Digest of the layer blob kept in the content store (as received: compressed or not). */
+  blob: string | null;
+  /** Size of the uncompressed layer tar (whose sha256 is diffId). */
+  tarSize: number;
+}
+
+export interface MountInfo {
+  containerId: string;
+  mountId: string;
+  /** Chain id of the image's top layer, or null for a container of an empty image. */
+  parent: string | null;
+  /** The image the container was created from. */
+  imageId: string | null;
+}
+
+async function readText(file: string): Promise<string | null> {
+  try { return (await fsp.readFile(file, 'utf8')).trim(); } catch { return null; }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try { await fh.sync(); } finally { await fh.close(); }
+}
+
+const randomId = (): string => randomBytes(32).toString('hex');
+
+export class LayerStore {
+  private readonly layers = new Map<string, LayerInfo>();
+  private readonly mounts = new Map<string, MountInfo>();
+  private readonly refs = new Map<string, number>();
+  /** Serialises registrations and removals so refcounts stay consistent. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly root: string, readonly driver: GraphDriverWithDiff,
+    private readonly content: ContentStore, private readonly log: Logger) {}
+
+  /** Opens the store, removing unfinished work left by a crash, and rebuilds child/mount references. */
+  static async open(root: string, driver: GraphDriverWithDiff, content: ContentStore, log: Logger): Promise<LayerStore> {
+    for (const d of ['sha256', 'mounts', 'tmp']) await fsp.mkdir(path.join(root, d), { recursive: true, mode: 0o700 });
+    const s = new LayerStore(root, driver, content, log);
+    await s.cleanTmp();
+    for (const hex of await fsp.readdir(path.join(root, 'sha256'))) {
+      const dir = path.join(root, 'sha256', hex);
+      const diffId = await readText(path.join(dir, 'diff'));
+      const cacheId = await readText(path.join(dir, 'cache-id'));
+      if (!diffId || !cacheId) { log.warn({ layer: hex }, 'layer metadata incomplete; ignoring it'); continue; }
+      const parent = (await readText(path.join(dir, 'parent'))) || null;
+      const size = Number(await readText(path.join(dir, 'size'))) || 0;
+      const blob = (await readText(path.join(dir, 'blob'))) || null;
+      const tarSize = Number(await readText(path.join(dir, 'tar-size'))) || 0;
+      s.layers.set(`sha256:${hex}`, { chainId: `sha256:${hex}`, diffId, parent, cacheId, size, blob, tarSize });
+    }
+    for (const cid of await fsp.readdir(path.join(root, 'mounts'))) {
+      const dir = path.join(root, 'mounts', cid);
+      const mountId = await readText(path.join(dir, 'mount-id'));
+      if (!mountId) continue;
+      s.mounts.set(cid, {
+        containerId: cid, mountId,
+        parent: (await readText(path.join(dir, 'parent'))) || null,
+        imageId: (await readText(path.join(dir, 'image'))) || null,
+      });
+    }
+    for (const l of s.layers.values()) if (l.parent) s.bump(l.parent, 1);
+    for (const m of s.mounts.values()) if (m.parent) s.bump(m.parent, 1);
+    return s;
+  }
+
+  private async cleanTmp(): Promise<void> {
+    const tmp = path.join(this.root, 'tmp');
+    for (const n of await fsp.readdir(tmp)) {
+      const dir = path.join(tmp, n);
+      const id = (await readText(path.join(dir, 'cache-id'))) ?? (await readText(path.join(dir, 'mount-id')));
+      if (id) {
+        this.log.info({ cacheId: id }, 'removing a layer left unfinished by a crash');
+        await this.driver.remove(id).catch((err: Error) => this.log.warn({ err: err.message }, 'removing leftover layer failed'));
+      }
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private bump(chainId: string, n: number): number {
+    const v = (this.refs.get(chainId) ?? 0) + n;
+    this.refs.set(chainId, v);
+    return v;
+  }
+
+  /** The layer of a chain id, or undefined. */
+  get(chainId: string): LayerInfo | undefined {
+    return this.layers.get(chainId);
+  }
+
+  /** All committed layers. */
+  list(): LayerInfo[] {
+    return [...this.layers.values()];
+  }
+
+  /** References held on a layer (images, children, mounts). */
+  refCount(chainId: string): number {
+    return this.refs.get(chainId) ?? 0;
+  }
+
+  /** Takes a reference on a layer (an image using it as top layer). NotFoundError when unknown. */
+  acquire(chainId: string): void {
+    if (!this.layers.has(chainId)) throw new NotFoundError(`layer ${chainId} not found`);
+    this.bump(chainId, 1);
+  }
+
+  /** Drops a reference; a layer reaching zero is removed, and its parent released in turn. */
+  release(chainId: string): Promise<void> {
+    return this.serial(() => this.releaseNow(chainId));
+  }
+
+  private async releaseNow(chainId: string): Promise<void> {
+    let cur: string | null = chainId;
+    while (cur) {
+      const info = this.layers.get(cur);
+      if (!info) return;
+      if (this.bump(cur, -1) > 0) return;
+      await this.removeLayer(info);
+      cur = info.parent;
+    }
+  }
+
+  private async removeLayer(info: LayerInfo): Promise<void> {
+    this.layers.delete(info.chainId);
+    this.refs.delete(info.chainId);
+    const dir = path.join(this.root, 'sha256', digestHex(info.chainId));
+    const trash = path.join(this.root, 'tmp', `rm-${randomBytes(6).toString('hex')}`);
+    // Move the metadata to tmp/ first: a crash from here on is finished by cleanTmp().
+    await fsp.rename(dir, trash);
+    await this.driver.remove(info.cacheId);
+    await fsp.rm(trash, { recursive: true, force: true });
+    if (info.blob && ![...this.layers.values()].some((l) => l.blob === info.blob)) await this.content.remove(info.blob);
+    this.log.debug({ layer: info.chainId }, 'layer removed');
+  }
+
+  /** Removes every layer no image, child or mount references (after images took theirs at startup). */
+  gc(): Promise<number> {
+    return this.serial(async () => {
+      let removed = 0;
+      for (;;) {
+        const orphan = [...this.layers.values()].find((l) => this.refCount(l.chainId) === 0);
+        if (!orphan) return removed;
+        this.bump(orphan.chainId, 1);
+        await this.releaseNow(orphan.chainId);
+        removed++;
+      }
+    });
+  }
+
+  /**
+   * Applies a layer tar (gzip, zstd or plain) on top of `parent` and returns
+   * the layer with one reference held for the caller. The diff_id is computed
+   * while the tar streams; with `expectedDiffId`, a mismatch is an
+   * InvalidArgumentError and nothing is kept. An existing identical layer is
+   * reused (the new copy discarded).
+   */
+  register(tar: Readable, parent: string | null, expectedDiffId?: string): Promise<LayerInfo> {
+    if (expectedDiffId) checkDigest(expectedDiffId, 'diff_id');
+    return this.serial(async () => {
+      const parentInfo = parent ? this.layers.get(parent) : null;
+      if (parent && !parentInfo) throw new NotFoundError(`parent layer ${parent} not found`);
+      const cacheId = randomId();
+      const work = path.join(this.root, 'tmp', `write-${cacheId.slice(0, 16)}`);
+      await fsp.mkdir(work, { mode: 0o700 });
+      await atomicWrite(path.join(work, 'cache-id'), cacheId);
+      let keep = false;
+      try {
+        await this.driver.create(cacheId, parentInfo ? parentInfo.cacheId : null);
+        const hasher = new DigestStream();
+        // The blob is kept as received (for save/push); the driver gets the plain tar.
+        const toContent = new PassThrough({ highWaterMark: 1 << 20 });
+        const toApply = new PassThrough({ highWaterMark: 1 << 20 });
+        tar.on('error', (e) => { toContent.destroy(e); toApply.destroy(e); });
+        tar.pipe(toContent);
+        tar.pipe(toApply);
+        const blobP = this.content.put(toContent);
+        const plain = decompress(toApply);
+        plain.on('error', (e) => hasher.destroy(e));
+        let size: number;
+        try {
+          size = await this.driver.applyDiff(cacheId, parentInfo ? parentInfo.cacheId : null, plain.pipe(hasher));
+        } catch (err) {
+          toContent.destroy();
+          await blobP.catch(() => undefined);
+          throw err;
+        }
+        const blob = await blobP;
+        const diffId = hasher.digest();
+        const tarSize = hasher.bytes;
+        if (expectedDiffId && diffId !== expectedDiffId) {
+          throw new InvalidArgumentError(`layer diff_id mismatch: expected ${expectedDiffId}, got ${diffId}`);
+        }
+        const chainId = chainIdOf(parent, diffId);
+        const existing = this.layers.get(chainId);
+        if (existing) {
+          this.bump(chainId, 1);
+          return existing;
+        }
+        await atomicWrite(path.join(work, 'diff'), diffId);
+        await atomicWrite(path.join(work, 'size'), String(size));
+        await atomicWrite(path.join(work, 'blob'), blob);
+        await atomicWrite(path.join(work, 'tar-size'), String(tarSize));
+        if (parent) await atomicWrite(path.join(work, 'parent'), parent);
+        await fsp.rename(work, path.join(this.root, 'sha256', digestHex(chainId)));
+        await fsyncDir(path.join(this.root, 'sha256'));
+        keep = true;
+        const info: LayerInfo = { chainId, diffId, parent, cacheId, size, blob, tarSize };
+        this.layers.set(chainId, info);
+        if (parent) this.bump(parent, 1);
+        this.bump(chainId, 1);
+        return info;
+      } finally {
+        if (!keep) {
+          await this.driver.remove(cacheId).catch(() => undefined);
+          await fsp.rm(work, { recursive: true, force: true });
+        }
+      }
+    });
+  }
+
+  /** Total size of a chain: its layer plus all parents. */
+  chainSize(chainId: string | null): number {
+    let size = 0;
+    for (let cur = chainId; cur; cur = this.layers.get(cur)?.parent ?? null) size += this.layers.get(cur)?.size ?? 0;
+    return size;
+  }
+
+  /**
+   * The layer tar exactly as applied (its sha256 is the diff_id), from the
+   * kept blob; from the driver's diff when no blob was kept.
+   */
+  async layerTar(chainId: string): Promise<Readable> {
+    const info = this.layers.get(chainId);
+    if (!info) throw new NotFoundError(`layer ${chainId} not found`);
+    if (info.blob && await this.content.has(info.blob)) return decompress(await this.content.stream(info.blob));
+    const parent = info.parent ? this.layers.get(info.parent) : null;
+    return this.driver.diff(info.cacheId, parent ? parent.cacheId : null);
+  }
+
+  // ---- container (read-write) layers -------------------------------------
+
+  /** The container layer of `containerId`, or undefined. */
+  getMount(containerId: string): MountInfo | undefined {
+    return this.mounts.get(containerId);
+  }
+
+  /** Creates the read-write layer of a container on `parent` (AlreadyExistsError if it has one). */
+  createMount(containerId: string, parent: string | null, imageId: string | null = null): Promise<MountInfo> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(containerId)) throw new InvalidArgumentError(`invalid container id "${containerId}"`);
+    return this.serial(async () => {
+      if (this.mounts.has(containerId)) throw new AlreadyExistsError(`container ${containerId} already has a layer`);
+      const parentInfo = parent ? this.layers.get(parent) : null;
+      if (parent && !parentInfo) throw new NotFoundError(`layer ${parent} not found`);
+      const mountId = randomId();
+      const work = path.join(this.root, 'tmp', `mount-${mountId.slice(0, 16)}`);
+      await fsp.mkdir(work, { mode: 0o700 });
+      await atomicWrite(path.join(work, 'mount-id'), mountId);
+      try {
+        await this.driver.createReadWrite(mountId, parentInfo ? parentInfo.cacheId : null);
+        if (parent) await atomicWrite(path.join(work, 'parent'), parent);
+        if (imageId) await atomicWrite(path.join(work, 'image'), imageId);
+        await fsp.rename(work, path.join(this.root, 'mounts', containerId));
+      } catch (err) {
+        await this.driver.remove(mountId).catch(() => undefined);
+        await fsp.rm(work, { recursive: true, force: true });
+        throw err;
+      }
+      const m: MountInfo = { containerId, mountId, parent, imageId };
+      this.mounts.set(containerId, m);
+      if (parent) this.bump(parent, 1);
+      return m;
+    });
+  }
+
+  private mountOf(containerId: string): MountInfo {
+    const m = this.mounts.get(containerId);
+    if (!m) throw new NotFoundError(`container ${containerId} has no layer`);
+    return m;
+  }
+
+  /** Mounts the container's layer and returns its root (reference counted by the driver). */
+  async mount(containerId: string): Promise<string> {
+    return this.driver.get(this.mountOf(containerId).mountId);
+  }
+
+  /** Releases one mount reference. */
+  async unmount(containerId: string): Promise<void> {
+    await this.driver.put(this.mountOf(containerId).mountId);
+  }
+
+  /** Removes the container's layer (no-op when it has none) and releases its image layer. */
+  removeMount(containerId: string): Promise<void> {
+    return this.serial(async () => {
+      const m = this.mounts.get(containerId);
+      if (!m) return;
+      const trash = path.join(this.root, 'tmp', `rm-${randomBytes(6).toString('hex')}`);
+      await fsp.rename(path.join(this.root, 'mounts', containerId), trash);
+      this.mounts.delete(containerId);
+      await this.driver.remove(m.mountId);
+      await fsp.rm(trash, { recursive: true, force: true });
+      if (m.parent) await this.releaseNow(m.parent);
+    });
+  }
+
+  /** Changes of the container layer against its image. */
+  async mountChanges(containerId: string): Promise<Change[]> {
+    const m = this.mountOf(containerId);
+    const parent = m.parent ? this.layers.get(m.parent) : null;
+    return this.driver.changes(m.mountId, parent ? parent.cacheId : null);
+  }
+
+  /** The container layer's changes as a layer tar. */
+  async mountDiff(containerId: string): Promise<Readable> {
+    const m = this.mountOf(containerId);
+    const parent = m.parent ? this.layers.get(m.parent) : null;
+    return this.driver.diff(m.mountId, parent ? parent.cacheId : null);
+  }
+
+  /** Bytes the container layer adds. */
+  async mountSize(containerId: string): Promise<number> {
+    const m = this.mountOf(containerId);
+    const parent = m.parent ? this.layers.get(m.parent) : null;
+    return this.driver.diffSize(m.mountId, parent ? parent.cacheId : null);
+  }
+
+  /** Driver metadata of the container layer (GraphDriver.Data). */
+  async mountMetadata(containerId: string): Promise<Record<string, string>> {
+    return this.driver.metadata(this.mountOf(containerId).mountId);
+  }
+}
