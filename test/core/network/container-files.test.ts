@@ -1,0 +1,34 @@
+/** hosts and resolv.conf content, as Docker writes them. */
+import { strict as assert } from 'node:assert';
+import { hostsFile, parseResolvConf, resolvConf } from '../../../core/network/container-files';
+import { toPortBindings } from '../../../core/network/port-bindings';
+
+describe('core/network: container files and port specs', () => {
+  const host = parseResolvConf('# c\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch a.example b.example\noptions edns0 ndots:2\n');
+
+  it('points user-network containers at 127.0.0.11 and keeps search/options', () => {
+    assert.equal(resolvConf(host, { embedded: true }), 'nameserver 127.0.0.11\nsearch a.example b.example\noptions ndots:0 edns0\n');
+  });
+
+  it('drops loopback resolvers for the default bridge, or uses --dns', () => {
+    assert.equal(resolvConf(host, { embedded: false }), 'nameserver 10.0.0.2\nsearch a.example b.example\noptions edns0 ndots:2\n');
+    assert.match(resolvConf(host, { embedded: false, dns: ['10.9.9.9'] }), /^nameserver 10\.9\.9\.9\n/);
+  });
+
+  it('writes localhost, the container address and --add-host entries, refusing malformed ones', () => {
+    const h = hostsFile('web', ['172.17.0.2'], ['db:10.0.0.5']);
+    assert.match(h, /^127\.0\.0\.1\tlocalhost$/m);
+    assert.match(h, /^10\.0\.0\.5\tdb$/m);
+    assert.match(h, /^172\.17\.0\.2\tweb$/m);
+    assert.throws(() => hostsFile('x', [], ['nocolon']), /invalid extra host/);
+  });
+
+  it('turns -p and -P into bindings, refusing bad specs by name', () => {
+    assert.deepEqual(toPortBindings({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] }, true, ['80/tcp', '53/udp']), [
+      { containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 8080 },
+      { containerPort: 53, protocol: 'udp', hostIp: '0.0.0.0', hostPort: 0 },
+    ]);
+    assert.throws(() => toPortBindings({ 'http/tcp': [] }, false, []), /invalid port specification/);
+    assert.throws(() => toPortBindings({ '80': [{ HostPort: '80-90' }] }, false, []), /invalid host port/);
+  });
+});
