@@ -1,0 +1,800 @@
+/**
+ * ContainerService: turns Docker create bodies into running containers by
+ * orchestrating the drivers — the image service (RW layer, rootfs), the
+ * network service (netns, hosts, resolv.conf), the exec driver (PID 1 under
+ * a shim) and the log driver (through the log copier).
+ *
+ * Every state change is persisted atomically (config.v2.json) before the
+ * operation resolves. Operations on one container are serialised; the exit
+ * of PID 1 is handled by a monitor that records the status, releases the
+ * network and rootfs and applies the restart policy with Docker's back-off.
+ */
+import 'reflect-metadata';
+import { EventEmitter } from 'node:events';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { inject, injectable } from 'tsyringe';
+import type { Kernel } from '../daemon/kernel';
+import { Tokens } from '../daemon/kernel';
+import type { ExecDriver, ExitStatus, Resources, RunningContainer } from '../drivers/execdriver';
+import type { LogContext } from '../drivers/logdriver';
+import {
+  ConflictError, FailedPreconditionError, InvalidArgumentError, NotFoundError, NotModifiedError, toBerthError,
+} from '../errors';
+import type { EngineEvent } from '../hooks/events';
+import { atomicWrite } from '../fs/atomic-write';
+import { createLogDriver, logPathOf, parseLogMode, validateLogConfig } from '../logging/create-log-driver';
+import { startLogCopier } from '../logging/log-copier';
+import { rfc3339Nano, parseTime } from './clock';
+import { containerResolvConf, defaultHosts, readHostFile } from './etc-files';
+import { newId, shortId } from './ids';
+import { IOFanout } from './io-fanout';
+import { KeyedMutex } from './keyed-mutex';
+import { entrypointAndArgs, mergeImageConfig } from './merge-config';
+import { normaliseCreateBody } from './normalise-create';
+import type { ImagePort, NetworkAttachResult, NetworkPort } from './ports';
+import { RestartManager, restartOnDaemonStart, validateRestartPolicy } from './restart-policy';
+import { readInRoot } from './root-path';
+import { type Runtime, parseRamSize } from './runtime';
+import { parseSignal, signalNumber } from './signals';
+import { buildContainerSpec, type SpecDefaults } from './spec/build-spec';
+import { parseMounts, toMountPoint } from './spec/mounts';
+import { probeResourceSupport, type ResourceSupport, toResources, validateResources } from './spec/resources';
+import { initialState, transition } from './state';
+import { ContainerStore } from './store';
+import type { Container, ContainerRecord, HostConfig, RestartPolicy } from './types';
+import { emptyNetworkSettings, stoppedNetworkSettings } from './views';
+
+/** Docker's default stop timeout (seconds). */
+export const DEFAULT_STOP_TIMEOUT = 10;
+
+export interface CreateResult { Id: string; Warnings: string[] }
+
+/** The body of `POST /containers/{id}/update`: resources and the restart policy. */
+export type UpdateBody = Partial<Pick<HostConfig,
+  'Memory' | 'MemorySwap' | 'MemoryReservation' | 'CpuShares' | 'NanoCpus' | 'CpuQuota' | 'CpuPeriod' |
+  'CpusetCpus' | 'CpusetMems' | 'PidsLimit' | 'BlkioWeight'>> & { RestartPolicy?: RestartPolicy };
+
+@injectable()
+export class ContainerService {
+  readonly store: ContainerStore;
+  /** Emits `start:<id>`, `die:<id>`, `stopped:<id>`, `removed:<id>`. */
+  readonly events = new EventEmitter();
+  private readonly runtimes = new Map<string, Runtime>();
+  private readonly restarts = new Map<string, RestartManager>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly lock = new KeyedMutex();
+  private readonly support: ResourceSupport;
+  private shuttingDown = false;
+  /** Exec ids per container, kept by the exec side for inspect's ExecIDs. */
+  readonly execIds = new Map<string, Set<string>>();
+
+  constructor(@inject(Tokens.Kernel) readonly kernel: Kernel) {
+    this.store = new ContainerStore(path.join(kernel.config['data-root'], 'containers'));
+    this.support = probeResourceSupport();
+    this.events.setMaxListeners(0);
+  }
+
+  // ---- dependencies, resolved at use time ----
+
+  /** The image service (`Tokens.ImageService` or `kernel:images`). */
+  get images(): ImagePort {
+    if (this.kernel.di.isRegistered(Tokens.ImageService)) return this.kernel.di.resolve<ImagePort>(Tokens.ImageService);
+    if (this.kernel.plugins.has('kernel:images')) return this.kernel.plugins.resolve<ImagePort>('kernel:images');
+    throw new FailedPreconditionError('no image service is set up (kernel:images)');
+  }
+
+  /** The network service, or null when the kernel has none (then only `none` and `host` work). */
+  get networks(): NetworkPort | null {
+    if (this.kernel.di.isRegistered(Tokens.NetworkService)) return this.kernel.di.resolve<NetworkPort>(Tokens.NetworkService);
+    if (this.kernel.plugins.has('kernel:networks')) return this.kernel.plugins.resolve<NetworkPort>('kernel:networks');
+    return null;
+  }
+
+  /** The exec driver named by `exec-driver` (default `native`). */
+  get execDriver(): ExecDriver {
+    const name = this.kernel.config['exec-driver'] ?? 'native';
+    return this.kernel.plugins.resolve<ExecDriver>(`execdriver:${name}`);
+  }
+
+  /** The exec driver's state directory for a container (`<exec-root>/containers/<id>`). */
+  stateDir(id: string): string {
+    return path.join(this.kernel.config['exec-root'], 'containers', id);
+  }
+
+  private specDefaults(): SpecDefaults {
+    const cfg = this.kernel.config;
+    let shm = 64 * 1024 * 1024;
+    try { shm = parseRamSize(cfg['default-shm-size'] || '64M'); } catch { /* keep Docker's default */ }
+    return { cgroupParent: cfg['cgroup-parent'] || 'berth', shmSize: shm, noNewPrivileges: !!cfg['no-new-privileges'] };
+  }
+
+  /** Fires an `/events` message for a container, with Docker's attributes (name, image, labels + extra). */
+  async emit(c: Container, action: string, extra: Record<string, string> = {}): Promise<void> {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const ev: EngineEvent = {
+      Type: 'container', Action: action,
+      Actor: { ID: c.record.ID, Attributes: { ...c.record.Config.Labels, image: c.record.Config.Image, name: c.record.Name.slice(1), ...extra } },
+      scope: 'local', time: Number(now / 1_000_000_000n), timeNano: Number(now),
+    };
+    await this.kernel.hooks.engine.event.promise(ev).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'event hook failed'));
+  }
+
+  private restartManager(c: Container): RestartManager {
+    let rm = this.restarts.get(c.record.ID);
+    if (!rm) { rm = new RestartManager(c.hostConfig.RestartPolicy); this.restarts.set(c.record.ID, rm); }
+    return rm;
+  }
+
+  /** Transitions and persists the state atomically. */
+  private async setState(c: Container, to: Parameters<typeof transition>[1], change: Parameters<typeof transition>[2] = {}): Promise<void> {
+    c.record.State = transition(c.record.State, to, change);
+    await this.store.saveRecord(c);
+  }
+
+  /** The in-memory runtime of a container whose PID 1 this daemon watches, if any. */
+  runtimeFor(id: string): Runtime | undefined {
+    return this.runtimes.get(id);
+  }
+
+  /** The runtime of a running container, or ConflictError `Container X is not running`. */
+  runtimeOf(c: Container): Runtime {
+    const rt = this.runtimes.get(c.record.ID);
+    if (!rt || !c.record.State.Running || c.record.State.Restarting) {
+      throw new ConflictError(`Container ${c.record.ID} is not running`);
+    }
+    return rt;
+  }
+
+  // ---- create ----
+
+  /**
+   * container.create: runs the beforeCreate hook, validates the body (ajv +
+   * Docker's rules), merges it with the image config, creates the RW layer
+   * and persists the container. Resolves with `{ Id, Warnings }`.
+   */
+  async create(name: string | undefined, rawBody: unknown): Promise<CreateResult> {
+    if (typeof rawBody !== 'object' || rawBody === null || Array.isArray(rawBody)) {
+      throw new InvalidArgumentError('/: must be object');
+    }
+    const body = await this.kernel.hooks.container.beforeCreate.promise({ ...(rawBody as Record<string, unknown>) }, name ?? '');
+    const n = normaliseCreateBody(body, this.support);
+    const image = await this.images.resolve(n.config.Image);
+    const config = mergeImageConfig(n.config, image.config.config ?? {});
+    const { path: p, args } = entrypointAndArgs(config);
+    const hc = n.hostConfig;
+
+    // log config: Docker's mergeAndVerifyLogConfig
+    const daemonType = this.kernel.config['log-driver'] || 'json-file';
+    hc.LogConfig.Type = hc.LogConfig.Type || daemonType;
+    if (hc.LogConfig.Type === daemonType) {
+      for (const [k, v] of Object.entries(this.kernel.config['log-opts'] ?? {})) if (!(k in hc.LogConfig.Config)) hc.LogConfig.Config[k] = v;
+    }
+    validateLogConfig(this.kernel.plugins, hc.LogConfig.Type, hc.LogConfig.Config);
+
+    const mounts = parseMounts(hc);
+    for (const m of mounts) {
+      if (m.type === 'bind' && !m.createSource) {
+        try { await fsp.stat(m.source); } catch {
+          throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+        }
+      }
+    }
+
+    const id = newId();
+    const cname = this.store.reserveName(id, name);
+    if (config.Hostname === '') config.Hostname = hc.NetworkMode === 'host' ? readHostFile('/etc/hostname').trim() || shortId(id) : shortId(id);
+    const dir = this.store.dir(id);
+    const record: ContainerRecord = {
+      ID: id, Created: rfc3339Nano(), Path: p, Args: args, Config: config, Image: image.id, State: initialState(),
+      Name: cname, Driver: this.graphDriverName(), Platform: image.config.os || 'linux', RestartCount: 0,
+      HasBeenStartedBefore: false, HasBeenManuallyStopped: false, NetworkSettings: emptyNetworkSettings(),
+      LogPath: '', ResolvConfPath: path.join(dir, 'resolv.conf'), HostnamePath: path.join(dir, 'hostname'),
+      HostsPath: path.join(dir, 'hosts'), MountLabel: '', ProcessLabel: '', AppArmorProfile: '',
+      MountPoints: mounts.filter((_, i) => i < (hc.Binds?.length ?? 0) + (hc.Mounts?.length ?? 0)).map(toMountPoint),
+      NetworkingConfig: { EndpointsConfig: n.endpoints },
+    };
+    record.LogPath = logPathOf(this.kernel.plugins, hc.LogConfig.Type, { containerId: id, containerDir: dir });
+    const c: Container = { record, hostConfig: hc };
+    let layer = false;
+    try {
+      await this.images.createContainerLayer(id, image.id);
+      layer = true;
+      await this.store.add(c);
+    } catch (err) {
+      this.store.releaseName(cname);
+      if (layer) await this.images.removeContainerLayer(id).catch(() => undefined);
+      await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
+    await this.kernel.hooks.container.created.promise(id).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'created hook failed'));
+    await this.emit(c, 'create');
+    return { Id: id, Warnings: n.warnings };
+  }
+
+  private graphDriverName(): string {
+    if (this.kernel.di.isRegistered(Tokens.GraphDriver)) {
+      try { return this.kernel.di.resolve<{ name: string }>(Tokens.GraphDriver).name; } catch { /* fall through */ }
+    }
+    return this.kernel.config['storage-driver'] ?? '';
+  }
+
+  // ---- start ----
+
+  /**
+   * container.start: NotModifiedError when already running; ConflictError for
+   * paused or removing containers. Resolves once PID 1 runs and the state is
+   * persisted; a failed start records State.Error and leaves nothing mounted.
+   */
+  async start(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lock.run(c.record.ID, async () => {
+      const s = c.record.State;
+      if (s.Status === 'paused') throw new ConflictError('cannot start a paused container, try unpause instead');
+      if (s.Status === 'running') throw new NotModifiedError(`container ${c.record.ID} is already running`);
+      if (s.Status === 'removing') throw new ConflictError(`container is marked for removal and cannot be started`);
+      if (s.Status === 'dead') throw new ConflictError('container is marked for removal and cannot be started');
+      this.cancelRestartTimer(c.record.ID);
+      const rm = this.restartManager(c);
+      rm.reset();
+      c.record.HasBeenManuallyStopped = false;
+      c.record.RestartCount = 0;
+      await this.startLocked(c);
+    });
+  }
+
+  /** Starts PID 1; the caller holds the container's lock. */
+  private async startLocked(c: Container): Promise<void> {
+    const id = c.record.ID;
+    const hc = c.hostConfig;
+    const cleanups: Array<() => Promise<void>> = [];
+    try {
+      const rootfs = await this.images.mountContainerLayer(id);
+      cleanups.push(() => this.images.unmountContainerLayer(id));
+      for (const m of parseMounts(hc)) {
+        if (m.type === 'bind' && m.createSource) await fsp.mkdir(m.source, { recursive: true });
+      }
+      const net = await this.attachNetwork(c);
+      cleanups.push(() => this.detachNetwork(c));
+      const dir = this.store.dir(id);
+      await atomicWrite(c.record.HostnamePath, `${c.record.Config.Hostname}\n`, 0o644);
+      await atomicWrite(c.record.HostsPath, net.hostsFile, 0o644);
+      await atomicWrite(c.record.ResolvConfPath, net.resolvConf, 0o644);
+      const stateDir = this.stateDir(id);
+      await fsp.mkdir(stateDir, { recursive: true, mode: 0o700 });
+      const { spec, warnings } = buildContainerSpec({
+        id, config: c.record.Config, hostConfig: hc, stateDir, rootfs,
+        passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'),
+        netnsPath: hc.NetworkMode === 'host' ? null : net.netnsPath,
+        etcFiles: { hostname: c.record.HostnamePath, hosts: c.record.HostsPath, resolvConf: c.record.ResolvConfPath },
+        defaults: this.specDefaults(),
+      });
+      for (const w of warnings) this.kernel.log.warn({ container: id }, w);
+      const logDriver = await createLogDriver(this.kernel.plugins, this.logContext(c, dir), hc.LogConfig.Type, hc.LogConfig.Config);
+      cleanups.push(() => logDriver.close());
+      const running = await this.execDriver.start(spec);
+      cleanups.push(async () => {
+        await running.signal('SIGKILL').catch(() => undefined);
+        await running.wait().catch(() => undefined);
+        await this.execDriver.delete(id, stateDir).catch(() => undefined);
+      });
+      const io = await running.attach();
+      const rt = this.makeRuntime(c, running, io, logDriver, spec);
+      c.record.NetworkSettings = net.settings;
+      c.record.HasBeenStartedBefore = true;
+      await this.setState(c, 'running', { Pid: running.pid, StartedAt: rfc3339Nano() });
+      this.runtimes.set(id, rt);
+      this.events.emit(`start:${id}`);
+      await this.kernel.hooks.container.started.promise(id, running.pid).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'started hook failed'));
+      await this.emit(c, 'start');
+    } catch (err) {
+      for (const undo of cleanups.reverse()) await undo().catch(() => undefined);
+      const e = toBerthError(err);
+      const code = /no such file|not found|ENOENT/i.test(e.message) ? 127 : /permission denied|EACCES/i.test(e.message) ? 126 : 128;
+      c.record.State = { ...c.record.State, Error: e.message, ExitCode: code };
+      await this.store.saveRecord(c).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private logContext(c: Container, dir: string): LogContext {
+    return {
+      containerId: c.record.ID, containerName: c.record.Name, imageName: c.record.Config.Image, imageId: c.record.Image,
+      containerLabels: c.record.Config.Labels, containerEnv: c.record.Config.Env, containerDir: dir,
+      options: c.hostConfig.LogConfig.Config,
+    };
+  }
+
+  /** Wires PID 1's stdio to the log copier and starts the exit monitor. */
+  private makeRuntime(c: Container, running: RunningContainer, io: Parameters<typeof startLogCopier>[0],
+    logDriver: Runtime['logDriver'], spec: Runtime['spec']): Runtime {
+    const fanout = new IOFanout(io);
+    const { mode, maxBufferSize } = c.hostConfig.LogConfig.Type === 'none'
+      ? { mode: 'blocking' as const, maxBufferSize: 0 } : parseLogMode(c.hostConfig.LogConfig.Config);
+    const copier = startLogCopier(fanout.subscribe(), logDriver, {
+      mode, maxBufferSize: maxBufferSize || undefined,
+      onError: (err) => this.kernel.log.warn({ container: c.record.ID, err: err.message }, 'log copier'),
+    });
+    const rt: Runtime = {
+      running, fanout, copier, logDriver, spec, startedAtMs: Date.now(), detached: false, exited: Promise.resolve(),
+    };
+    rt.exited = running.wait().then(
+      (status) => this.handleExit(c, rt, status),
+      (err: Error) => this.handleExit(c, rt, { exitCode: 255, oomKilled: false, finishedAt: rfc3339Nano(), signal: undefined }, err.message),
+    ).catch((err: Error) => this.kernel.log.error({ container: c.record.ID, err: err.message }, 'exit handling failed'));
+    return rt;
+  }
+
+  /** Network for PID 1; `netnsPath` undefined means a fresh private namespace (mode none without a network service). */
+  private async attachNetwork(c: Container): Promise<Omit<NetworkAttachResult, 'netnsPath'> & { netnsPath: string | null | undefined }> {
+    const hc = c.hostConfig;
+    const mode = hc.NetworkMode === 'default' ? 'bridge' : hc.NetworkMode;
+    const svc = this.networks;
+    if (svc) {
+      const endpoints: Record<string, { aliases?: string[]; ipv4Address?: string }> = {};
+      for (const [net, ep] of Object.entries(c.record.NetworkingConfig.EndpointsConfig)) {
+        endpoints[net] = { aliases: ep.Aliases ?? undefined, ipv4Address: ep.IPAMConfig?.IPv4Address || undefined };
+      }
+      const portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+      for (const [port, bs] of Object.entries(hc.PortBindings ?? {})) {
+        portBindings[port.includes('/') ? port : `${port}/tcp`] = (bs ?? []).map((b) => ({ HostIp: b.HostIp ?? '', HostPort: b.HostPort ?? '' }));
+      }
+      return svc.attach({
+        containerId: c.record.ID, containerName: c.record.Name.slice(1), hostname: c.record.Config.Hostname, mode, endpoints,
+        portBindings, publishAll: hc.PublishAllPorts, exposedPorts: Object.keys(c.record.Config.ExposedPorts ?? {}),
+        dns: hc.Dns?.length ? hc.Dns : undefined, extraHosts: hc.ExtraHosts ?? undefined,
+      });
+    }
+    if (mode === 'host') {
+      return { netnsPath: null, hostsFile: readHostFile('/etc/hosts'), resolvConf: readHostFile('/etc/resolv.conf'), settings: emptyNetworkSettings() };
+    }
+    if (mode === 'none') {
+      return {
+        netnsPath: undefined,
+        hostsFile: defaultHosts(hc.ExtraHosts ?? []),
+        resolvConf: containerResolvConf(readHostFile('/etc/resolv.conf'), hc.Dns, hc.DnsSearch, hc.DnsOptions),
+        settings: { ...emptyNetworkSettings(), Networks: { none: { NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } } },
+      };
+    }
+    throw new FailedPreconditionError(`network mode ${mode} needs the network service, which is not set up`);
+  }
+
+  private async detachNetwork(c: Container): Promise<void> {
+    const svc = this.networks;
+    if (svc) await svc.detach(c.record.ID);
+  }
+
+  // ---- exit ----
+
+  /**
+   * Handles PID 1's exit: waits until every line was copied to the log
+   * driver, records ExitCode/OOMKilled/FinishedAt, releases the network and
+   * rootfs, fires hooks and events, then applies the restart policy or
+   * AutoRemove.
+   */
+  private async handleExit(c: Container, rt: Runtime, status: ExitStatus, error = ''): Promise<void> {
+    if (rt.detached) return;
+    const id = c.record.ID;
+    await rt.copier.wait().catch(() => undefined);
+    await rt.logDriver.close().catch(() => undefined);
+    if (rt.detached) return;
+    this.runtimes.delete(id);
+    await this.execDriver.delete(id, rt.spec.stateDir).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'execdriver delete'));
+    await this.detachNetwork(c).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'network detach'));
+    await this.images.unmountContainerLayer(id).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'unmount'));
+    const ranFor = Date.now() - rt.startedAtMs;
+    const delay = this.shuttingDown || c.hostConfig.AutoRemove ? null
+      : this.restartManager(c).shouldRestart(status.exitCode, c.record.HasBeenManuallyStopped, ranFor);
+    c.record.NetworkSettings = stoppedNetworkSettings(c.record.NetworkSettings);
+    const change = { ExitCode: status.exitCode, OOMKilled: status.oomKilled, FinishedAt: status.finishedAt || rfc3339Nano(), Error: error, Pid: 0 };
+    await this.setState(c, delay === null ? 'exited' : 'restarting', change);
+    this.events.emit(`die:${id}`);
+    if (status.oomKilled) await this.emit(c, 'oom');
+    await this.kernel.hooks.container.exited.promise(id, status.exitCode, status.oomKilled).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'exited hook failed'));
+    await this.emit(c, 'die', { exitCode: String(status.exitCode) });
+    if (delay !== null) {
+      this.scheduleRestart(c, delay);
+      return;
+    }
+    this.events.emit(`stopped:${id}`);
+    if (c.hostConfig.AutoRemove && !this.shuttingDown) {
+      void this.remove(id, { force: true }).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'auto-remove'));
+    }
+  }
+
+  private scheduleRestart(c: Container, delayMs: number): void {
+    const id = c.record.ID;
+    const t = setTimeout(() => {
+      this.restartTimers.delete(id);
+      void this.lock.run(id, async () => {
+        if (c.record.State.Status !== 'restarting' || this.shuttingDown) return;
+        c.record.RestartCount = this.restartManager(c).restartCount;
+        await this.emit(c, 'restart');
+        try {
+          await this.startLocked(c);
+        } catch (err) {
+          await this.setState(c, 'exited', { Error: toBerthError(err).message, ExitCode: c.record.State.ExitCode || 128 }).catch(() => undefined);
+          this.events.emit(`stopped:${id}`);
+        }
+      });
+    }, delayMs);
+    t.unref();
+    this.restartTimers.set(id, t);
+  }
+
+  private cancelRestartTimer(id: string): void {
+    const t = this.restartTimers.get(id);
+    if (t) { clearTimeout(t); this.restartTimers.delete(id); }
+  }
+
+  // ---- stop / kill / restart ----
+
+  /**
+   * container.stop: sends the StopSignal (or `signal`), waits `t` seconds
+   * (StopTimeout, default 10; -1 waits forever), then SIGKILL. Resolves when
+   * the exit is recorded. NotModifiedError when not running.
+   */
+  async stop(ref: string, opts: { t?: number; signal?: string } = {}): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lock.run(c.record.ID, () => this.stopLocked(c, opts));
+  }
+
+  private async stopLocked(c: Container, opts: { t?: number; signal?: string }): Promise<void> {
+    const id = c.record.ID;
+    if (c.record.State.Status === 'restarting') {
+      this.cancelRestartTimer(id);
+      this.restartManager(c).cancel();
+      c.record.HasBeenManuallyStopped = true;
+      await this.setState(c, 'exited');
+      this.events.emit(`stopped:${id}`);
+      await this.emit(c, 'stop');
+      return;
+    }
+    const rt = this.runtimes.get(id);
+    if (!rt || !c.record.State.Running) throw new NotModifiedError(`container ${id} is already stopped`);
+    this.restartManager(c).cancel();
+    c.record.HasBeenManuallyStopped = true;
+    await this.store.saveRecord(c);
+    const sig = parseSignal(opts.signal || c.record.Config.StopSignal || 'SIGTERM');
+    const t = opts.t ?? c.record.Config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
+    await this.emit(c, 'kill', { signal: String(signalNumber(sig)) });
+    await rt.running.signal(sig).catch(() => undefined);
+    if (c.record.State.Paused) await rt.running.resume().catch(() => undefined);
+    const exited = await waitFor(rt.exited, t < 0 ? undefined : t * 1000);
+    if (!exited) {
+      await this.emit(c, 'kill', { signal: '9' });
+      await rt.running.signal('SIGKILL').catch(() => undefined);
+      if (c.record.State.Paused) await rt.running.resume().catch(() => undefined);
+      await rt.exited;
+    }
+    await this.emit(c, 'stop');
+  }
+
+  /**
+   * container.kill: sends a signal (default SIGKILL). ConflictError
+   * `Container X is not running` otherwise. A terminating signal (SIGKILL or
+   * the stop signal) counts as a manual stop for the restart policy.
+   */
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.store.get(ref);
+    const sig = parseSignal(signal || 'SIGKILL');
+    await this.lock.run(c.record.ID, async () => {
+      if (c.record.State.Status === 'restarting' && sig === 'SIGKILL') { await this.stopLocked(c, {}); return; }
+      const rt = this.runtimeOf(c);
+      if (sig === 'SIGKILL' || sig === (c.record.Config.StopSignal || 'SIGTERM')) {
+        this.restartManager(c).cancel();
+        c.record.HasBeenManuallyStopped = true;
+        await this.store.saveRecord(c);
+      }
+      await rt.running.signal(sig);
+      if (sig === 'SIGKILL' && c.record.State.Paused) await rt.running.resume().catch(() => undefined);
+      await this.emit(c, 'kill', { signal: String(signalNumber(sig)) });
+      if (sig === 'SIGKILL') await rt.exited;
+    });
+  }
+
+  /** container.restart: stop (when running) then start; the restart policy starts afresh. */
+  async restart(ref: string, opts: { t?: number; signal?: string } = {}): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lock.run(c.record.ID, async () => {
+      if (c.record.State.Running) await this.stopLocked(c, opts);
+      this.cancelRestartTimer(c.record.ID);
+      this.restartManager(c).reset();
+      c.record.HasBeenManuallyStopped = false;
+      c.record.RestartCount = 0;
+      await this.startLocked(c);
+      await this.emit(c, 'restart');
+    });
+  }
+
+  // ---- wait ----
+
+  /**
+   * container.wait: `not-running` (default) resolves at once for a stopped
+   * container, else when it stops; `next-exit` at the next exit; `removed`
+   * once removed. Output `{ StatusCode, Error }` as Docker's.
+   */
+  async wait(ref: string, condition = 'not-running', signal?: AbortSignal): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+    const c = this.store.get(ref);
+    const id = c.record.ID;
+    const result = (): { StatusCode: number; Error: { Message: string } | null } => ({
+      StatusCode: c.record.State.ExitCode, Error: c.record.State.Error ? { Message: c.record.State.Error } : null,
+    });
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
+      throw new InvalidArgumentError(`invalid condition: "${condition}"`);
+    }
+    if (condition === 'not-running' && !c.record.State.Running) return result();
+    if (condition === 'removed' && !this.store.find(id)) return result();
+    const event = condition === 'removed' ? `removed:${id}` : condition === 'next-exit' ? `die:${id}` : `stopped:${id}`;
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => { signal?.removeEventListener('abort', onAbort); this.events.off(event, done); resolve(); };
+      const onAbort = (): void => { this.events.off(event, done); reject(new FailedPreconditionError('wait cancelled')); };
+      this.events.on(event, done);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    return result();
+  }
+
+  // ---- remove ----
+
+  /**
+   * container.remove: ConflictError with Docker's message for a running or
+   * paused container unless `force` (then SIGKILL first). Removes the RW
+   * layer, the exec driver's cgroups and state, and the container's
+   * directory; fires `destroy`.
+   */
+  async remove(ref: string, opts: { force?: boolean; v?: boolean } = {}): Promise<void> {
+    const c = this.store.get(ref);
+    const id = c.record.ID;
+    await this.lock.run(id, async () => {
+      if (!this.store.find(id)) throw new NotFoundError(`No such container: ${ref}`);
+      const s = c.record.State;
+      if (s.Status === 'removing') throw new ConflictError(`removal of container ${id} is already in progress`);
+      if (s.Status === 'paused' && !opts.force) {
+        throw new ConflictError(`You cannot remove a paused container ${id}. Unpause and then stop the container before attempting removal or force remove`);
+      }
+      if (s.Running && !s.Restarting && !opts.force) {
+        throw new ConflictError(`You cannot remove a running container ${id}. Stop the container before attempting removal or force remove`);
+      }
+      this.cancelRestartTimer(id);
+      this.restartManager(c).cancel();
+      if (s.Status === 'restarting') {
+        await this.setState(c, 'exited');
+        this.events.emit(`stopped:${id}`);
+      }
+      const rt = this.runtimes.get(id);
+      if (rt && c.record.State.Running) {
+        c.record.HasBeenManuallyStopped = true;
+        await rt.running.signal('SIGKILL').catch(() => undefined);
+        if (c.record.State.Paused) await rt.running.resume().catch(() => undefined);
+        await rt.exited;
+      }
+      await this.setState(c, 'removing');
+      try {
+        await this.images.removeContainerLayer(id);
+        await this.execDriver.delete(id, this.stateDir(id)).catch(() => undefined);
+        await fsp.rm(this.stateDir(id), { recursive: true, force: true });
+        await this.store.delete(id);
+      } catch (err) {
+        await this.setState(c, 'dead', { Error: toBerthError(err).message }).catch(() => undefined);
+        throw err;
+      }
+      this.restarts.delete(id);
+      this.execIds.delete(id);
+      this.events.emit(`removed:${id}`);
+      await this.kernel.hooks.container.removed.promise(id).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'removed hook failed'));
+      await this.emit(c, 'destroy');
+    });
+  }
+
+  // ---- pause / update / rename / resize ----
+
+  /** container.pause: freezes every process. ConflictError when not running or already paused. */
+  async pause(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lock.run(c.record.ID, async () => {
+      const rt = this.runtimeOf(c);
+      if (c.record.State.Paused) throw new ConflictError(`Container ${c.record.ID} is already paused`);
+      await rt.running.pause();
+      await this.setState(c, 'paused');
+      await this.emit(c, 'pause');
+    });
+  }
+
+  /** container.unpause: thaws. ConflictError when not paused. */
+  async unpause(ref: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lock.run(c.record.ID, async () => {
+      const rt = this.runtimes.get(c.record.ID);
+      if (!rt || !c.record.State.Paused) throw new ConflictError(`Container ${c.record.ID} is not paused`);
+      await rt.running.resume();
+      await this.setState(c, 'running');
+      await this.emit(c, 'unpause');
+    });
+  }
+
+  /** container.rename: Docker's name rules and messages; fires `rename` with oldName. */
+  async rename(ref: string, newName: string): Promise<void> {
+    const c = this.store.get(ref);
+    await this.lock.run(c.record.ID, async () => {
+      const old = c.record.Name;
+      const wanted = newName.startsWith('/') ? newName : `/${newName}`;
+      if (wanted === old) throw new InvalidArgumentError('Renaming a container with the same name as its current name');
+      await this.store.rename(c, newName);
+      await this.emit(c, 'rename', { oldName: old });
+    });
+  }
+
+  /**
+   * container.update: new resource limits (applied at once when running) and
+   * restart policy; Docker's validation. Resolves with `{ Warnings }`.
+   */
+  async update(ref: string, body: UpdateBody): Promise<{ Warnings: string[] }> {
+    const c = this.store.get(ref);
+    return this.lock.run(c.record.ID, async () => {
+      const next: HostConfig = { ...c.hostConfig };
+      const fields = ['Memory', 'MemorySwap', 'MemoryReservation', 'CpuShares', 'NanoCpus', 'CpuQuota', 'CpuPeriod',
+        'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
+      for (const f of fields) {
+        const v = (body as Record<string, unknown>)[f];
+        if (v === undefined || v === null) continue;
+        if (typeof v !== (typeof next[f] === 'string' ? 'string' : 'number') && !(f === 'PidsLimit' && typeof v === 'number')) {
+          throw new InvalidArgumentError(`/${f}: must be ${typeof next[f] === 'string' ? 'string' : 'integer'}`);
+        }
+        (next as unknown as Record<string, unknown>)[f] = v;
+      }
+      // a new memory limit below the old swap limit: Docker raises swap along with it when swap was not given
+      if (body.Memory && !body.MemorySwap && next.MemorySwap > 0 && next.MemorySwap < next.Memory) next.MemorySwap = 0;
+      if (body.NanoCpus) { next.CpuQuota = body.CpuQuota ?? 0; next.CpuPeriod = body.CpuPeriod ?? 0; }
+      const warnings = validateResources(next, this.support);
+      if (body.RestartPolicy && body.RestartPolicy.Name !== undefined) {
+        const rp = { Name: body.RestartPolicy.Name || 'no', MaximumRetryCount: body.RestartPolicy.MaximumRetryCount ?? 0 } as RestartPolicy;
+        if (c.hostConfig.AutoRemove && rp.Name !== 'no') throw new InvalidArgumentError('Restart policy cannot be updated because AutoRemove is enabled for the container');
+        validateRestartPolicy(rp, false);
+        next.RestartPolicy = rp;
+        this.restartManager(c).setPolicy(rp);
+      }
+      const rt = this.runtimes.get(c.record.ID);
+      if (rt && c.record.State.Running) await rt.running.update(toResources(next) as Resources);
+      c.hostConfig = next;
+      await this.store.writeBoth(c);
+      await this.emit(c, 'update');
+      return { Warnings: warnings };
+    });
+  }
+
+  /** container.resize: the tty's size. ConflictError when not running. */
+  async resize(ref: string, h: number, w: number): Promise<void> {
+    const c = this.store.get(ref);
+    const rt = this.runtimeOf(c);
+    if (!Number.isInteger(h) || !Number.isInteger(w) || h < 0 || w < 0) throw new InvalidArgumentError('resize: h and w must be non-negative integers');
+    await rt.running.resize(h, w);
+    await this.emit(c, 'resize', { height: String(h), width: String(w) });
+  }
+
+  /** container.prune: removes stopped containers passing `match`. */
+  async prune(match: (c: Container) => boolean): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const deleted: string[] = [];
+    let space = 0;
+    for (const c of this.store.all()) {
+      if (c.record.State.Running || c.record.State.Status === 'removing' || !match(c)) continue;
+      const size = await this.images.containerLayerSize(c.record.ID).catch(() => 0);
+      try {
+        await this.remove(c.record.ID, {});
+        deleted.push(c.record.ID);
+        space += size;
+      } catch (err) {
+        this.kernel.log.warn({ container: c.record.ID, err: (err as Error).message }, 'prune');
+      }
+    }
+    return { ContainersDeleted: deleted, SpaceReclaimed: space };
+  }
+
+  // ---- daemon start / shutdown ----
+
+  /**
+   * On daemon start: loads the containers; for each one that was running,
+   * reconnects through execdriver.restore() (log copier re-attached, nothing
+   * lost) or records the exit status it left; then applies restart policies
+   * (`always`, `unless-stopped` unless manually stopped, `on-failure` after a
+   * failure), as Docker does.
+   */
+  async restore(): Promise<void> {
+    for (const p of await this.store.load()) this.kernel.log.warn({ problem: p }, 'skipping container directory');
+    const images = this.images;
+    images.setUsageCheck?.((imageId) => this.store.all().filter((c) => c.record.Image === imageId).map((c) => c.record.ID));
+    const toStart: Container[] = [];
+    for (const c of this.store.all()) {
+      const s = c.record.State.Status;
+      if (s === 'removing') { await this.setState(c, 'dead').catch(() => undefined); continue; }
+      if (s === 'running' || s === 'paused') {
+        const restored = await this.restoreRunning(c);
+        if (restored) continue;
+      } else if (s === 'restarting') {
+        await this.setState(c, 'exited');
+      }
+      if (restartOnDaemonStart(c.hostConfig.RestartPolicy, c.record.State.ExitCode, c.record.HasBeenManuallyStopped)) toStart.push(c);
+    }
+    for (const c of toStart) {
+      await this.lock.run(c.record.ID, () => this.startLocked(c)).catch((err: Error) =>
+        this.kernel.log.warn({ container: c.record.ID, err: err.message }, 'restart at daemon start failed'));
+    }
+  }
+
+  /** Reconnects to one running container; false when it had exited (state recorded). */
+  private async restoreRunning(c: Container): Promise<boolean> {
+    const id = c.record.ID;
+    const stateDir = this.stateDir(id);
+    let res: RunningContainer | ExitStatus;
+    try {
+      res = await this.execDriver.restore(id, stateDir);
+    } catch (err) {
+      res = { exitCode: 255, oomKilled: false, finishedAt: rfc3339Nano() };
+      c.record.State = { ...c.record.State, Error: `lost track of the container while the daemon was down: ${(err as Error).message}` };
+    }
+    if ('exitCode' in res) {
+      await this.execDriver.delete(id, stateDir).catch(() => undefined);
+      await this.detachNetwork(c).catch(() => undefined);
+      await this.images.unmountContainerLayer(id).catch(() => undefined);
+      c.record.NetworkSettings = stoppedNetworkSettings(c.record.NetworkSettings);
+      await this.setState(c, 'exited', { ExitCode: res.exitCode, OOMKilled: res.oomKilled, FinishedAt: res.finishedAt || rfc3339Nano(), Pid: 0 });
+      await this.emit(c, 'die', { exitCode: String(res.exitCode) });
+      return false;
+    }
+    const running = res;
+    // take the rootfs reference the exit handler will drop, and rebuild the spec exec needs
+    const rootfs = await this.images.mountContainerLayer(id);
+    const { spec } = buildContainerSpec({
+      id, config: c.record.Config, hostConfig: c.hostConfig, stateDir, rootfs,
+      passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'),
+      etcFiles: { hostname: c.record.HostnamePath, hosts: c.record.HostsPath, resolvConf: c.record.ResolvConfPath },
+      defaults: this.specDefaults(),
+    });
+    const logDriver = await createLogDriver(this.kernel.plugins, this.logContext(c, this.store.dir(id)), c.hostConfig.LogConfig.Type, c.hostConfig.LogConfig.Config);
+    const io = await running.attach();
+    const rt = this.makeRuntime(c, running, io, logDriver, spec);
+    const started = parseTime(c.record.State.StartedAt);
+    rt.startedAtMs = Number.isNaN(started) ? Date.now() : started;
+    this.runtimes.set(id, rt);
+    if (c.record.State.Pid !== running.pid) { c.record.State = { ...c.record.State, Pid: running.pid }; await this.store.saveRecord(c); }
+    return true;
+  }
+
+  private shutdownDone: Promise<void> | undefined;
+
+  /**
+   * On daemon shutdown. `live-restore: true`: detaches (log copiers stop,
+   * containers keep running under their shims). Otherwise stops every
+   * running container (its stop timeout, SIGKILL after) and records it.
+   * Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.shutdownDone ??= (async () => {
+      this.shuttingDown = true;
+      for (const id of [...this.restartTimers.keys()]) this.cancelRestartTimer(id);
+      const live = !!this.kernel.config['live-restore'];
+      await Promise.all([...this.runtimes.entries()].map(async ([id, rt]) => {
+        const c = this.store.find(id);
+        if (!c) return;
+        if (live) {
+          rt.detached = true;
+          await rt.copier.stop().catch(() => undefined);
+          await rt.logDriver.close().catch(() => undefined);
+          this.runtimes.delete(id);
+          return;
+        }
+        await this.lock.run(id, () => this.stopLocked(c, {})).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'stop at shutdown'));
+      }));
+    })();
+    return this.shutdownDone;
+  }
+}
+
+/** Resolves true when `p` settles within `ms` (undefined: wait forever), false on timeout. */
+function waitFor(p: Promise<unknown>, ms?: number): Promise<boolean> {
+  if (ms === undefined) return p.then(() => true, () => true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    p.then(() => { clearTimeout(t); resolve(true); }, () => { clearTimeout(t); resolve(true); });
+  });
+}

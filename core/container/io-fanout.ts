@@ -1,0 +1,79 @@
+/**
+ * One container's stdio shared by several readers: the log copier and any
+ * number of `attach` clients. The shim gives the daemon one connection
+ * (RunningContainer.attach); this hands each subscriber a stream that sees
+ * output from the moment it subscribed. A slow subscriber slows the source
+ * (backpressure), as a slow attach client does in Docker.
+ */
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { ProcessIO } from '../drivers/execdriver';
+
+class Fanout {
+  private readonly subs = new Set<PassThrough>();
+  private ended = false;
+  private waiting = 0;
+
+  constructor(private readonly source: Readable) {
+    source.on('data', (chunk: Buffer) => {
+      for (const s of this.subs) {
+        if (!s.write(chunk)) {
+          this.waiting++;
+          source.pause();
+          s.once('drain', () => { if (--this.waiting === 0) source.resume(); });
+        }
+      }
+    });
+    const end = (): void => {
+      if (this.ended) return;
+      this.ended = true;
+      for (const s of this.subs) s.end();
+      this.subs.clear();
+    };
+    source.once('end', end);
+    source.once('close', end);
+    source.once('error', end);
+  }
+
+  subscribe(): PassThrough {
+    const s = new PassThrough();
+    if (this.ended) { s.end(); return s; }
+    this.subs.add(s);
+    const drop = (): void => {
+      if (!this.subs.delete(s)) return;
+      // a subscriber that goes away must not hold the source paused
+      if (s.writableNeedDrain) s.emit('drain');
+    };
+    s.once('close', drop);
+    return s;
+  }
+
+  get finished(): boolean { return this.ended; }
+}
+
+/** Fans one ProcessIO out to many subscribers. */
+export class IOFanout {
+  private readonly out: Fanout;
+  private readonly err: Fanout | null;
+
+  constructor(readonly io: ProcessIO) {
+    this.out = new Fanout(io.stdout);
+    this.err = io.stderr ? new Fanout(io.stderr) : null;
+  }
+
+  /** A ProcessIO for one reader: its own stdout/stderr from now on, the shared stdin. */
+  subscribe(): ProcessIO {
+    return { stdin: this.io.stdin, stdout: this.out.subscribe(), stderr: this.err ? this.err.subscribe() : null };
+  }
+
+  /** Releases a subscription made by subscribe(). */
+  static release(io: ProcessIO): void {
+    (io.stdout as PassThrough).destroy();
+    (io.stderr as PassThrough | null)?.destroy();
+  }
+
+  /** Whether stdout has ended (PID 1 closed it or exited). */
+  get finished(): boolean { return this.out.finished; }
+
+  /** The container's stdin, when it was opened (`-i`). */
+  get stdin(): Writable | null { return this.io.stdin; }
+}

@@ -1,0 +1,118 @@
+/**
+ * `docker ps` / prune filters with Docker's semantics: status, name (regular
+ * expression searched in the name), label (`key` or `key=value`), ancestor
+ * (the image, by any of its references), id (prefix), exited, before, since,
+ * and prune's `until`. Unknown keys and bad values are InvalidArgumentErrors
+ * with Docker's messages.
+ */
+import { InvalidArgumentError } from '../errors';
+import type { Container, ContainerStatus } from './types';
+import { parseTime } from './clock';
+
+/** Filters normalised to `{ key: [values] }`. */
+export type Filters = Record<string, string[]>;
+
+/**
+ * Accepts Docker's forms: a JSON string, `{key: [values]}`, or the legacy
+ * `{key: {value: true}}`. Returns `{ key: [values] }`.
+ */
+export function normaliseFilters(f: unknown): Filters {
+  if (f === undefined || f === null || f === '') return {};
+  let obj: unknown = f;
+  if (typeof f === 'string') {
+    try { obj = JSON.parse(f); } catch { throw new InvalidArgumentError('invalid filter: filters must be a JSON object'); }
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new InvalidArgumentError('invalid filter: filters must be a JSON object');
+  const out: Filters = {};
+  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    if (Array.isArray(v)) out[k] = v.map(String);
+    else if (v && typeof v === 'object') out[k] = Object.keys(v as object).filter((x) => (v as Record<string, unknown>)[x]);
+    else if (typeof v === 'string') out[k] = [v];
+    else throw new InvalidArgumentError(`invalid filter: ${k} must be a list of strings`);
+  }
+  return out;
+}
+
+const STATUSES: readonly ContainerStatus[] = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+const LIST_KEYS = ['status', 'name', 'label', 'ancestor', 'id', 'exited', 'before', 'since', 'network', 'volume', 'health', 'isolation', 'is-task', 'expose', 'publish'];
+
+/** Label filter match: `key` present, or `key=value` equal. */
+export function matchLabels(labels: Record<string, string>, wanted: string[] | undefined): boolean {
+  for (const w of wanted ?? []) {
+    const i = w.indexOf('=');
+    if (i < 0) { if (!(w in labels)) return false; } else if (labels[w.slice(0, i)] !== w.slice(i + 1)) return false;
+  }
+  return true;
+}
+
+export interface ListContext {
+  /** Image ids every `ancestor` value resolves to (resolved by the service). */
+  ancestorImageIds: Map<string, string | null>;
+  /** Containers referenced by before/since (resolved by the service). */
+  lookup(ref: string): Container;
+}
+
+/** Checks the filter keys and values a list accepts. */
+export function checkListFilters(f: Filters): void {
+  for (const k of Object.keys(f)) {
+    if (!LIST_KEYS.includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
+  }
+  for (const s of f.status ?? []) {
+    if (!STATUSES.includes(s as ContainerStatus)) throw new InvalidArgumentError(`Unrecognised filter value for status: ${s}`);
+  }
+  for (const e of f.exited ?? []) if (!/^-?\d+$/.test(e)) throw new InvalidArgumentError(`invalid filter 'exited=${e}'`);
+  for (const n of f.name ?? []) {
+    try { new RegExp(n); } catch { throw new InvalidArgumentError(`invalid filter 'name=${n}': not a regular expression`); }
+  }
+}
+
+/**
+ * Whether a container passes the filters. `all` is already applied by the
+ * caller; a status filter implies all, as in Docker.
+ */
+export function matchListFilters(c: Container, f: Filters, ctx: ListContext): boolean {
+  const r = c.record;
+  if (f.status && !f.status.includes(r.State.Status)) return false;
+  if (f.id && !f.id.some((p) => r.ID.startsWith(p))) return false;
+  if (f.name && !f.name.some((n) => new RegExp(n).test(r.Name) || new RegExp(n).test(r.Name.slice(1)))) return false;
+  if (!matchLabels(r.Config.Labels, f.label)) return false;
+  if (f.exited) {
+    if (r.State.Status !== 'exited' || !f.exited.some((e) => Number(e) === r.State.ExitCode)) return false;
+  }
+  if (f.ancestor && !f.ancestor.some((a) => a === r.Config.Image || ctx.ancestorImageIds.get(a) === r.Image)) return false;
+  if (f.before && !f.before.every((b) => parseTime(r.Created) < parseTime(ctx.lookup(b).record.Created))) return false;
+  if (f.since && !f.since.every((s) => parseTime(r.Created) > parseTime(ctx.lookup(s).record.Created))) return false;
+  if (f.network && !f.network.some((n) => n in (r.NetworkSettings.Networks ?? {}) || n === c.hostConfig.NetworkMode)) return false;
+  if (f.volume && !f.volume.some((v) => r.MountPoints.some((m) => m.Source === v || m.Destination === v || m.Name === v))) return false;
+  return true;
+}
+
+/**
+ * Prune filters: `until` (timestamp or duration like `10m`) and `label` /
+ * `label!`. Returns a predicate on containers.
+ */
+export function pruneMatcher(f: Filters, now = Date.now()): (c: Container) => boolean {
+  for (const k of Object.keys(f)) {
+    if (!['until', 'label', 'label!'].includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
+  }
+  const untils = (f.until ?? []).map((u) => parseUntil(u, now));
+  return (c) => {
+    const created = parseTime(c.record.Created);
+    if (untils.some((t) => created >= t)) return false;
+    if (!matchLabels(c.record.Config.Labels, f.label)) return false;
+    for (const neg of f['label!'] ?? []) if (matchLabels(c.record.Config.Labels, [neg])) return false;
+    return true;
+  };
+}
+
+function parseUntil(u: string, now: number): number {
+  const d = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(u);
+  if (d) {
+    const mult: Record<string, number> = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    return now - Number(d[1]) * mult[d[2]];
+  }
+  if (/^\d+(\.\d+)?$/.test(u)) return Number(u) * 1000;
+  const t = Date.parse(u);
+  if (Number.isNaN(t)) throw new InvalidArgumentError(`invalid filter 'until=${u}'`);
+  return t;
+}

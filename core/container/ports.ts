@@ -1,0 +1,63 @@
+/**
+ * What the container service needs from the other domains, as narrow
+ * structural interfaces (the contract in notes INTEGRATION.md). The image and
+ * network services satisfy them as they are; tests may pass small stand-ins
+ * only where no real service exists.
+ */
+import type { Readable } from 'node:stream';
+import type { Change } from '../drivers/graphdriver';
+import type { NetworkSettings } from './types';
+import type { ImageRunConfig } from './merge-config';
+
+/** An image as the image service resolves it. */
+export interface ImageRecordLike {
+  /** `sha256:…` */
+  id: string;
+  config: { architecture?: string; os?: string; config?: ImageRunConfig | null };
+  repoTags: string[];
+  repoDigests: string[];
+}
+
+/** The image service, as far as containers use it (`kernel:images`). */
+export interface ImagePort {
+  resolve(ref: string): Promise<ImageRecordLike>;
+  createContainerLayer(containerId: string, imageId: string): Promise<void>;
+  mountContainerLayer(containerId: string): Promise<string>;
+  unmountContainerLayer(containerId: string): Promise<void>;
+  removeContainerLayer(containerId: string): Promise<void>;
+  containerChanges(containerId: string): Promise<Change[]>;
+  exportContainer(containerId: string): Promise<Readable>;
+  containerLayerSize(containerId: string): Promise<number>;
+  setUsageCheck?(fn: (imageId: string) => string[]): void;
+}
+
+export type NetworkModeRequest = 'bridge' | 'none' | 'host' | `container:${string}` | string;
+
+export interface NetworkAttachRequest {
+  containerId: string;
+  containerName: string;
+  hostname: string;
+  mode: NetworkModeRequest;
+  endpoints: Record<string, { aliases?: string[]; ipv4Address?: string }>;
+  portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+  publishAll: boolean;
+  exposedPorts: string[];
+  dns?: string[];
+  extraHosts?: string[];
+}
+
+export interface NetworkAttachResult {
+  /** null = the host's network namespace. */
+  netnsPath: string | null;
+  /** Content of /etc/hosts and /etc/resolv.conf for the container. */
+  hostsFile: string;
+  resolvConf: string;
+  settings: NetworkSettings;
+}
+
+/** The network service, as far as containers use it (`kernel:networks`). */
+export interface NetworkPort {
+  attach(req: NetworkAttachRequest): Promise<NetworkAttachResult>;
+  /** Removes endpoints, port rules and the sandbox. Idempotent. */
+  detach(containerId: string): Promise<void>;
+}

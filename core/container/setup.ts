@@ -1,0 +1,30 @@
+/**
+ * setupContainers(kernel): builds the ContainerService, registers it under
+ * Tokens.ContainerService and as `kernel:containers`, registers the
+ * container.* and exec.* jobs, and restores the containers found on disk
+ * (reconnecting to running ones, applying restart policies). On engine
+ * shutdown the service stops its containers unless `live-restore` is on.
+ */
+import 'reflect-metadata';
+import type { Kernel } from '../daemon/kernel';
+import { Tokens } from '../daemon/kernel';
+import { ContainerService } from './container-service';
+import { ExecService } from './exec-service';
+import { registerContainerJobs } from './jobs';
+
+/** Name under which plugins find the service (`ctx.resolve('kernel:containers')`). */
+export const KERNEL_CONTAINERS = 'kernel:containers';
+
+/** Builds, registers and restores the container domain; resolves with the service. */
+export async function setupContainers(kernel: Kernel): Promise<ContainerService> {
+  if (!kernel.di.isRegistered(Tokens.Kernel)) kernel.di.registerInstance(Tokens.Kernel, kernel);
+  const svc = kernel.di.resolve(ContainerService);
+  kernel.di.registerInstance(Tokens.ContainerService, svc);
+  const reg = kernel.plugins as unknown as { provide?(name: string, value: unknown, owner?: string): void };
+  if (!kernel.plugins.has(KERNEL_CONTAINERS) && typeof reg.provide === 'function') reg.provide(KERNEL_CONTAINERS, svc, 'kernel');
+  const execs = new ExecService(svc);
+  registerContainerJobs(kernel.engine, svc, execs);
+  kernel.hooks.engine.shutdown.tapPromise('core.containers', () => svc.shutdown());
+  await svc.restore();
+  return svc;
+}
