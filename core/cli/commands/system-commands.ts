@@ -123,7 +123,9 @@ async function inspectOne(ctx: CliContext, name: string, type: string | undefine
     try {
       return await c.json<Json>('GET', path);
     } catch (err) {
-      if ((err as { status?: number }).status !== 404) throw err;
+      // 404: not this kind; 501: this kind is not served by the daemon at all.
+      const status = (err as { status?: number }).status;
+      if (status !== 404 && status !== 501) throw err;
     }
   }
   throw new Error(`No such object: ${name}`);
