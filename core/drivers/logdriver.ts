@@ -62,6 +62,11 @@ export interface LogContext {
 export interface LogDriver {
   /** Writes one message. Resolves when the message is accepted (written, or buffered in non-blocking mode). */
   log(msg: LogMessage): Promise<void>;
+  /**
+   * Optional: writes several messages, in order, as one call (the copier uses
+   * it for every chunk it reads when present). Same promise as `log`.
+   */
+  logBatch?(msgs: LogMessage[]): Promise<void>;
   /** Flushes and closes. No log calls after this. */
   close(): Promise<void>;
 }

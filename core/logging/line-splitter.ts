@@ -66,7 +66,7 @@ export class LineSplitter {
       timeNs = this.clock();
     }
     msg.timeNs = timeNs;
-    msg.time = new Date(Number(timeNs / 1_000_000n));
+    msg.time = new Date(Math.floor(Number(timeNs) / 1e6));
     this.emit(msg);
   }
 }

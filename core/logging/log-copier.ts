@@ -125,6 +125,17 @@ export function startLogCopier(io: ProcessIO, driver: LogDriver, opts: LogCopier
       const splitter = new LineSplitter(source, (m) => pending.push(m), clock);
       const flush = async (): Promise<void> => {
         const batch = pending.splice(0);
+        if (batch.length === 0) return;
+        if (driver.logBatch) {
+          try {
+            await driver.logBatch(batch);
+            stats.copied += batch.length;
+          } catch (err) {
+            stats.errors += batch.length;
+            onError(err as Error);
+          }
+          return;
+        }
         for (const m of batch) await deliver(m);
       };
       const p = pump(stream, (chunk) => { splitter.push(chunk); return flush(); }, onError);

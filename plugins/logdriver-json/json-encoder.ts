@@ -17,6 +17,7 @@ for (let b = 0; b < 256; b++) {
   else if (b < 0x20 || b === 0x5c || b === 0x22 || b === 0x3c || b === 0x3e || b === 0x26) CLASS[b] = 1;
 }
 const HEX = '0123456789abcdef';
+import { writeRfc3339Nano } from './json-time';
 
 /** A growable byte buffer that records are appended to before one write(2). */
 export class ByteBatch {
@@ -112,41 +113,42 @@ export function writeEscaped(out: ByteBatch, s: Buffer): void {
   out.len = pos;
 }
 
-/** One record to encode. */
-export interface RecordFields {
-  line: Buffer;
-  /** Append a newline to the log text (complete lines: Docker adds it back). */
-  newline: boolean;
-  stream: string;
-  /** The `attrs` object as JSON text, or null when there are none. */
-  attrsJson: string | null;
-  /** RFC 3339 nano time text. */
-  time: string;
-}
+/**
+ * The constant parts of one container's records, encoded once: everything
+ * between the log text and the time (`","stream":"stdout","attrs":{…},"time":"`).
+ */
+export class RecordLayout {
+  private readonly mid: Record<'stdout' | 'stderr', Buffer>;
+  private static readonly OPEN = Buffer.from('{"log":"');
+  private static readonly NL = Buffer.from('\\n');
+  private static readonly CLOSE = Buffer.from('"}\n');
 
-/** Appends one json-file record, trailing newline included. */
-export function encodeRecord(out: ByteBatch, r: RecordFields): void {
-  out.ensure(64 + r.stream.length + r.time.length + (r.attrsJson ? Buffer.byteLength(r.attrsJson) : 0));
-  let first = true;
-  out.ascii('{');
-  if (r.line.length > 0 || r.newline) {
-    first = false;
-    out.ascii('"log":"');
-    writeEscaped(out, r.line);
-    out.ensure(64 + r.stream.length + r.time.length + (r.attrsJson ? Buffer.byteLength(r.attrsJson) : 0));
-    out.ascii(r.newline ? '\\n"' : '"');
+  constructor(attrsJson: string | null) {
+    const attrs = attrsJson ? `,"attrs":${attrsJson}` : '';
+    this.mid = {
+      stdout: Buffer.from(`","stream":"stdout"${attrs},"time":"`),
+      stderr: Buffer.from(`","stream":"stderr"${attrs},"time":"`),
+    };
   }
-  if (r.stream.length > 0) {
-    if (!first) out.ascii(',');
-    first = false;
-    out.ascii(`"stream":"${r.stream}"`);
+
+  /** Appends one record: `line` without its newline, `newline` to add the escaped `\n` Docker adds. */
+  encode(out: ByteBatch, line: Buffer, newline: boolean, stream: 'stdout' | 'stderr', timeNs: bigint): void {
+    const mid = this.mid[stream];
+    out.ensure(RecordLayout.OPEN.length + 2 + mid.length + 40);
+    if (line.length === 0 && !newline) {
+      // Docker omits an empty "log" (only possible for an empty partial piece).
+      out.ascii(`{"stream":"${stream}","time":"`);
+    } else {
+      out.buf.set(RecordLayout.OPEN, out.len);
+      out.len += RecordLayout.OPEN.length;
+      writeEscaped(out, line);
+      out.ensure(2 + mid.length + 40);
+      if (newline) { out.buf.set(RecordLayout.NL, out.len); out.len += 2; }
+      out.buf.set(mid, out.len);
+      out.len += mid.length;
+    }
+    writeRfc3339Nano(out, timeNs);
+    out.buf.set(RecordLayout.CLOSE, out.len);
+    out.len += RecordLayout.CLOSE.length;
   }
-  if (r.attrsJson) {
-    if (!first) out.ascii(',');
-    first = false;
-    out.ascii('"attrs":');
-    out.len += out.buf.write(r.attrsJson, out.len, 'utf8');
-  }
-  if (!first) out.ascii(',');
-  out.ascii(`"time":"${r.time}"}\n`);
 }

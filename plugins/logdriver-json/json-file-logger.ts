@@ -46,6 +46,12 @@ export class JsonFileLogger implements LogDriver, LogReader {
     return this.openWriter().then((w) => w.write(msg));
   }
 
+  /** Queues several records in order, with one promise (used by the copier per chunk read). */
+  logBatch(msgs: LogMessage[]): Promise<void> {
+    if (this.writer) return this.writer.writeBatch(msgs);
+    return this.openWriter().then((w) => w.writeBatch(msgs));
+  }
+
   /** Resolves when every accepted record is written. */
   async flush(): Promise<void> {
     if (this.opening) await (await this.opening).flush();

@@ -11,7 +11,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { FailedPreconditionError, type LogMessage } from '../../core';
-import { ByteBatch, encodeRecord } from './json-encoder';
+import { ByteBatch, RecordLayout } from './json-encoder';
 import { dateToNs, formatRfc3339Nano } from './json-time';
 import { SerialLock } from './serial-lock';
 import { compressRotated } from './gzip-rotated';
@@ -62,7 +62,8 @@ export class LogFileWriter {
   private queuedBytes = 0;
   private flushing: Promise<void> | null = null;
   private compressing: Promise<void> = RESOLVED;
-  private lastTime: string | null = null;
+  private lastTimeNs: bigint | null = null;
+  private readonly layout: RecordLayout;
   private error: Error | null = null;
   private closed = false;
   private readonly subscribers = new Set<WriterSubscriber>();
@@ -70,6 +71,7 @@ export class LogFileWriter {
   private constructor(private readonly cfg: WriterConfig, fh: fsp.FileHandle, size: number) {
     this.fh = fh;
     this.logical = size;
+    this.layout = new RecordLayout(cfg.attrsJson);
   }
 
   /** Opens (creating, mode 0640) the log file for appending; continues an existing file. */
@@ -87,21 +89,35 @@ export class LogFileWriter {
   write(msg: LogMessage): Promise<void> {
     if (this.closed) return Promise.reject(new FailedPreconditionError('log driver json-file is closed'));
     if (this.error) return Promise.reject(this.error);
+    this.encode(msg);
+    return this.afterEncode();
+  }
+
+  /** Like write() for several messages, with a single promise. */
+  writeBatch(msgs: LogMessage[]): Promise<void> {
+    if (this.closed) return Promise.reject(new FailedPreconditionError('log driver json-file is closed'));
+    if (this.error) return Promise.reject(this.error);
+    for (let i = 0; i < msgs.length; i++) this.encode(msgs[i]);
+    return this.afterEncode();
+  }
+
+  private encode(msg: LogMessage): void {
     if (this.cfg.maxSize > 0 && this.logical >= this.cfg.maxSize) {
       this.seal();
-      this.queue.push({ lastTime: this.lastTime });
+      this.queue.push({ lastTime: this.lastTimeNs === null ? null : formatRfc3339Nano(this.lastTimeNs) });
       this.logical = 0;
     }
     let line = msg.line;
     if (line.length > 0 && line[line.length - 1] === 0x0a) line = line.subarray(0, line.length - 1);
-    const time = formatRfc3339Nano(msg.timeNs ?? dateToNs(msg.time));
+    const timeNs = msg.timeNs ?? dateToNs(msg.time);
     const before = this.batch.len;
-    encodeRecord(this.batch, {
-      line, newline: !msg.partial || msg.partial.last, stream: msg.source, attrsJson: this.cfg.attrsJson, time,
-    });
+    this.layout.encode(this.batch, line, !msg.partial || msg.partial.last, msg.source, timeNs);
     this.logical += this.batch.len - before;
-    this.lastTime = time;
+    this.lastTimeNs = timeNs;
     if (this.batch.len >= BATCH_BYTES) this.seal();
+  }
+
+  private afterEncode(): Promise<void> {
     const flush = this.scheduleFlush();
     return this.queuedBytes + this.batch.len > HIGH_WATER ? flush : RESOLVED;
   }

@@ -5,6 +5,7 @@
  * `since`/`until` the way Docker does (since: skip earlier; until: stop after).
  */
 import type { LogMessage } from '../../core';
+import { scanRecord } from './record-scanner';
 
 /** One record as stored. */
 export interface JsonRecord {
@@ -14,25 +15,29 @@ export interface JsonRecord {
   attrs?: Record<string, string>;
 }
 
-let cachedPrefix = '';
-let cachedMs = 0;
+let cachedPrefix = '\u0000';
+let cachedNs = 0n;
 
 /** Nanoseconds since the epoch of a json-file time (RFC 3339, any offset, ≤ 9 fraction digits). */
 export function recordTimeNs(t: string): bigint {
-  // Fast path for Docker's own form: "YYYY-MM-DDTHH:MM:SS[.fffffffff]Z".
-  if (t.length >= 20 && t.charCodeAt(t.length - 1) === 90 /* Z */) {
-    const prefix = t.slice(0, 19);
-    if (prefix !== cachedPrefix) {
-      const ms = Date.parse(`${prefix}Z`);
+  // Fast path for Docker's own form: "YYYY-MM-DDTHH:MM:SS[.fffffffff]Z", same second as the last one.
+  const n = t.length;
+  if (n >= 20 && n <= 30 && t.charCodeAt(n - 1) === 90 /* Z */) {
+    if (!t.startsWith(cachedPrefix)) {
+      const ms = Date.parse(`${t.slice(0, 19)}Z`);
       if (Number.isNaN(ms)) return slowTimeNs(t);
-      cachedPrefix = prefix;
-      cachedMs = ms;
+      cachedPrefix = t.slice(0, 19);
+      cachedNs = BigInt(ms) * 1_000_000n;
     }
-    if (t.length === 20) return BigInt(cachedMs) * 1_000_000n;
-    if (t.charCodeAt(19) === 46 /* . */) {
-      const frac = t.slice(20, t.length - 1);
-      if (/^\d{1,9}$/.test(frac)) return BigInt(cachedMs) * 1_000_000n + BigInt(frac.padEnd(9, '0'));
+    if (n === 20) return cachedNs;
+    if (t.charCodeAt(19) !== 46 /* . */ || n === 21) return slowTimeNs(t);
+    let frac = 0;
+    for (let i = 20; i < n - 1; i++) {
+      const d = t.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return slowTimeNs(t);
+      frac = frac * 10 + d;
     }
+    return cachedNs + BigInt(frac * 10 ** (9 - (n - 21)));
   }
   return slowTimeNs(t);
 }
@@ -44,7 +49,33 @@ function slowTimeNs(t: string): bigint {
   return BigInt(Number.isNaN(ms) ? 0 : ms) * 1_000_000n + (m[2] ? BigInt(m[2].padEnd(9, '0')) : 0n);
 }
 
-/** Parses one record line (trailing newline allowed); null for a corrupt or foreign line. */
+/** A record decoded back to bytes. */
+export interface DecodedRecord {
+  /** The log text as bytes (a partial piece lacks the final newline). */
+  line: Buffer;
+  stream: 'stdout' | 'stderr';
+  time: string;
+  attrs?: Record<string, string>;
+}
+
+/**
+ * Decodes one record line (trailing newline allowed): the byte scanner for the
+ * writer's own layout, JSON.parse for anything else; null for a corrupt line.
+ */
+export function decodeRecord(raw: Buffer): DecodedRecord | null {
+  const s = scanRecord(raw);
+  if (s) {
+    const rec: DecodedRecord = { line: s.line, stream: s.stream, time: s.time };
+    if (s.attrsJson) {
+      try { rec.attrs = JSON.parse(s.attrsJson) as Record<string, string>; } catch { /* keep the message, drop bad attrs */ }
+    }
+    return rec;
+  }
+  const r = parseRecord(raw);
+  return r && { line: Buffer.from(r.log, 'utf8'), stream: r.stream, time: r.time, ...(r.attrs ? { attrs: r.attrs } : {}) };
+}
+
+/** Parses one record line with JSON.parse; null for a corrupt or foreign line. */
 export function parseRecord(raw: Buffer): JsonRecord | null {
   try {
     const r = JSON.parse(raw.toString('utf8')) as Partial<JsonRecord>;
@@ -60,7 +91,7 @@ export function parseRecord(raw: Buffer): JsonRecord | null {
   }
 }
 
-interface Pending { parts: string[]; timeNs: bigint; attrs?: Record<string, string> }
+interface Pending { parts: Buffer[]; timeNs: bigint; attrs?: Record<string, string> }
 
 /**
  * Joins partial pieces and filters by time. `push` returns 'stop' once a
@@ -78,21 +109,21 @@ export class MessageAssembler {
 
   /** Feeds one raw record. Returns false when reading should stop (past `until`). */
   push(raw: Buffer): boolean {
-    const r = parseRecord(raw);
+    const r = decodeRecord(raw);
     if (r === null) return true;
-    const timeNs = recordTimeNs(r.time);
     const p = this.pending[r.stream];
-    if (!r.log.endsWith('\n')) {
-      if (p) p.parts.push(r.log);
-      else this.pending[r.stream] = { parts: [r.log], timeNs, attrs: r.attrs };
+    const complete = r.line.length > 0 && r.line[r.line.length - 1] === 0x0a;
+    if (!complete) {
+      if (p) p.parts.push(r.line);
+      else this.pending[r.stream] = { parts: [r.line], timeNs: recordTimeNs(r.time), attrs: r.attrs };
       return true;
     }
     if (p) {
-      p.parts.push(r.log);
+      p.parts.push(r.line);
       this.pending[r.stream] = null;
-      return this.deliver(p.parts.join(''), r.stream, p.timeNs, p.attrs);
+      return this.deliver(Buffer.concat(p.parts), r.stream, p.timeNs, p.attrs);
     }
-    return this.deliver(r.log, r.stream, timeNs, r.attrs);
+    return this.deliver(r.line, r.stream, recordTimeNs(r.time), r.attrs);
   }
 
   /** Delivers pieces still waiting for their end (at end of a non-following read). */
@@ -100,15 +131,15 @@ export class MessageAssembler {
     for (const s of ['stdout', 'stderr'] as const) {
       const p = this.pending[s];
       this.pending[s] = null;
-      if (p && !this.deliver(p.parts.join(''), s, p.timeNs, p.attrs)) return false;
+      if (p && !this.deliver(Buffer.concat(p.parts), s, p.timeNs, p.attrs)) return false;
     }
     return true;
   }
 
-  private deliver(log: string, source: 'stdout' | 'stderr', timeNs: bigint, attrs?: Record<string, string>): boolean {
+  private deliver(line: Buffer, source: 'stdout' | 'stderr', timeNs: bigint, attrs?: Record<string, string>): boolean {
     if (this.untilNs !== null && timeNs > this.untilNs) return false;
     if (this.sinceNs !== null && timeNs < this.sinceNs) return true;
-    const msg: LogMessage = { line: Buffer.from(log, 'utf8'), source, time: new Date(Number(timeNs / 1_000_000n)), timeNs };
+    const msg: LogMessage = { line, source, time: new Date(Math.floor(Number(timeNs) / 1e6)), timeNs };
     if (attrs) msg.attrs = attrs;
     this.emit(msg);
     return true;

@@ -5,7 +5,7 @@
  * leading into the N-th message are included so it can be joined.
  */
 import type { RandomAccessFile } from './random-access-file';
-import { parseRecord } from './record-decoder';
+import { decodeRecord } from './record-decoder';
 
 /** Block size of the backwards scan. */
 export const TAIL_BLOCK = 64 * 1024;
@@ -30,8 +30,8 @@ export async function tailRecords(file: RandomAccessFile, end: number, state: Ta
   const found: Buffer[] = [];
   if (state.done || end <= 0) return found;
   const take = (rec: Buffer): void => {
-    const r = parseRecord(rec);
-    const complete = r === null || r.log.endsWith('\n');
+    const r = decodeRecord(rec);
+    const complete = r === null || (r.line.length > 0 && r.line[r.line.length - 1] === 0x0a);
     const stream = r?.stream ?? 'stdout';
     if (state.leading) {
       if (stream !== state.leadingStream) return; // another stream's line, older than the tail
