@@ -111,3 +111,14 @@ export async function ensureApparmorProfile(d: ApparmorDecision, fsRoot = APPARM
     throw new InvalidArgumentError(`AppArmor profile ${d.profile} is not loaded`);
   }
 }
+
+/**
+ * Makes sure an AppArmor profile named in a process spec can be applied:
+ * refuses (InvalidArgumentError) where the kernel has no AppArmor, loads
+ * berth's default profile when it is the one named and not loaded yet.
+ */
+export async function prepareApparmor(profile: string | undefined, privileged: boolean): Promise<void> {
+  if (!profile || profile === 'unconfined') return;
+  const d = decideApparmor({ available: apparmorAvailable(), privileged, requested: profile });
+  await ensureApparmorProfile({ ...d, load: d.profile === DEFAULT_APPARMOR_PROFILE });
+}

@@ -57,7 +57,7 @@ export function writeProcess(w: BootstrapWriter, p: ProcessSpec, args: string[] 
   if (p.openStdin) w.record('openstdin');
   if (p.consoleSize) w.record('size', p.consoleSize.rows, p.consoleSize.cols);
   for (const r of p.rlimits) w.record('rlimit', rlimitNumber(r.type), r.soft < 0 ? -1 : r.soft, r.hard < 0 ? -1 : r.hard);
-  if (p.apparmorProfile) w.record('apparmor', p.apparmorProfile);
+  if (p.apparmorProfile && p.apparmorProfile !== 'unconfined') w.record('apparmor', p.apparmorProfile);
 }
 
 export function writeSeccomp(w: BootstrapWriter, s: FlatSeccomp | null): void {

@@ -9,6 +9,7 @@ import { BootstrapWriter, writeCgroups, writeProcess, writeSeccomp } from './boo
 import { privilegedCapabilities } from './capabilities';
 import type { ContainerCgroup } from './cgroups';
 import { seccompFor } from './seccomp-profile';
+import { prepareApparmor } from './apparmor';
 import type { ShimClient, ShimStream } from './shim-client';
 
 /** `SIGTERM`, `TERM`, `15` or 15 → 15; InvalidArgumentError otherwise. */
@@ -95,6 +96,7 @@ export class NativeContainer implements RunningContainer {
    */
   async exec(process: ProcessSpec): Promise<RunningExec> {
     const p = effectiveProcess(this.spec, process);
+    await prepareApparmor(p.apparmorProfile, this.spec.privileged);
     const w = new BootstrapWriter();
     writeProcess(w, p);
     if (!this.spec.privileged) writeSeccomp(w, seccompFor(this.spec.seccomp, p.capabilities));

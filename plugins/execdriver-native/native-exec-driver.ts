@@ -12,7 +12,7 @@ import {
   FailedPreconditionError, InvalidArgumentError, NotFoundError, atomicWriteJson, isUnavailable, nativeExecutable, readJsonIfExists,
 } from '../../core';
 import type { ContainerSpec, ExecDriver, ExitStatus, RunningContainer } from '../../core';
-import { apparmorAvailable } from './apparmor';
+import { apparmorAvailable, prepareApparmor } from './apparmor';
 import { BootstrapWriter, writeCgroups, writeContainer, writeProcess, writeSeccomp } from './bootstrap-writer';
 import { ContainerCgroup, isCgroupV2 } from './cgroups';
 import { INIT_PATH, buildMountPlan } from './mount-plan';
@@ -89,6 +89,7 @@ export class NativeExecDriver implements ExecDriver {
   async start(spec: ContainerSpec): Promise<RunningContainer> {
     validateSpec(spec);
     const proc = effectiveProcess(spec, spec.process);
+    await prepareApparmor(proc.apparmorProfile, spec.privileged);
     const seccomp = spec.privileged ? null : seccompFor(spec.seccomp, proc.capabilities);
     const ops = buildMountPlan(spec, spec.init ? this.initPath() : undefined);
     const cgroup = ContainerCgroup.of(spec.cgroup.parent, spec.id);
