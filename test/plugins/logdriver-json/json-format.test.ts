@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { isInvalidArgument } from '../../../core';
+import { isInvalidArgument, type LogMessage } from '../../../core';
 import { jsonFileLogDriverFactory } from '../../../plugins/logdriver-json/json-file-factory';
-import { CONTAINER_ID, logContext, makeTempDir, msgAt } from './log-test-env';
+import { CONTAINER_ID, collect, logContext, makeTempDir, msgAt } from './log-test-env';
 
 // 2026-01-02T03:04:05Z in ns since the epoch.
 const T0 = BigInt(Date.UTC(2026, 0, 2, 3, 4, 5)) * 1_000_000_000n / 1000n;
@@ -46,6 +46,30 @@ describe('logdriver json-file: on-disk format', () => {
     const got = fs.readFileSync(`${dir}/${CONTAINER_ID}-json.log`);
     assert.equal(got.toString('utf8'), expected);
     assert.ok(got.equals(Buffer.from(expected, 'utf8')));
+
+    // Reading back gives what a JSON decoder gives (the byte scanner must agree with JSON.parse), partials joined.
+    const reader = await jsonFileLogDriverFactory.create(logContext(dir));
+    const back = await collect<LogMessage>(reader.read!({ follow: false }));
+    const records = expected.trimEnd().split('\n').map((r) => JSON.parse(r) as { log: string; stream: string });
+    const want = records.slice(0, 7).map((r) => Buffer.from(r.log).toString('hex'));
+    want.push(Buffer.from('piecerest\n').toString('hex'));
+    assert.deepEqual(back.map((m) => m.line.toString('hex')), want);
+    assert.deepEqual(back.map((m) => m.source), ['stdout', 'stderr', 'stdout', 'stdout', 'stdout', 'stdout', 'stdout', 'stdout']);
+    assert.equal(back[0].timeNs, T0 + 123456789n);
+    await reader.close();
+  });
+
+  it('reads records written in another key order or spacing (JSON fallback)', async () => {
+    fs.writeFileSync(`${dir}/${CONTAINER_ID}-json.log`, [
+      '{"stream":"stderr","log":"a\\u0041\\n","time":"2026-01-02T03:04:05.5+01:00"}',
+      '{ "log": "b\\n", "stream": "stdout", "time": "2026-01-02T03:04:05Z" }',
+      'not json at all',
+    ].join('\n') + '\n');
+    const reader = await jsonFileLogDriverFactory.create(logContext(dir));
+    const back = await collect<LogMessage>(reader.read!({ follow: false }));
+    assert.deepEqual(back.map((m) => [m.source, m.line.toString()]), [['stderr', 'aA\n'], ['stdout', 'b\n']]);
+    assert.equal(back[0].timeNs, T0 - 3_600_000_000_000n + 500_000_000n);
+    await reader.close();
   });
 
   it('adds attrs from labels, env and tag as Docker does (sorted keys, HTML-escaped)', async () => {
