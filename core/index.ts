@@ -15,3 +15,4 @@ export * from './hooks/events';
 export * from './plugins/manifest';
 export type { DaemonConfig, PluginRef } from './config/daemon-config';
 export * from './util-public';
+export { createEngine, type CreateEngineOptions, type EmbeddedEngine } from './embed/create-engine';

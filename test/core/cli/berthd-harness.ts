@@ -73,14 +73,39 @@ export function unmountUnder(dir: string): void {
   }
 }
 
-/** Starts berthd with a fresh temp state; rejects (after cleaning up) if it does not answer /_ping. */
+/**
+ * Removes a bridge the test's daemon created and every iptables rule naming
+ * it (berthd leaves its default bridge up when it stops, as dockerd does).
+ */
+export function removeBridge(name: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+  for (const table of ['nat', 'filter']) {
+    let rules = '';
+    try { rules = execFileSync('iptables', ['-t', table, '-S'], { encoding: 'utf8' }); } catch { continue; }
+    for (const r of rules.split('\n').filter((l) => l.startsWith('-A ') && new RegExp(`\\b${name}\\b`).test(l))) {
+      try { execFileSync('sh', ['-c', `iptables -t ${table} ${r.replace(/^-A /, '-D ')}`], { stdio: 'ignore' }); } catch { /* gone */ }
+    }
+  }
+  if (fs.existsSync(`/sys/class/net/${name}`)) {
+    try { execFileSync('ip', ['link', 'del', name], { stdio: 'ignore' }); } catch { /* gone */ }
+  }
+}
+
+/**
+ * Starts berthd with a fresh temp state; rejects (after cleaning up) if it
+ * does not answer /_ping. The default bridge gets a test-only name
+ * (`btcli<hex>`) and iptables is off unless `extraConfig` says otherwise;
+ * stop() removes that bridge.
+ */
 export async function startBerthd(extraConfig: Record<string, unknown> = {}): Promise<Berthd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-cli-'));
+  const bridge = `btcli${Math.floor(Math.random() * 0xfffff).toString(16).padStart(5, '0')}`;
   const socket = path.join(dir, 'berth.sock');
   const dataRoot = path.join(dir, 'data');
   const execRoot = path.join(dir, 'run');
   const config = path.join(dir, 'daemon.json');
-  fs.writeFileSync(config, JSON.stringify({ 'disable-plugins': missingBuiltins(), ...extraConfig }));
+  fs.writeFileSync(config, JSON.stringify({ 'disable-plugins': missingBuiltins(), bridge, iptables: false, ...extraConfig }));
   const logFile = path.join(dir, 'berthd.log');
   const log = fs.openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [BERTHD_JS, '--config-file', config, '--data-root', dataRoot,
@@ -100,6 +125,7 @@ export async function startBerthd(extraConfig: Record<string, unknown> = {}): Pr
         clearTimeout(t);
       }
     } finally {
+      removeBridge(bridge);
       unmountUnder(dir);
       fs.rmSync(dir, { recursive: true, force: true });
     }
