@@ -117,7 +117,7 @@ export async function containerLogs(svc: ContainerService, job: Job<LogsInput>):
   if (rt && opts.follow) {
     reader = rt.logDriver;
   } else {
-    reader = await createLogDriver(svc.kernel.plugins, {
+    reader = await createLogDriver(svc.kernel, {
       containerId: c.record.ID, containerName: c.record.Name, imageName: c.record.Config.Image, imageId: c.record.Image,
       containerLabels: c.record.Config.Labels, containerEnv: c.record.Config.Env, containerDir: svc.store.dir(c.record.ID),
       options: c.hostConfig.LogConfig.Config,

@@ -170,7 +170,7 @@ export class ContainerService {
     if (hc.LogConfig.Type === daemonType) {
       for (const [k, v] of Object.entries(this.kernel.config['log-opts'] ?? {})) if (!(k in hc.LogConfig.Config)) hc.LogConfig.Config[k] = v;
     }
-    validateLogConfig(this.kernel.plugins, hc.LogConfig.Type, hc.LogConfig.Config);
+    validateLogConfig(this.kernel, hc.LogConfig.Type, hc.LogConfig.Config);
 
     const mounts = parseMounts(hc);
     for (const m of mounts) {
@@ -194,7 +194,7 @@ export class ContainerService {
       MountPoints: mounts.filter((_, i) => i < (hc.Binds?.length ?? 0) + (hc.Mounts?.length ?? 0)).map(toMountPoint),
       NetworkingConfig: { EndpointsConfig: n.endpoints },
     };
-    record.LogPath = logPathOf(this.kernel.plugins, hc.LogConfig.Type, { containerId: id, containerDir: dir });
+    record.LogPath = logPathOf(this.kernel, hc.LogConfig.Type, { containerId: id, containerDir: dir });
     const c: Container = { record, hostConfig: hc };
     let layer = false;
     try {
@@ -270,7 +270,7 @@ export class ContainerService {
         defaults: this.specDefaults(),
       });
       for (const w of warnings) this.kernel.log.warn({ container: id }, w);
-      const logDriver = await createLogDriver(this.kernel.plugins, this.logContext(c, dir), hc.LogConfig.Type, hc.LogConfig.Config);
+      const logDriver = await createLogDriver(this.kernel, this.logContext(c, dir), hc.LogConfig.Type, hc.LogConfig.Config);
       cleanups.push(() => logDriver.close());
       const running = await this.execDriver.start(spec);
       cleanups.push(async () => {
@@ -279,12 +279,15 @@ export class ContainerService {
         await this.execDriver.delete(id, stateDir).catch(() => undefined);
       });
       const io = await running.attach();
+      // synchronously from here to the emit: waiting attachers subscribe before any output flows
       const rt = this.makeRuntime(c, running, io, logDriver, spec);
+      this.runtimes.set(id, rt);
+      cleanups.push(async () => { rt.detached = true; this.runtimes.delete(id); rt.markReady(); });
+      this.events.emit(`start:${id}`);
       c.record.NetworkSettings = net.settings;
       c.record.HasBeenStartedBefore = true;
       await this.setState(c, 'running', { Pid: running.pid, StartedAt: rfc3339Nano() });
-      this.runtimes.set(id, rt);
-      this.events.emit(`start:${id}`);
+      rt.markReady();
       await this.kernel.hooks.container.started.promise(id, running.pid).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'started hook failed'));
       await this.emit(c, 'start');
     } catch (err) {
@@ -315,8 +318,11 @@ export class ContainerService {
       mode, maxBufferSize: maxBufferSize || undefined,
       onError: (err) => this.kernel.log.warn({ container: c.record.ID, err: err.message }, 'log copier'),
     });
+    let markReady = (): void => undefined;
+    const ready = new Promise<void>((resolve) => { markReady = resolve; });
     const rt: Runtime = {
       running, fanout, copier, logDriver, spec, startedAtMs: Date.now(), detached: false, exited: Promise.resolve(),
+      ready, markReady,
     };
     rt.exited = running.wait().then(
       (status) => this.handleExit(c, rt, status),
@@ -373,6 +379,7 @@ export class ContainerService {
    * AutoRemove.
    */
   private async handleExit(c: Container, rt: Runtime, status: ExitStatus, error = ''): Promise<void> {
+    await rt.ready;
     if (rt.detached) return;
     const id = c.record.ID;
     await rt.copier.wait().catch(() => undefined);
@@ -750,9 +757,10 @@ export class ContainerService {
       etcFiles: { hostname: c.record.HostnamePath, hosts: c.record.HostsPath, resolvConf: c.record.ResolvConfPath },
       defaults: this.specDefaults(),
     });
-    const logDriver = await createLogDriver(this.kernel.plugins, this.logContext(c, this.store.dir(id)), c.hostConfig.LogConfig.Type, c.hostConfig.LogConfig.Config);
+    const logDriver = await createLogDriver(this.kernel, this.logContext(c, this.store.dir(id)), c.hostConfig.LogConfig.Type, c.hostConfig.LogConfig.Config);
     const io = await running.attach();
     const rt = this.makeRuntime(c, running, io, logDriver, spec);
+    rt.markReady();
     const started = parseTime(c.record.State.StartedAt);
     rt.startedAtMs = Number.isNaN(started) ? Date.now() : started;
     this.runtimes.set(id, rt);

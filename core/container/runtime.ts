@@ -17,6 +17,9 @@ export interface Runtime {
   spec: ContainerSpec;
   /** Host time (ms) PID 1 started, for the restart back-off. */
   startedAtMs: number;
+  /** Resolves once start finished recording the running state (exit handling waits for it). */
+  ready: Promise<void>;
+  markReady(): void;
   /** Settles once the exit was handled. */
   exited: Promise<void>;
   /** Set when the daemon detaches (live-restore shutdown): the exit is then not handled by this process. */

@@ -42,7 +42,8 @@ const MAX_ID = 2 ** 31 - 1;
 
 /**
  * Resolves Docker's `User` (`""`, `uid`, `name`, `uid:gid`, `name:group`)
- * plus `GroupAdd`. Throws InvalidArgumentError `unable to find user X: no
+ * plus `GroupAdd`; the primary gid leads the supplementary groups, as in
+ * current Docker. Throws InvalidArgumentError `unable to find user X: no
  * matching entries in passwd file` (or group) like Docker does.
  */
 export function resolveUser(spec: string, passwd: PasswdEntry[], groups: GroupEntry[], groupAdd: readonly string[] = []): ResolvedUser {
@@ -74,6 +75,7 @@ export function resolveUser(spec: string, passwd: PasswdEntry[], groups: GroupEn
     if (!g) throw new InvalidArgumentError(`Unable to find group ${ga}`);
     res.additionalGids.push(g.gid);
   }
-  res.additionalGids = [...new Set(res.additionalGids)];
+  // the primary group is a supplementary group too (moby's fix for GHSA-hqxw-f8mx-cpmw)
+  res.additionalGids = [...new Set([res.gid, ...res.additionalGids])];
   return res;
 }

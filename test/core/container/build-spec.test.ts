@@ -31,7 +31,7 @@ describe('building a ContainerSpec from a create body and an image', () => {
     assert.ok(s.readonlyPaths.includes('/proc/sys'));
     assert.equal(s.shmSize, 64 * 1024 * 1024);
     assert.equal(s.process.cwd, '/');
-    assert.deepEqual(s.process.user, { uid: 0, gid: 0, additionalGids: [] });
+    assert.deepEqual(s.process.user, { uid: 0, gid: 0, additionalGids: [0] });
     assert.deepEqual(s.process.args, ['sh']);
     assert.deepEqual(s.process.env, [
       'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNAME=abcdef012345', 'HOME=/root',
@@ -104,12 +104,12 @@ describe('building a ContainerSpec from a create body and an image', () => {
 
   it('users: names and ids from the image, groups, GroupAdd, HOME', () => {
     let s = spec({ User: 'alice' }).spec;
-    assert.deepEqual(s.process.user, { uid: 1000, gid: 1000, additionalGids: [50, 44] });
+    assert.deepEqual(s.process.user, { uid: 1000, gid: 1000, additionalGids: [1000, 50, 44] });
     assert.ok(s.process.env.includes('HOME=/home/alice'));
     s = spec({ User: '33:staff', HostConfig: { GroupAdd: ['video', '999'] } }).spec;
-    assert.deepEqual(s.process.user, { uid: 33, gid: 50, additionalGids: [44, 999] });
+    assert.deepEqual(s.process.user, { uid: 33, gid: 50, additionalGids: [50, 44, 999] });
     s = spec({ User: '4242' }).spec;
-    assert.deepEqual(s.process.user, { uid: 4242, gid: 0, additionalGids: [] });
+    assert.deepEqual(s.process.user, { uid: 4242, gid: 0, additionalGids: [0] });
     s = spec({}, { Cmd: ['sh'], User: 'www-data' }).spec;
     assert.equal(s.process.user.uid, 33);
     assert.throws(() => spec({ User: 'mallory' }), (e: unknown) => isInvalidArgument(e) && /unable to find user mallory/.test((e as Error).message));
@@ -164,7 +164,7 @@ describe('capability sets and users (units)', () => {
     assert.equal(r.capabilities.length, 14);
   });
   it('resolveUser with an empty passwd file accepts numeric ids only', () => {
-    assert.deepEqual(resolveUser('5:6', [], []), { uid: 5, gid: 6, additionalGids: [], home: '/' });
+    assert.deepEqual(resolveUser('5:6', [], []), { uid: 5, gid: 6, additionalGids: [6], home: '/' });
     assert.throws(() => resolveUser('bob', parsePasswd(''), parseGroup('')), isInvalidArgument);
   });
 });
