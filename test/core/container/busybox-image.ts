@@ -24,10 +24,12 @@ export class BusyboxImages implements ImagePort {
   static async open(kernel: Kernel, imageConfig: Record<string, unknown> = {}): Promise<BusyboxImages> {
     const factory = kernel.plugins.resolve<GraphDriverFactory>('graphdriver:vfs');
     const driver = await factory.create(path.join(kernel.config['data-root'], 'vfs'), {});
-    await driver.create(BASE_LAYER, null);
-    const dir = await driver.get(BASE_LAYER);
-    makeBusyboxRootfs(dir);
-    await driver.put(BASE_LAYER);
+    if (!(await driver.exists(BASE_LAYER))) {
+      await driver.create(BASE_LAYER, null);
+      const dir = await driver.get(BASE_LAYER);
+      makeBusyboxRootfs(dir);
+      await driver.put(BASE_LAYER);
+    }
     return new BusyboxImages(driver, {
       id: BUSYBOX_ID,
       config: { architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], ...imageConfig } },
