@@ -11,9 +11,8 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError, NotFoundError } from '../errors';
-import { checkDigest, digestHex, DigestStream } from './digest';
+import { checkDigest, digestHex } from './digest';
 
 /** A resumable writer for one expected blob. */
 export interface IngestWriter {
@@ -95,15 +94,20 @@ export class ContentStore {
   async put(data: Buffer | Readable, expected?: string): Promise<string> {
     if (expected) checkDigest(expected);
     const tmp = path.join(this.root, 'ingest', `tmp-${randomBytes(8).toString('hex')}`);
-    const hasher = new DigestStream();
+    const hash = createHash('sha256');
     try {
       const fh = await fsp.open(tmp, 'wx', 0o600);
       try {
         const src = Buffer.isBuffer(data) ? Readable.from([data]) : data;
-        await pipeline(src, hasher, fh.createWriteStream({ autoClose: false }));
+        for await (const c of src) {
+          const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+          hash.update(b);
+          let off = 0;
+          while (off < b.length) off += (await fh.write(b, off)).bytesWritten;
+        }
         await fh.sync();
       } finally { await fh.close(); }
-      const digest = hasher.digest();
+      const digest = `sha256:${hash.digest('hex')}`;
       if (expected && digest !== expected) {
         throw new InvalidArgumentError(`content digest mismatch: expected ${expected}, got ${digest}`);
       }

@@ -39,7 +39,7 @@ export class ImageService {
   layers!: LayerStore;
   images!: ImageStore;
   refs!: ReferenceStore;
-  private usage: UsageCheck = () => [];
+  private usageCheck: UsageCheck = () => [];
   private containerResolver: (nameOrId: string) => string = (x) => x;
 
   constructor(
@@ -66,7 +66,12 @@ export class ImageService {
 
   /** Sets the check that lists the containers using an image (409 on remove). */
   setUsageCheck(fn: UsageCheck): void {
-    this.usage = fn;
+    this.usageCheck = fn;
+  }
+
+  /** Containers using an image: those the usage check names plus those with a layer on it. */
+  private usage(id: string): string[] {
+    return [...new Set([...this.usageCheck(id), ...this.layers.mountsOf(id)])];
   }
 
   /** Sets how `image.commit` turns a container name or short id into the full id. */

@@ -281,6 +281,11 @@ export class LayerStore {
 
   // ---- container (read-write) layers -------------------------------------
 
+  /** Ids of containers whose layer was created from image `imageId`. */
+  mountsOf(imageId: string): string[] {
+    return [...this.mounts.values()].filter((m) => m.imageId === imageId).map((m) => m.containerId);
+  }
+
   /** The container layer of `containerId`, or undefined. */
   getMount(containerId: string): MountInfo | undefined {
     return this.mounts.get(containerId);

@@ -5,7 +5,7 @@
  */
 import { createReadStream, promises as fsp, type BigIntStats } from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { getXattrsTree } from './fs-ops';
 import { paxFromXattrs } from './tar-pax';
@@ -39,6 +39,10 @@ function typeOf(st: BigIntStats): tar.Header['type'] | null {
  */
 export function packTree(root: string, items: PackItem[]): Readable {
   const pack = tar.pack();
+  // A plain Node stream for callers (streamx streams pipe to one destination only).
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  pack.on('error', (e: Error) => out.destroy(e));
+  (pack as unknown as Readable).pipe(out);
   void (async () => {
     const xattrs = await getXattrsTree(root);
     const inodes = new Map<bigint, string>();
@@ -98,5 +102,5 @@ export function packTree(root: string, items: PackItem[]): Readable {
     }
     pack.finalize();
   })().catch((err: unknown) => pack.destroy(err as Error));
-  return pack as unknown as Readable;
+  return out;
 }

@@ -1,0 +1,53 @@
+import * as assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { isInvalidArgument } from '../../../core/errors';
+import { ContentStore } from '../../../core/image/content-store';
+import { sha256Digest } from '../../../core/image/digest';
+
+describe('content store', () => {
+  let dir = '';
+  beforeEach(async () => { dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'berth-test-content-')); });
+  afterEach(async () => { await fsp.rm(dir, { recursive: true, force: true }); });
+
+  it('stores blobs by digest, verified while streaming', async () => {
+    const cs = await ContentStore.open(dir);
+    const data = Buffer.from('hello blob');
+    const d = await cs.put(Readable.from([data.subarray(0, 3), data.subarray(3)]));
+    assert.equal(d, sha256Digest(data));
+    assert.ok((await cs.read(d)).equals(data));
+    await assert.rejects(cs.put(data, sha256Digest('other')), (e: unknown) => isInvalidArgument(e) && /mismatch/.test((e as Error).message));
+    assert.deepEqual(await cs.list(), [d]);
+    assert.deepEqual((await fsp.readdir(path.join(dir, 'ingest'))), [], 'no temp files left');
+  });
+
+  it('resumes an interrupted ingest from its offset and verifies the whole blob', async () => {
+    const data = Buffer.alloc(10000, 7);
+    data.write('start');
+    const d = sha256Digest(data);
+    let cs = await ContentStore.open(dir);
+    let w = await cs.ingest(d, data.length);
+    assert.equal(w.offset, 0);
+    await w.write(data.subarray(0, 4000));
+    await w.close();
+    cs = await ContentStore.open(dir); // a restart
+    w = await cs.ingest(d, data.length);
+    assert.equal(w.offset, 4000);
+    assert.equal(await cs.has(d), false);
+    await w.write(data.subarray(4000));
+    await w.commit();
+    assert.ok((await cs.read(d)).equals(data));
+  });
+
+  it('refuses a blob whose content does not match and keeps nothing', async () => {
+    const cs = await ContentStore.open(dir);
+    const d = sha256Digest('expected');
+    const w = await cs.ingest(d, 8);
+    await w.write(Buffer.from('tampered'));
+    await assert.rejects(w.commit(), (e: unknown) => isInvalidArgument(e) && /verification failed/.test((e as Error).message));
+    assert.equal(await cs.has(d), false);
+    assert.deepEqual(await fsp.readdir(path.join(dir, 'ingest')), []);
+  });
+});
