@@ -131,6 +131,10 @@ export class NetworkService {
     for (const att of dropped) {
       for (const ep of att.endpoints) await this.ipam.releaseAddress(ep.networkId, ep.info.ipv4Address);
     }
+    // Addresses of kept endpoints stay taken even if the IPAM file lagged behind at the crash.
+    for (const att of this.records.attachments.values()) {
+      for (const ep of att.endpoints) this.ipam.claim(ep.networkId, ep.info.ipv4Address);
+    }
     const bridgeNets = [...this.records.networks.values()].filter((n) => !n.builtin || n.name === DEFAULT_NETWORK).filter((n) => n.info);
     const keptEndpoints = [...this.records.attachments.values()].flatMap((a) => a.endpoints.map((e) => e.info));
     const driver = this.driver();
@@ -150,8 +154,7 @@ export class NetworkService {
     }
     for (const att of this.records.attachments.values()) this.startDns(att);
     await this.ensureBuiltins();
-    await this.records.saveAttachments();
-    await this.records.saveNetworks();
+    await Promise.all([this.records.saveAttachments(), this.records.saveNetworks(), this.ipam.flush()]);
   }
 
   /** Stops the embedded DNS servers. Kernel objects stay (containers keep running: live-restore). */
@@ -221,6 +224,7 @@ export class NetworkService {
         }
       } catch (err) {
         await this.release(att).catch((e) => this.kernel.log.warn({ err: e }, 'network rollback failed'));
+        await this.ipam.flush().catch(() => undefined);
         throw err;
       }
       att.hostsFile = hostsFile(req.hostname, att.endpoints.slice(0, 1).map((e) => e.info.ipv4Address.split('/')[0]), req.extraHosts);
@@ -228,7 +232,7 @@ export class NetworkService {
     }
     this.records.attachments.set(att.containerId, att);
     this.startDns(att);
-    await this.records.saveAttachments();
+    await Promise.all([this.records.saveAttachments(), this.ipam.flush()]);
     return { netnsPath: att.sandboxPath, hostsFile: att.hostsFile, resolvConf: att.resolvConf, settings: toNetworkSettings(att, this.records) };
   }
 
@@ -242,7 +246,7 @@ export class NetworkService {
       if (!att) return;
       await this.release(att);
       this.records.attachments.delete(containerId);
-      await this.records.saveAttachments();
+      await Promise.all([this.records.saveAttachments(), this.ipam.flush()]);
     });
   }
 
@@ -479,7 +483,7 @@ export class NetworkService {
       }
       await this.connectEndpoint(att, net, cfg, []);
       this.startDns(att);
-      await this.records.saveAttachments();
+      await Promise.all([this.records.saveAttachments(), this.ipam.flush()]);
     });
   }
 
@@ -496,7 +500,7 @@ export class NetworkService {
         this.dns.get(att.containerId)?.close();
         this.dns.delete(att.containerId);
       }
-      await this.records.saveAttachments();
+      await Promise.all([this.records.saveAttachments(), this.ipam.flush()]);
     });
   }
 

@@ -168,10 +168,11 @@ export class BridgeDriver implements NetworkDriver {
     const ep = this.ep(endpointId);
     if (ep.sandbox) throw new ConflictError(`endpoint ${endpointId} is already joined to ${ep.sandbox}`);
     const used = this.sandboxIfs.get(sandboxPath) ?? new Set<string>();
+    // After a daemon restart the sandbox may hold interfaces this process did not make: ask the kernel too.
     let n = 0;
-    while (used.has(`eth${n}`)) n++;
+    while (used.has(`eth${n}`) || (used.size === 0 && n < 16 && await this.o.links.linkExists(`eth${n}`, sandboxPath))) n++;
     const ifName = `eth${n}`;
-    const first = used.size === 0;
+    const first = n === 0;
     used.add(ifName);
     this.sandboxIfs.set(sandboxPath, used);
     const [address] = ep.info.ipv4Address.split('/');

@@ -26,9 +26,10 @@ export function createBridgeParts(
   config: Pick<DaemonConfig, 'exec-root' | 'iptables' | 'ip-forward' | 'icc' | 'mtu' | 'bridge'>,
   options: Partial<BridgePluginOptions>,
   stateDir: string,
+  log?: { warn(msg: string): void },
 ): BridgeParts {
   const o = { ...bridgeDefaults, ...options };
-  const links: LinkOps = o.linkBackend === 'ip' ? new IpCommandLinkOps() : new NetlinkLinkOps();
+  const links = pickLinkOps(o.linkBackend, log);
   const firewall: Firewall = config.iptables === false ? new DisabledFirewall() : new IptablesFirewall(o.chainPrefix);
   const driver = new BridgeDriver({
     links, firewall, ports: new PortAllocator(), stateDir,
@@ -40,4 +41,15 @@ export function createBridgeParts(
   });
   const sandboxes = new NetnsSandboxes(path.join(config['exec-root'], 'netns'), links);
   return { driver, sandboxes, firewall, links };
+}
+
+/** The asked backend; rtnetlink falls back to `ip` (with a warning) when the addon is not built. */
+function pickLinkOps(backend: 'netlink' | 'ip', log?: { warn(msg: string): void }): LinkOps {
+  if (backend === 'ip') return new IpCommandLinkOps();
+  try {
+    return new NetlinkLinkOps();
+  } catch (err) {
+    log?.warn(`rtnetlink backend unavailable (${(err as Error).message}); forking ip per step instead`);
+    return new IpCommandLinkOps();
+  }
 }

@@ -16,7 +16,7 @@ export default definePlugin<BridgePluginOptions>({
   optionsSchema: bridgeOptionsSchema,
   defaults: bridgeDefaults,
   init(ctx) {
-    const { driver, sandboxes } = createBridgeParts(ctx.config, ctx.options, ctx.stateDir);
+    const { driver, sandboxes } = createBridgeParts(ctx.config, ctx.options, ctx.stateDir, { warn: (m) => ctx.log.warn(m) });
     ctx.provide('networkdriver:bridge', driver);
     ctx.provide('network:sandboxes', sandboxes);
   },

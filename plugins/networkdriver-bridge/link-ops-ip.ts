@@ -43,7 +43,11 @@ export class IpCommandLinkOps implements LinkOps {
     try {
       await inNs(['addr', 'add', `${s.address}/${s.prefixLen}`, 'dev', s.ifName]);
       await inNs(['link', 'set', s.ifName, 'up']);
-      if (s.gateway) await inNs(['route', 'add', 'default', 'via', s.gateway]);
+      if (s.gateway) {
+        await inNs(['route', 'add', 'default', 'via', s.gateway]).catch((err: Error) => {
+          if (!/File exists/.test(err.message)) throw err; // already routed through another network
+        });
+      }
     } catch (err) {
       await this.linkDelete(s.hostName).catch(() => undefined);
       throw err;

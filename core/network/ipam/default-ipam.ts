@@ -56,6 +56,7 @@ export class DefaultIpam implements Ipam {
   private readonly pools = new Map<string, LivePool>();
   private readonly writer: SerialJsonWriter;
   private readonly defaults: Array<{ base: Cidr; size: number }>;
+  private pending: Promise<void> | undefined;
 
   constructor(private readonly o: DefaultIpamOptions) {
     this.writer = new SerialJsonWriter(o.file, () => this.snapshot());
@@ -142,8 +143,31 @@ export class DefaultIpam implements Ipam {
     p.used.add(ip);
     p.st.allocated.push(formatIPv4(ip));
     if (!preferred) p.st.cursor = ip;
-    await this.writer.save();
+    this.dirty();
     return formatIPv4(ip);
+  }
+
+  /** See Ipam.claim. */
+  claim(networkId: string, address: string): void {
+    const p = this.pools.get(networkId);
+    if (!p) return;
+    const ip = parseIPv4(address.split('/')[0], 'address');
+    if (p.used.has(ip)) return;
+    p.used.add(ip);
+    p.st.allocated.push(formatIPv4(ip));
+    this.dirty();
+  }
+
+  /** See Ipam.flush. */
+  async flush(): Promise<void> {
+    if (this.pending) await this.pending;
+  }
+
+  /** Schedules a (coalesced) write; flush() waits for it. */
+  private dirty(): void {
+    const w = this.writer.save();
+    this.pending = w;
+    w.then(() => { if (this.pending === w) this.pending = undefined; }, () => undefined);
   }
 
   /** See Ipam.releaseAddress. */
@@ -153,7 +177,7 @@ export class DefaultIpam implements Ipam {
     const ip = parseIPv4(address.split('/')[0], 'address');
     if (ip === parseIPv4(p.st.gateway) || !p.used.delete(ip)) return;
     p.st.allocated = p.st.allocated.filter((a) => a !== formatIPv4(ip));
-    await this.writer.save();
+    this.dirty();
   }
 
   private next(p: LivePool): number {

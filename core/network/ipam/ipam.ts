@@ -37,9 +37,14 @@ export interface Ipam {
   /**
    * Hands out an address of the network's pool (within ipRange when set),
    * never one already handed out. `preferred` (`--ip`) must be in the subnet
-   * and free: ConflictError `Address already in use` otherwise.
+   * and free: ConflictError `Address already in use` otherwise. The change is
+   * durable once `flush()` resolves (callers batch it with their own write).
    */
   requestAddress(networkId: string, preferred?: string): Promise<string>;
-  /** Returns an address to the pool; unknown addresses are ignored. */
+  /** Returns an address to the pool; unknown addresses are ignored. Durable after `flush()`. */
   releaseAddress(networkId: string, address: string): Promise<void>;
+  /** Marks an address as handed out whether or not it was (restoring state after a crash). */
+  claim(networkId: string, address: string): void;
+  /** Resolves when every change so far is on disk. */
+  flush(): Promise<void>;
 }

@@ -163,7 +163,11 @@ Napi::Value VethJoin(const Napi::CallbackInfo &info) {
   err = idx;
   if (idx > 0 && a) { step = "address " + addr; err = rtnl_addr_add4(nfd, idx, a, prefix); }
   if (err >= 0) { step = "set " + ifname + " up"; err = rtnl_link_set_up(nfd, idx, 1, 0); }
-  if (err >= 0 && g) { step = "default route via " + gw; err = rtnl_route_default4(nfd, g); }
+  if (err >= 0 && g) {
+    step = "default route via " + gw;
+    err = rtnl_route_default4(nfd, g);
+    if (err == -EEXIST) err = 0;  // the sandbox already has a default route through another network
+  }
   if (err < 0) {
     rtnl_link_del(fd, host.c_str());
     return fail(env, step + " in " + ns, err);

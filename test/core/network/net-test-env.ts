@@ -134,18 +134,29 @@ function forwardPolicyNow(): string {
   return m ? m[1] : 'ACCEPT';
 }
 
-/** What "berth objects on the host" counts: links, their addresses, iptables rules and chains, netns mounts. */
-export interface HostSnapshot { links: string[]; addresses: number; rules: number; nsMounts: number }
+/**
+ * What "berth objects on the host" the network tests count: the test-named
+ * links (bridges `bt-xxxx`, veths `btvxx…`, user bridges `br-…` holding a
+ * 10.213/10.214 test address), their IPv4 addresses, the iptables rules and
+ * chains that name a test chain (`BTXXXX`), test link or test subnet, and
+ * sandbox mounts under /tmp/berth-test-*. Scoped to test names so other
+ * engineers' daemons running on the same machine do not disturb the count.
+ */
+export interface HostSnapshot { links: string[]; addresses: number; rules: string[]; nsMounts: number }
 
-/** Counts berth/bt links, their IPv4 addresses, every nat+filter rule/chain line, and nsfs mounts. */
+const TEST_LINK = /^(bt-[0-9a-f]{4}|btv[0-9a-f]{2}.*)$/;
+const TEST_RULE = /\bBT[0-9A-F]{4}\b|\bbt-[0-9a-f]{4}\b|\bbtv[0-9a-f]{2}|10\.21[34]\./;
+
+/** Counts the test-named objects (see HostSnapshot). */
 export function hostSnapshot(): HostSnapshot {
-  const links = fs.readdirSync('/sys/class/net').filter((n) => /^(berth|bt|br-)/.test(n)).sort();
-  const addrs = JSON.parse(execFileSync('ip', ['-j', '-4', 'addr'], { encoding: 'utf8' })) as Array<{ ifname: string; addr_info: unknown[] }>;
+  const addrs = JSON.parse(execFileSync('ip', ['-j', '-4', 'addr'], { encoding: 'utf8' })) as Array<{ ifname: string; addr_info: Array<{ local: string }> }>;
+  const testBr = addrs.filter((a) => a.ifname.startsWith('br-') && a.addr_info.some((i) => /^10\.21[34]\./.test(i.local))).map((a) => a.ifname);
+  const links = fs.readdirSync('/sys/class/net').filter((n) => TEST_LINK.test(n) || testBr.includes(n)).sort();
   const addresses = addrs.filter((a) => links.includes(a.ifname)).reduce((s, a) => s + a.addr_info.length, 0);
-  const save = execFileSync('iptables-save', [], { encoding: 'utf8' }).split('\n')
-    .filter((l) => l.startsWith('-A') || (l.startsWith(':') && !/^:(PREROUTING|INPUT|OUTPUT|FORWARD|POSTROUTING) /.test(l)));
-  const nsMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - nsfs /.test(l)).length;
-  return { links, addresses, rules: save.length, nsMounts };
+  const rules = execFileSync('iptables-save', [], { encoding: 'utf8' }).split('\n')
+    .filter((l) => (l.startsWith('-A') || l.startsWith(':')) && TEST_RULE.test(l)).sort();
+  const nsMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - nsfs /.test(l) && l.includes('/berth-test-')).length;
+  return { links, addresses, rules, nsMounts };
 }
 
 /**

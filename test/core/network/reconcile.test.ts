@@ -90,6 +90,12 @@ describe('core/network: reconcile after a crash (real kernel)', function () {
     // The dead container's address is free again; the live one's is not.
     const again = await second.svc.attach(req('next'));
     assert.notEqual(again.settings.IPAddress, live.settings.IPAddress);
+    // Connecting the surviving container to another network picks eth1 (eth0 is still there from before the crash).
+    await second.kernel.engine.run('network.create', { body: { Name: 'bt-later', IPAM: { Config: [{ Subnet: '10.214.211.0/24' }] } } });
+    await second.kernel.engine.run('network.connect', { id: 'bt-later', body: { Container: 'live' } });
+    const addrs = execFileSync('nsenter', [`--net=${live.netnsPath}`, 'ip', '-o', '-4', 'addr'], { encoding: 'utf8' });
+    assert.match(addrs, /eth1\s+inet 10\.214\.211\.2\/24/);
+    assert.match(addrs, new RegExp(`eth0\\s+inet ${live.settings.IPAddress.replace(/\./g, '\\.')}/`));
     await assert.rejects(second.svc.attach(req('dup', { portBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: hostPort }] } })), /port is already allocated/);
   });
 });

@@ -46,6 +46,7 @@ describe('core/network/ipam: DefaultIpam', () => {
     assert.deepEqual(p, { subnet: '10.1.0.0/24', gateway: '10.1.0.254', ipRange: '10.1.0.16/28' });
     assert.equal(await ipam.requestAddress('n'), '10.1.0.16');
     assert.equal(await ipam.requestAddress('n'), '10.1.0.17');
+    await ipam.flush();
     await assert.rejects(ipam.requestPool('m', { subnet: '10.1.0.128/25' }), /overlaps/);
     await assert.rejects(ipam.requestPool('m', { subnet: '10.2.0.0/24', ipRange: '10.3.0.0/28' }), /ip-range .* not within/);
     await assert.rejects(ipam.requestPool('m', { subnet: '10.2.0.0/24', gateway: '10.2.1.1' }), /gateway/);
@@ -66,12 +67,14 @@ describe('core/network/ipam: DefaultIpam', () => {
     assert.equal(await ipam.requestAddress('n'), '10.9.0.6');
     assert.equal(await ipam.requestAddress('n'), '10.9.0.2', 'wraps around to the freed one');
     await assert.rejects(ipam.requestAddress('n'), /no addresses available/);
+    await ipam.flush();
     const reloaded = new DefaultIpam({ file, hostNetworks: () => [] });
     await reloaded.load();
     assert.deepEqual(reloaded.poolOf('n'), { subnet: '10.9.0.0/29', gateway: '10.9.0.1' });
     await assert.rejects(reloaded.requestAddress('n', '10.9.0.6'), /Address already in use/);
     await reloaded.releasePool('n');
     assert.equal(reloaded.poolOf('n'), undefined);
+    await reloaded.flush();
   });
 
   it('hands out 50 distinct addresses to 50 concurrent requests and persists all of them', async () => {
@@ -80,6 +83,7 @@ describe('core/network/ipam: DefaultIpam', () => {
     await ipam.requestPool('n', { subnet: '10.7.0.0/24' });
     const ips = await Promise.all(Array.from({ length: 50 }, () => ipam.requestAddress('n')));
     assert.equal(new Set(ips).size, 50);
+    await ipam.flush();
     const onDisk = JSON.parse(fs.readFileSync(file, 'utf8')) as { pools: Array<{ allocated: string[] }> };
     assert.equal(new Set(onDisk.pools[0].allocated).size, 51);
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp files left');
