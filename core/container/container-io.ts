@@ -52,11 +52,14 @@ export async function inspectContainer(svc: ContainerService, ref: string, size 
     const rw = await svc.images.containerLayerSize(c.record.ID).catch(() => 0);
     sizes = { sizeRw: rw, sizeRootFs: rw };
   }
-  return inspectView(c, { execIds: [...(svc.execIds.get(c.record.ID) ?? [])], graphDriver: graphDriverData(svc, c), ...sizes });
+  return inspectView(c, { execIds: [...(svc.execIds.get(c.record.ID) ?? [])], graphDriver: await graphDriverData(svc, c), ...sizes });
 }
 
-function graphDriverData(_svc: ContainerService, c: Container): { Name: string; Data: Record<string, string> | null } {
-  return { Name: c.record.Driver, Data: null };
+async function graphDriverData(svc: ContainerService, c: Container): Promise<{ Name: string; Data: Record<string, string> | null }> {
+  const fallback = { Name: c.record.Driver, Data: null };
+  const images = svc.images;
+  if (!images.containerGraphDriver) return fallback;
+  return images.containerGraphDriver(c.record.ID).catch(() => fallback);
 }
 
 /**

@@ -710,6 +710,7 @@ export class ContainerService {
     for (const p of await this.store.load()) this.kernel.log.warn({ problem: p }, 'skipping container directory');
     const images = this.images;
     images.setUsageCheck?.((imageId) => this.store.all().filter((c) => c.record.Image === imageId).map((c) => c.record.ID));
+    images.setContainerResolver?.((ref) => this.store.get(ref).record.ID);
     const toStart: Container[] = [];
     for (const c of this.store.all()) {
       const s = c.record.State.Status;

@@ -29,6 +29,10 @@ export interface ImagePort {
   exportContainer(containerId: string): Promise<Readable>;
   containerLayerSize(containerId: string): Promise<number>;
   setUsageCheck?(fn: (imageId: string) => string[]): void;
+  /** How `image.commit` turns a container name or short id into the full id. */
+  setContainerResolver?(fn: (nameOrId: string) => string): void;
+  /** Inspect's `GraphDriver` for a container's layer. */
+  containerGraphDriver?(containerId: string): Promise<{ Name: string; Data: Record<string, string> | null }>;
 }
 
 export type NetworkModeRequest = 'bridge' | 'none' | 'host' | `container:${string}` | string;

@@ -17,7 +17,6 @@ describe('containers across a daemon restart (live-restore)', function () {
       if (second) await second.destroy();
       else if (first) await first.destroy();
     } finally {
-      if (second && first) await first.images.close().catch(() => undefined);
       first = undefined;
       second = undefined;
     }
