@@ -56,9 +56,18 @@ export function createContext(program: Command): CliContext {
 
 /** The `exit 125 / 126 / 127` mapping docker applies to a failed container start. */
 export function startErrorStatus(message: string): number {
-  if (message.includes('executable file not found') || message.includes('no such file or directory')) return ExitCode.NotFound;
-  if (message.includes('permission denied') || message.includes('is a directory')) return ExitCode.CannotInvoke;
+  const m = message.toLowerCase(); // Go's errno strings are lower case, strerror's capitalised
+  if (m.includes('executable file not found') || m.includes('no such file or directory')) return ExitCode.NotFound;
+  if (m.includes('permission denied') || m.includes('is a directory')) return ExitCode.CannotInvoke;
   return ExitCode.Daemon;
+}
+
+/** The local terminal's [rows, cols] when stdout is one, else undefined. */
+export function localConsoleSize(): [number, number] | undefined {
+  const t = process.stdout as NodeJS.WriteStream;
+  if (!t.isTTY) return undefined;
+  const [cols, rows] = t.getWindowSize();
+  return rows > 0 && cols > 0 ? [rows, cols] : undefined;
 }
 
 /** Collects repeated option values. */

@@ -115,6 +115,8 @@ export interface HostConfigBody {
   PidsLimit?: number;
   Mounts?: MountSpec[];
   Init?: boolean;
+  /** [rows, cols] of the terminal a -t container starts with (set by run/create from the local tty). */
+  ConsoleSize?: [number, number];
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];

@@ -48,14 +48,16 @@ export function registerExecCommand(program: Command, ctx: CliContext): void {
       if (f.interactive && f.tty && process.stdin.isTTY !== true) throw new StatusError(1, 'the input device is not a TTY');
       const c = ctx.client();
       const enc = encodeURIComponent;
-      const created = await c.json<{ Id: string }>('POST', `/containers/${enc(name)}/exec`, { body: buildExecBody(cmd, f) });
+      const { localConsoleSize } = await import('../cli-context');
+      const size = f.tty ? localConsoleSize() : undefined;
+      const created = await c.json<{ Id: string }>('POST', `/containers/${enc(name)}/exec`, { body: { ...buildExecBody(cmd, f), ...(size ? { ConsoleSize: size } : {}) } });
       const id = created.Id;
       if (f.detach) {
         await c.status('POST', `/exec/${enc(id)}/start`, { body: { Detach: true, Tty: Boolean(f.tty) } });
         return;
       }
       const { followResize, parseDetachKeys, pumpStreams } = await import('../attach-io');
-      const h = await c.hijack('POST', `/exec/${enc(id)}/start`, { body: { Detach: false, Tty: Boolean(f.tty) } });
+      const h = await c.hijack('POST', `/exec/${enc(id)}/start`, { body: { Detach: false, Tty: Boolean(f.tty), ...(size ? { ConsoleSize: size } : {}) } });
       const stop = f.tty ? followResize((hh, w) => c.status('POST', `/exec/${enc(id)}/resize`, { query: { h: hh, w } })) : () => undefined;
       const r = await pumpStreams(h, { tty: Boolean(f.tty), stdin: Boolean(f.interactive), detachKeys: parseDetachKeys(f.detachKeys ?? 'ctrl-p,ctrl-q') });
       stop();

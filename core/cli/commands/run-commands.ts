@@ -24,6 +24,11 @@ async function createWithPull(ctx: CliContext, cmd: string, flags: RunFlags, ima
   } catch (err) {
     throw usageError(cmd, err);
   }
+  if (flags.tty) {
+    const { localConsoleSize } = await import('../cli-context');
+    const size = localConsoleSize();
+    if (size) req.body.HostConfig.ConsoleSize = size;
+  }
   const c = ctx.client();
   const create = (): Promise<{ Id: string; Warnings?: string[] | null }> =>
     c.json('POST', '/containers/create', { query: { name: req.name, platform: req.platform }, body: req.body });

@@ -103,7 +103,9 @@ export async function startBerthd(extraConfig: Record<string, unknown> = {}): Pr
   const bridge = `btcli${Math.floor(Math.random() * 0xfffff).toString(16).padStart(5, '0')}`;
   const socket = path.join(dir, 'berth.sock');
   const dataRoot = path.join(dir, 'data');
-  const execRoot = path.join(dir, 'run');
+  // The exec driver puts a unix socket at <exec-root>/containers/<64 hex>/shim.sock (107 bytes
+  // at most), so the exec root must stay under 22 characters: /tmp/bt-XXXXXX, removed with the rest.
+  const execRoot = fs.mkdtempSync('/tmp/bt-');
   const config = path.join(dir, 'daemon.json');
   fs.writeFileSync(config, JSON.stringify({ 'disable-plugins': missingBuiltins(), bridge, iptables: false, ...extraConfig }));
   const logFile = path.join(dir, 'berthd.log');
@@ -127,7 +129,9 @@ export async function startBerthd(extraConfig: Record<string, unknown> = {}): Pr
     } finally {
       removeBridge(bridge);
       unmountUnder(dir);
+      unmountUnder(execRoot);
       fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(execRoot, { recursive: true, force: true });
     }
   };
   const host = `unix://${socket}`;

@@ -1,0 +1,147 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hasBusybox, makeBusyboxRootfs } from '../../helpers/busybox-rootfs';
+import { BERTH_JS, DIST, startBerthd, type Berthd, type CliResult } from './berthd-harness';
+
+const IMAGE = 'bt-busybox:cli';
+const PTY_RUN = path.resolve(DIST, '..', 'test', 'core', 'cli', 'pty-run.py');
+
+/** Runs `berth args` on a pseudo-terminal (python3 pty), optionally typing `send` once `when` shows. */
+function onPty(host: string, args: string[], dialog?: { when: string; send: string }): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const extra = dialog ? ['--when', dialog.when, '--send', dialog.send] : [];
+    const child = spawn('python3', [PTY_RUN, ...extra, '--', process.execPath, BERTH_JS, ...args], {
+      env: { ...process.env, BERTH_HOST: host }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = ''; let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('core/cli: berth run/logs/stop/exec against a real berthd', function () {
+  this.timeout(120000);
+  let d: Berthd | undefined;
+  let ready = false;
+
+  before(async function () {
+    if (!hasBusybox()) { console.log('skip: no static busybox at /bin/busybox to build the test image'); this.skip(); }
+    d = await startBerthd();
+    const root = makeBusyboxRootfs(path.join(d.dir, 'rootfs'));
+    const tar = path.join(d.dir, 'busybox.tar');
+    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+    const imp = await d.berth(['import', tar, IMAGE]);
+    if (imp.status !== 0 && /not available|no loaded service/.test(imp.stderr)) {
+      console.log(`skip: this berthd does not serve image import yet (${imp.stderr.trim()})`);
+      this.skip();
+    }
+    assert.equal(imp.status, 0, imp.stderr);
+    assert.match(imp.stdout, /sha256:[0-9a-f]{64}/);
+    const probe = await d.berth(['create', '--name', 'bt-cli-probe', IMAGE, 'true']);
+    if (probe.status !== 0 && /not available|no loaded service/.test(probe.stderr)) {
+      console.log(`skip: this berthd does not serve containers yet (${probe.stderr.trim()})`);
+      this.skip();
+    }
+    assert.equal(probe.status, 0, probe.stderr);
+    await d.berth(['rm', '-f', 'bt-cli-probe']);
+    ready = true;
+  });
+  after(async () => {
+    if (d && ready) {
+      const left = await d.berth(['ps', '-a', '-q']);
+      const ids = left.stdout.split('\n').filter(Boolean);
+      if (ids.length > 0) await d.berth(['rm', '-f', ...ids]);
+    }
+    await d?.stop();
+  });
+
+  it('run --rm prints the output, exits 0 and leaves no container', async () => {
+    const r = await d!.berth(['run', '--rm', '--name', 'bt-cli-rm', IMAGE, 'echo', 'hello from berth']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'hello from berth\n');
+    const ps = await d!.berth(['ps', '-a', '--format', '{{.Names}}']);
+    assert.ok(!ps.stdout.split('\n').includes('bt-cli-rm'), ps.stdout);
+  });
+
+  it('run keeps stdout and stderr apart (8-byte frames) and exits with the container status', async () => {
+    const r = await d!.berth(['run', '--rm', IMAGE, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(r.status, 3);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+  });
+
+  it('run -i sends stdin and closes it at EOF', async () => {
+    const r = await d!.berth(['run', '--rm', '-i', IMAGE, 'sh', '-c', 'tr a-z A-Z; echo done'], { input: 'abc\nxyz\n' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'ABC\nXYZ\ndone\n');
+  });
+
+  it('exit codes: 127 command not found, 126 not executable, 125 daemon error', async () => {
+    const nf = await d!.berth(['run', '--rm', IMAGE, '/no/such/binary']);
+    assert.equal(nf.status, 127, nf.stderr);
+    assert.match(nf.stderr, /no such file or directory|executable file not found/i);
+    const ne = await d!.berth(['run', '--rm', IMAGE, '/etc/passwd']);
+    assert.equal(ne.status, 126, ne.stderr);
+    assert.match(ne.stderr, /permission denied/i);
+    const de = await d!.berth(['run', '--rm', '--network', 'bt-no-such-network', IMAGE, 'true']);
+    assert.equal(de.status, 125, de.stderr);
+    assert.match(de.stderr, /^berth: Error response from daemon: .*bt-no-such-network/m);
+  });
+
+  it('run -d, logs -f follows until stop ends the container', async () => {
+    const r = await d!.berth(['run', '-d', '--name', 'bt-cli-logs', IMAGE, 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo line-$i; sleep 0.1; done']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^[0-9a-f]{64}\n$/);
+    const follow = spawn(process.execPath, [BERTH_JS, 'logs', '-f', 'bt-cli-logs'], { env: { ...process.env, BERTH_HOST: d!.host } });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => follow.on('close', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        follow.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; if (out.includes('line-5\n')) resolve(); });
+        follow.on('close', () => reject(new Error(`logs -f ended early: ${out}`)));
+      });
+      const stop = await d!.berth(['stop', '-t', '1', 'bt-cli-logs']);
+      assert.equal(stop.status, 0, stop.stderr);
+      assert.equal(stop.stdout, 'bt-cli-logs\n');
+      assert.equal(await exited, 0, 'logs -f ends when the container stops');
+    } finally {
+      follow.kill();
+    }
+    assert.match(out, /^line-1\nline-2\nline-3\nline-4\nline-5\n/);
+    const state = await d!.berth(['inspect', '-f', '{{.State.Running}}', 'bt-cli-logs']);
+    assert.equal(state.stdout, 'false\n');
+    const rm = await d!.berth(['rm', 'bt-cli-logs']);
+    assert.equal(rm.status, 0, rm.stderr);
+  });
+
+  it('exec -it runs on a real pseudo-terminal, reads typed input and returns the exit status', async () => {
+    const r0 = await d!.berth(['run', '-d', '--name', 'bt-cli-exec', IMAGE, 'sleep', '300']);
+    assert.equal(r0.status, 0, r0.stderr);
+    try {
+      const r = await onPty(d!.host, ['exec', '-it', 'bt-cli-exec', 'sh', '-c', 'tty; echo READY; read l; echo got-$l-$((6*7)); exit 7'],
+        { when: 'READY', send: 'typed\\r' });
+      assert.equal(r.status, 7, r.stdout + r.stderr);
+      assert.match(r.stdout, /\/dev\/pts\/\d+/);
+      assert.match(r.stdout, /got-typed-42/);
+      const size = await onPty(d!.host, ['exec', '-it', 'bt-cli-exec', 'stty', 'size']);
+      assert.equal(size.status, 0, size.stdout);
+      assert.match(size.stdout, /^40 200\r?\r?\n$/, 'the exec terminal has the local size');
+      const plain = await d!.berth(['exec', 'bt-cli-exec', 'sh', '-c', 'echo no-tty; exit 4']);
+      assert.equal(plain.status, 4);
+      assert.equal(plain.stdout, 'no-tty\n');
+    } finally {
+      await d!.berth(['rm', '-f', 'bt-cli-exec']);
+    }
+  });
+
+  it('run -it gives the container a terminal of the local size', async () => {
+    const r = await onPty(d!.host, ['run', '--rm', '-it', IMAGE, 'sh', '-c', 'stty size; tty']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /40 200/);
+    assert.match(r.stdout, /\/dev\/pts\/\d+/);
+  });
+});
