@@ -2,7 +2,10 @@
  * Cuts one output stream into messages the way Docker's copier does: one
  * message per line (newline kept), a line longer than 16 KiB sent as 16 KiB
  * partial pieces sharing one id and timestamp (ordinal from 1, `last` on the
- * final piece), and what remains at end of stream sent as a last line.
+ * piece that ends the line). What remains at end of stream without a newline
+ * is sent as a partial piece that is *not* last — exactly what dockerd's
+ * copier does, so json-file stores it without a newline and `docker logs`
+ * prints it without one (checked against a real dockerd in the tests).
  */
 import { randomBytes } from 'node:crypto';
 import { LOG_PARTIAL_SIZE, type LogMessage } from '../drivers/logdriver';
@@ -41,9 +44,9 @@ export class LineSplitter {
     this.carry = p < n ? Buffer.from(data.subarray(p)) : Buffer.alloc(0);
   }
 
-  /** End of stream: what is left (a line without newline) goes out as a last line. */
+  /** End of stream: what is left (a line without newline) goes out as a partial piece, as Docker does. */
   end(): void {
-    if (this.carry.length > 0) this.line(this.carry, true);
+    if (this.carry.length > 0) this.line(this.carry, false);
     this.carry = Buffer.alloc(0);
   }
 

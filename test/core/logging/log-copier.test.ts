@@ -130,6 +130,13 @@ describe('core/logging: log copier', function () {
     assert.ok(driver.got[0].timeNs !== undefined && driver.got[1].timeNs! >= driver.got[0].timeNs!, 'stamped with non-decreasing ns times');
   });
 
+  it('sends a last line without newline as a partial piece, as dockerd does', async () => {
+    const driver = new SlowDriver(0);
+    const copier = startLogCopier(run('sh', ['-c', 'printf "a\\nb"'], children), driver);
+    await copier.wait();
+    assert.deepEqual(driver.got.map((m) => [m.line.toString(), m.partial && [m.partial.ordinal, m.partial.last]]), [['a\n', undefined], ['b', [1, false]]]);
+  });
+
   it('splits a 20 KiB line from a real process into 16 KiB partial pieces', async () => {
     const driver = new SlowDriver(0);
     const copier = startLogCopier(run('sh', ['-c', 'head -c 20480 /dev/zero | tr "\\0" x; echo; echo end'], children), driver);
