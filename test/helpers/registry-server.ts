@@ -6,8 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -79,18 +77,16 @@ function yamlConfig(port: number, storage: string, o: RegistryServerOptions): st
   return lines.join('\n') + '\n';
 }
 
-async function waitReady(port: number, tls: boolean, child: ChildProcess, logFile: string): Promise<void> {
+async function waitReady(port: number, child: ChildProcess, logFile: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) {
       throw new Error(`docker-registry exited with ${child.exitCode}: ${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
     }
+    // A TCP connect is enough: the registry listens only once it is set up
+    // (an HTTP probe would fail the TLS handshake of a client-cert registry).
     const ok = await new Promise<boolean>((resolve) => {
-      const mod = tls ? https : http;
-      const req = mod.get({ host: '127.0.0.1', port, path: '/v2/', rejectUnauthorized: false, agent: false }, (res) => {
-        res.resume();
-        resolve(true);
-      });
-      req.on('error', () => resolve(false));
+      const sock = net.connect({ host: '127.0.0.1', port }, () => { sock.destroy(); resolve(true); });
+      sock.on('error', () => resolve(false));
     });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
@@ -125,7 +121,7 @@ export async function startRegistry(o: RegistryServerOptions = {}): Promise<Regi
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitReady(port, !!o.tls, child, logFile);
+    await waitReady(port, child, logFile);
   } catch (err) {
     await stop();
     throw err;

@@ -3,7 +3,8 @@
  * gzip layer tarballs and OCI image layouts that `skopeo copy` pushes to the
  * test registry. Also the TLS material (openssl) and helpers around skopeo.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -112,20 +113,24 @@ export function writeOciLayout(layout: string, tag: string, images: ImageSpec[])
   }));
 }
 
-/** skopeo with test-friendly defaults; returns stdout. */
-export function skopeo(args: string[]): string {
-  return execFileSync('skopeo', ['--insecure-policy', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * skopeo with test-friendly defaults; resolves with stdout. Asynchronous on
+ * purpose: servers of the test (the token issuer) live in this process.
+ */
+export async function skopeo(args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)('skopeo', ['--insecure-policy', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+  return stdout;
 }
 
 /** Pushes an OCI layout to `docker://<dest>`; `format` v2s2 converts to Docker schema 2. */
-export function skopeoPush(layout: string, tag: string, dest: string, opts: { format?: 'oci' | 'v2s2'; all?: boolean; creds?: string; certDir?: string } = {}): void {
+export async function skopeoPush(layout: string, tag: string, dest: string, opts: { format?: 'oci' | 'v2s2'; all?: boolean; creds?: string; certDir?: string } = {}): Promise<void> {
   const args = ['copy', '--quiet'];
   if (opts.all) args.push('--all');
   if (opts.format) args.push('--format', opts.format);
   if (opts.creds) args.push('--dest-creds', opts.creds);
   if (opts.certDir) args.push('--dest-cert-dir', opts.certDir); else args.push('--dest-tls-verify=false');
   args.push(`oci:${layout}:${tag}`, `docker://${dest}`);
-  skopeo(args);
+  await skopeo(args);
 }
 
 export interface TestCa {

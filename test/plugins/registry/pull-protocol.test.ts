@@ -12,14 +12,8 @@ import { Distribution } from '../../../plugins/registry/distribution';
 import { hasBusybox } from '../../helpers/busybox-rootfs';
 import { hasRegistry, startRegistry, type RegistryServer } from '../../helpers/registry-server';
 import { DirTarget } from './dir-target';
+import { newDistribution } from './make-distribution';
 import { busyboxLayer, layerFromFiles, skopeoPush, writeOciLayout, type Layer } from './fixtures';
-
-export function newDistribution(tmp: string, over: Partial<ConstructorParameters<typeof Distribution>[0]> = {}): Distribution {
-  return new Distribution({
-    insecureRegistries: [], mirrors: [], certsDir: path.join(tmp, 'certs.d'), dockerConfig: path.join(tmp, 'docker-config.json'),
-    maxConcurrentDownloads: 3, maxConcurrentUploads: 3, chunkSize: 16 * 1024 * 1024, ...over,
-  });
-}
 
 describe('registry.distribution pull protocol (plain HTTP docker-registry)', function () {
   this.timeout(120_000);
@@ -45,9 +39,9 @@ describe('registry.distribution pull protocol (plain HTTP docker-registry)', fun
       { layers: [base], architecture: 'amd64', cmd: ['echo', 'amd64'] },
       { layers: [base, upper], architecture: 'arm64', variant: 'v8', cmd: ['echo', 'arm64'] },
     ]);
-    skopeoPush(path.join(tmp, 'single'), 'v1', `${reg.host}/test/single:v1`, { format: 'v2s2' });
-    skopeoPush(path.join(tmp, 'multi'), 'v1', `${reg.host}/test/multi:v1`, { format: 'oci' });
-    skopeoPush(path.join(tmp, 'multiarch'), 'v1', `${reg.host}/test/multiarch:v1`, { all: true });
+    await skopeoPush(path.join(tmp, 'single'), 'v1', `${reg.host}/test/single:v1`, { format: 'v2s2' });
+    await skopeoPush(path.join(tmp, 'multi'), 'v1', `${reg.host}/test/multi:v1`, { format: 'oci' });
+    await skopeoPush(path.join(tmp, 'multiarch'), 'v1', `${reg.host}/test/multiarch:v1`, { all: true });
   });
 
   after(async () => {
