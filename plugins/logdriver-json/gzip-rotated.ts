@@ -1,7 +1,8 @@
 /**
  * Compression of rotated json-file logs, as Docker does it: gzip, with the
  * time of the file's last record in the gzip header's Extra field as Go's
- * `json.Marshal(rotateFileMetadata{LastTime})` (`{"LastTime":"...Z"}`), so a
+ * `json.Marshal(rotateFileMetadata{LastTime})` (`{"lastTime":"...Z"}`, the
+ * field's json tag, as seen in dockerd's files), so a
  * reader with `since` can skip whole files without inflating them.
  */
 import { promises as fsp } from 'node:fs';
@@ -30,8 +31,9 @@ export function gzipLastTime(gz: Buffer): string | null {
   if (gz.length < 12 || gz[0] !== 0x1f || gz[1] !== 0x8b || (gz[3] & 0x04) === 0) return null;
   const xlen = gz.readUInt16LE(10);
   try {
-    const meta = JSON.parse(gz.subarray(12, 12 + xlen).toString('utf8')) as { LastTime?: unknown };
-    return typeof meta.LastTime === 'string' ? meta.LastTime : null;
+    const meta = JSON.parse(gz.subarray(12, 12 + xlen).toString('utf8')) as { lastTime?: unknown; LastTime?: unknown };
+    const t = meta.lastTime ?? meta.LastTime;
+    return typeof t === 'string' ? t : null;
   } catch {
     return null;
   }
@@ -51,7 +53,7 @@ export async function compressRotated(
   src: string, lastTime: string | null, commit: (fn: () => Promise<void>) => Promise<void>,
 ): Promise<void> {
   const data = await fsp.readFile(src);
-  const extra = Buffer.from(lastTime ? `{"LastTime":"${lastTime}"}` : '{"LastTime":"0001-01-01T00:00:00Z"}');
+  const extra = Buffer.from(lastTime ? `{"lastTime":"${lastTime}"}` : '{"lastTime":"0001-01-01T00:00:00Z"}');
   const gz = await gzipWithExtra(data, extra);
   const tmp = `${src}.gz.tmp`;
   await fsp.writeFile(tmp, gz, { mode: 0o640 });

@@ -76,4 +76,36 @@ describe('logdriver json-file: byte-identical to a real dockerd', function () {
       d.docker('rm', '-f', id);
     }
   });
+
+  it('reads dockerd\'s rotated, gzipped files with attrs as `docker logs` prints them (all, tail, details)', async () => {
+    const d = dockerd as PrivateDockerd;
+    const id = d.docker('run', '-d', '--network', 'none', '--label', 'team=a<b', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=3',
+      '--log-opt', 'compress=true', '--log-opt', 'labels=team', '--log-opt', 'tag={{.ImageName}}', DOCKERD_IMAGE, 'seq', '1', '300');
+    try {
+      d.docker('wait', id);
+      const logPath = d.docker('inspect', '-f', '{{.LogPath}}', id);
+      const srcDir = logPath.slice(0, logPath.lastIndexOf('/'));
+      // dockerd compresses in the background after rotating: wait for its files to settle.
+      for (let i = 0; i < 50 && fs.readdirSync(srcDir).some((f) => /json\.log\.\d+$/.test(f)); i++) await new Promise((r) => setTimeout(r, 100));
+      const names = fs.readdirSync(srcDir).filter((f) => f.startsWith(`${id}-json.log`)).sort();
+      assert.deepEqual(names.map((f) => f.slice(id.length)), ['-json.log', '-json.log.1.gz', '-json.log.2.gz'], 'dockerd names rotated files as berth does');
+      for (const f of names) fs.copyFileSync(`${srcDir}/${f}`, `${dir}/${CONTAINER_ID}${f.slice(id.length)}`);
+
+      const opts = { 'max-size': '1k', 'max-file': '3', compress: 'true' };
+      const reader = await jsonFileLogDriverFactory.create(logContext(dir, opts));
+      const all: LogMessage[] = [];
+      for await (const m of reader.read!({ follow: false })) all.push(m as LogMessage);
+      assert.ok(Buffer.concat(all.map((m) => m.line)).equals(d.dockerRaw('logs', id).stdout), 'all: same bytes as docker logs');
+      assert.deepEqual(all[0].attrs, { team: 'a<b', tag: DOCKERD_IMAGE });
+      const tail: LogMessage[] = [];
+      for await (const m of reader.read!({ follow: false, tail: 20 })) tail.push(m as LogMessage);
+      assert.ok(Buffer.concat(tail.map((m) => m.line)).equals(d.dockerRaw('logs', '--tail', '20', id).stdout), 'tail 20 (reaching into .1.gz): same as docker logs --tail 20');
+      const { formatLogEntry } = await import('../../../core/logging');
+      const detailed = Buffer.concat(tail.slice(-3).map((m) => formatLogEntry(m, { timestamps: true, details: true })));
+      assert.equal(detailed.toString(), d.dockerRaw('logs', '--tail', '3', '--timestamps', '--details', id).stdout.toString(), 'docker logs -t --details');
+      await reader.close();
+    } finally {
+      d.docker('rm', '-f', id);
+    }
+  });
 });

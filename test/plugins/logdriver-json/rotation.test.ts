@@ -65,10 +65,11 @@ describe('logdriver json-file: rotation', () => {
     const parts = [`${log}.3.gz`, `${log}.2.gz`, `${log}.1.gz`].map((f) => {
       const gz = fs.readFileSync(f);
       assert.equal(gz[3] & 0x04, 0x04, 'FEXTRA set');
-      const extra = JSON.parse(gz.subarray(12, 12 + gz.readUInt16LE(10)).toString()) as { LastTime: string };
+      assert.equal(gz.subarray(4, 10).toString('hex'), '00000000' + '00ff', 'mtime 0, XFL 0, OS 255 as Go writes');
+      const extra = JSON.parse(gz.subarray(12, 12 + gz.readUInt16LE(10)).toString()) as { lastTime: string };
       const plain = zlib.gunzipSync(gz);
       const lastRec = JSON.parse(plain.toString().trimEnd().split('\n').pop() as string) as { time: string };
-      assert.equal(extra.LastTime, lastRec.time, 'LastTime is the time of the last record');
+      assert.equal(extra.lastTime, lastRec.time, 'lastTime is the time of the last record');
       return plain;
     });
     const nums = [...parts, fs.readFileSync(log)].flatMap(lineNumbers);
