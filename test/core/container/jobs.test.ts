@@ -1,0 +1,160 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { isConflict, isInvalidArgument, isNotFound } from '../../../core/errors';
+import { captureIO, makeTestbed, requireContainers, type ContainerTestbed } from './container-harness';
+
+describe('container jobs: logs, wait, attach stdin, exec tty, rename, update, prune, diff, export, security', function () {
+  this.timeout(60_000);
+  let bed: ContainerTestbed;
+
+  before(async function () {
+    requireContainers(this);
+    bed = await makeTestbed();
+  });
+  after(async () => { await bed?.destroy(); });
+  afterEach(async () => {
+    for (const c of bed?.svc.store.all() ?? []) await bed.svc.remove(c.record.ID, { force: true }).catch(() => undefined);
+  });
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const run = (name: string, input: unknown, opts: Record<string, unknown> = {}) => bed.kernel.engine.run(name as any, input as any, opts) as Promise<any>;
+
+  async function create(body: Record<string, unknown>, name?: string): Promise<string> {
+    const hc = (body.HostConfig as Record<string, unknown> | undefined) ?? {};
+    return (await run('container.create', { name, body: { Image: 'busybox', ...body, HostConfig: { NetworkMode: 'none', ...hc } } })).Id;
+  }
+  async function runToEnd(body: Record<string, unknown>): Promise<string> {
+    const id = await create(body);
+    await run('container.start', { id });
+    await run('container.wait', { id });
+    return id;
+  }
+  async function logs(input: Record<string, unknown>): Promise<{ out: string; err: string }> {
+    const cap = captureIO();
+    await run('container.logs', { stdout: true, stderr: true, ...input }, { io: cap.io });
+    return { out: cap.out(), err: cap.err() };
+  }
+
+  it('logs: tail, timestamps, stream selection, and follow until the container stops', async () => {
+    const id = await runToEnd({ Cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; done; echo err >&2'] });
+    // like Docker, tail counts the lines of both streams
+    assert.deepEqual(await logs({ id, tail: 2 }), { out: 'out5\n', err: 'err\n' });
+    assert.equal((await logs({ id, tail: 3, stderr: false })).out, 'out4\nout5\n');
+    assert.equal((await logs({ id, stderr: false })).err, '');
+    const ts = (await logs({ id, timestamps: true, tail: 2, stderr: false })).out;
+    assert.match(ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z out5\n$/);
+    const follower = await create({ Cmd: ['sh', '-c', 'echo a; sleep 0.5; echo b'] });
+    await run('container.start', { id: follower });
+    const followed = await logs({ id: follower, follow: true });
+    assert.equal(followed.out, 'a\nb\n', 'follow ends with the container and misses nothing');
+  });
+
+  it('wait next-exit and removed; AutoRemove removes the container after it exits', async () => {
+    const id = await create({ Cmd: ['sh', '-c', 'exit 2'], HostConfig: { AutoRemove: true } });
+    const removed = run('container.wait', { id, condition: 'removed' });
+    const nextExit = run('container.wait', { id, condition: 'next-exit' });
+    await new Promise((r) => setImmediate(r));
+    await run('container.start', { id });
+    assert.equal((await nextExit).StatusCode, 2);
+    assert.equal((await removed).StatusCode, 2);
+    await assert.rejects(run('container.inspect', { id }), isNotFound);
+  });
+
+  it('attach with stdin: OpenStdin + StdinOnce closes the container stdin when the client\'s ends', async () => {
+    const id = await create({ Cmd: ['sh', '-c', 'tr a-z A-Z'], OpenStdin: true, StdinOnce: true, AttachStdin: true });
+    const cap = captureIO();
+    const attached = run('container.attach', { id, stream: true, stdin: true, stdout: true, stderr: true }, { io: cap.io });
+    await new Promise((r) => setImmediate(r));
+    await run('container.start', { id });
+    cap.stdin.end('hello berth\n');
+    await attached;
+    assert.equal(cap.out(), 'HELLO BERTH\n');
+    assert.equal((await run('container.wait', { id })).StatusCode, 0);
+  });
+
+  it('exec with a tty merges the streams and sets TERM', async () => {
+    const id = await create({ Cmd: ['sleep', '1000'] });
+    await run('container.start', { id });
+    const { Id } = await run('exec.create', { id, body: { Cmd: ['sh', '-c', 'echo $TERM; echo e >&2; test -t 1 && echo tty'], Tty: true, AttachStdout: true, AttachStderr: true } });
+    const cap = captureIO();
+    await run('exec.start', { id: Id, body: { Tty: true } }, { io: cap.io });
+    assert.equal(cap.out().replace(/\r\n/g, '\n'), 'xterm\ne\ntty\n');
+    assert.equal(cap.err(), '');
+    await assert.rejects(run('exec.start', { id: Id, body: {} }), isConflict);
+    await assert.rejects(run('exec.inspect', { id: 'nope' }), isNotFound);
+    await run('container.stop', { id, t: 0 });
+    await assert.rejects(run('exec.create', { id, body: { Cmd: ['true'] } }), (e: unknown) => isConflict(e) && /is not running/.test((e as Error).message));
+  });
+
+  it('rename keeps names unique and refuses the same name', async () => {
+    const a = await create({ Cmd: ['true'] }, 'bt-ren-a');
+    await create({ Cmd: ['true'] }, 'bt-ren-b');
+    await assert.rejects(run('container.rename', { id: a, name: 'bt-ren-b' }), isConflict);
+    await assert.rejects(run('container.rename', { id: a, name: 'bt-ren-a' }), isInvalidArgument);
+    await assert.rejects(run('container.rename', { id: a, name: '-bad' }), isInvalidArgument);
+    await run('container.rename', { id: 'bt-ren-a', name: 'bt-ren-c' });
+    assert.equal((await run('container.inspect', { id: a })).Name, '/bt-ren-c');
+    await assert.rejects(run('container.inspect', { id: 'bt-ren-a' }), isNotFound);
+  });
+
+  it('update applies memory and pids limits to a running container\'s cgroup', async () => {
+    const id = await create({ Cmd: ['sleep', '1000'] });
+    await run('container.start', { id });
+    const out = await run('container.update', { id, body: { Memory: 64 * 1024 * 1024, PidsLimit: 50, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } } });
+    assert.deepEqual(out, { Warnings: [] });
+    const info = await run('container.inspect', { id });
+    assert.equal(info.HostConfig.Memory, 64 * 1024 * 1024);
+    assert.equal(info.HostConfig.PidsLimit, 50);
+    assert.deepEqual(info.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
+    const v1 = path.join('/sys/fs/cgroup/memory', bed.cgroupParent, id, 'memory.limit_in_bytes');
+    const v2 = path.join('/sys/fs/cgroup', bed.cgroupParent, id, 'memory.max');
+    assert.equal(fs.readFileSync(fs.existsSync(v1) ? v1 : v2, 'utf8').trim(), String(64 * 1024 * 1024));
+    await assert.rejects(run('container.update', { id, body: { Memory: 1024 } }), /Minimum memory limit allowed is 6MB/);
+  });
+
+  it('changes lists what the container wrote; prune removes stopped containers only', async () => {
+    const id = await runToEnd({ Cmd: ['sh', '-c', 'echo x > /tmp/new; rm /etc/group'] });
+    const changes = await run('container.changes', { id });
+    assert.deepEqual(changes.filter((c: { Path: string }) => ['/tmp/new', '/etc/group'].includes(c.Path)).sort((a: { Path: string }, b: { Path: string }) => a.Path.localeCompare(b.Path)),
+      [{ Path: '/etc/group', Kind: 2 }, { Path: '/tmp/new', Kind: 1 }]);
+    const running = await create({ Cmd: ['sleep', '1000'] });
+    await run('container.start', { id: running });
+    const pruned = await run('container.prune', {});
+    assert.deepEqual(pruned.ContainersDeleted, [id]);
+    assert.equal((await run('container.inspect', { id: running })).State.Status, 'running');
+  });
+
+  it('export writes the container\'s filesystem as a tar', async () => {
+    const id = await runToEnd({ Cmd: ['sh', '-c', 'echo exported > /marker'] });
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await run('container.export', { id }, { io: { stdin: new PassThrough(), stdout: out, stderr: new PassThrough() } });
+    const tar = Buffer.concat(chunks);
+    assert.ok(tar.includes(Buffer.from('marker')), 'the tar holds /marker');
+    assert.ok(tar.includes(Buffer.from('exported\n')));
+  });
+
+  it('security: default capabilities, cap-drop ALL, privileged, no-new-privileges seen from inside', async () => {
+    const capEff = async (hc: Record<string, unknown>): Promise<string> => {
+      const id = await runToEnd({ Cmd: ['sh', '-c', 'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status'], HostConfig: hc });
+      return (await logs({ id })).out;
+    };
+    assert.match(await capEff({}), /CapEff:\s+00000000a80425fb\nNoNewPrivs:\s+0/);
+    assert.match(await capEff({ CapDrop: ['ALL'], CapAdd: ['NET_BIND_SERVICE'], SecurityOpt: ['no-new-privileges'] }), /CapEff:\s+0000000000000400\nNoNewPrivs:\s+1/);
+    assert.match(await capEff({ Privileged: true }), /CapEff:\s+000001fffeffffff/);
+  });
+
+  it('kill delivers the signal; a container that traps it keeps running', async () => {
+    const id = await create({ Cmd: ['sh', '-c', 'trap "echo got-hup" HUP; while true; do sleep 0.1; done'] });
+    await run('container.start', { id });
+    await new Promise((r) => setTimeout(r, 300));
+    await run('container.kill', { id, signal: 'HUP' });
+    let out = '';
+    while (!out.includes('got-hup')) { out = (await logs({ id })).out; await new Promise((r) => setTimeout(r, 50)); }
+    assert.equal((await run('container.inspect', { id })).State.Status, 'running');
+    await assert.rejects(run('container.kill', { id, signal: 'SIGNOPE' }), /Invalid signal: SIGNOPE/);
+  });
+});
