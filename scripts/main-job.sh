@@ -20,6 +20,7 @@ node_bin="${NODE:-node}"
 image="busybox:latest"
 name="berth-main-web"
 bridge="bt-main0"
+cgroup_parent="bt-main-$$"
 page="hello from a berth container: busybox httpd on a published port"
 
 step=""
@@ -58,6 +59,10 @@ cleanup() {
     done
   done
   [[ -e "/sys/class/net/$bridge" ]] && ip link del "$bridge" 2>/dev/null
+  # the containers' parent cgroup, in every hierarchy (children first)
+  for cg in /sys/fs/cgroup/*/"$cgroup_parent" /sys/fs/cgroup/"$cgroup_parent"; do
+    [[ -d "$cg" ]] && find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
   for dir in "$execroot" "$work"; do
     [[ -n "$dir" && -d "$dir" ]] || continue
     # anything still mounted below (container roots, netns), deepest first
@@ -96,7 +101,8 @@ cat > "$work/daemon.json" <<EOF
   "exec-root": "$execroot",
   "hosts": ["unix://$work/berth.sock"],
   "pidfile": "$work/berthd.pid",
-  "bridge": "$bridge"
+  "bridge": "$bridge",
+  "cgroup-parent": "$cgroup_parent"
 }
 EOF
 

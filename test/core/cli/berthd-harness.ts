@@ -92,11 +92,27 @@ export function removeBridge(name: string): void {
   }
 }
 
+/** Removes the cgroup `name` (the daemon's cgroup-parent) from every hierarchy, children first. */
+export function removeCgroup(name: string): void {
+  const roots = fs.existsSync('/sys/fs/cgroup') ? fs.readdirSync('/sys/fs/cgroup').map((c) => path.join('/sys/fs/cgroup', c)) : [];
+  for (const base of [...roots, '/sys/fs/cgroup']) {
+    const top = path.join(base, name);
+    if (!fs.existsSync(top)) continue;
+    const dirs: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+      dirs.push(d);
+    };
+    try { walk(top); } catch { continue; }
+    for (const d of dirs) { try { fs.rmdirSync(d); } catch { /* busy or gone */ } }
+  }
+}
+
 /**
  * Starts berthd with a fresh temp state; rejects (after cleaning up) if it
  * does not answer /_ping. The default bridge gets a test-only name
- * (`btcli<hex>`) and iptables is off unless `extraConfig` says otherwise;
- * stop() removes that bridge.
+ * (`btcli<hex>`), used as the cgroup parent too, and iptables is off unless
+ * `extraConfig` says otherwise; stop() removes that bridge and cgroup.
  */
 export async function startBerthd(extraConfig: Record<string, unknown> = {}): Promise<Berthd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-cli-'));
@@ -107,7 +123,9 @@ export async function startBerthd(extraConfig: Record<string, unknown> = {}): Pr
   // at most), so the exec root must stay under 22 characters: /tmp/bt-XXXXXX, removed with the rest.
   const execRoot = fs.mkdtempSync('/tmp/bt-');
   const config = path.join(dir, 'daemon.json');
-  fs.writeFileSync(config, JSON.stringify({ 'disable-plugins': missingBuiltins(), bridge, iptables: false, ...extraConfig }));
+  fs.writeFileSync(config, JSON.stringify({
+    'disable-plugins': missingBuiltins(), bridge, iptables: false, 'cgroup-parent': bridge, ...extraConfig,
+  }));
   const logFile = path.join(dir, 'berthd.log');
   const log = fs.openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [BERTHD_JS, '--config-file', config, '--data-root', dataRoot,
@@ -128,6 +146,7 @@ export async function startBerthd(extraConfig: Record<string, unknown> = {}): Pr
       }
     } finally {
       removeBridge(bridge);
+      removeCgroup(bridge);
       unmountUnder(dir);
       unmountUnder(execRoot);
       fs.rmSync(dir, { recursive: true, force: true });
