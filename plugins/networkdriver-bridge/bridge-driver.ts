@@ -284,7 +284,7 @@ export class BridgeDriver implements NetworkDriver {
     const info: NetworkInfo = {
       id: req.id, name: req.name, driver: 'bridge',
       ipam: [{ subnet: pool.subnet, gateway: pool.gateway, ...(pool.ipRange ? { ipRange: pool.ipRange } : {}) }],
-      options: { ...req.options }, internal: req.internal, labels: { ...req.labels },
+      options: { ...req.options, ...(isDefault ? { [OPT_BRIDGE_NAME]: bridge } : {}) }, internal: req.internal, labels: { ...req.labels },
     };
     return {
       info, gateway: pool.gateway, prefixLen, mtu,

@@ -122,8 +122,12 @@ describe('core/network: bridge connectivity (real kernel)', function () {
     assert.equal(env!.svc.listNetworks().find((n) => n.Name === 'bridge')!.Containers['web2'.padEnd(64, '0')], undefined, 'failed attach rolled back');
   });
 
-  it('-P picks ephemeral host ports for exposed ports', async () => {
+  it('-P picks ephemeral host ports for exposed ports, reachable through 127.0.0.1', async () => {
     const a = await env!.svc.attach(req('pubp', { publishAll: true, exposedPorts: ['80/tcp', '53/udp'] }));
+    const www = fs.mkdtempSync(path.join(env!.dir, 'www-'));
+    fs.writeFileSync(path.join(www, 'index.html'), 'published with -P\n');
+    const httpd = startInSandbox(a.netnsPath!, a, env!.dir, ['/bin/busybox', 'httpd', '-f', '-p', '80', '-h', www]);
+    procs.push(httpd);
     const tcp = a.settings.Ports['80/tcp'];
     const udp = a.settings.Ports['53/udp'];
     assert.ok(tcp && tcp.length === 1 && udp && udp.length === 1, JSON.stringify(a.settings.Ports));
@@ -131,6 +135,9 @@ describe('core/network: bridge connectivity (real kernel)', function () {
     for (const p of [tcp![0].HostPort, udp![0].HostPort].map(Number)) assert.ok(p >= lo && p <= hi, `${p} in ${lo}-${hi}`);
     const rules = require('node:child_process').execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }) as string;
     assert.ok(rules.includes(`--dport ${tcp![0].HostPort} -j DNAT --to-destination ${a.settings.IPAddress}:80`), rules);
+    const res = await until(() => get(`http://127.0.0.1:${tcp![0].HostPort}/index.html`));
+    assert.equal(res.body, 'published with -P\n');
+    httpd.kill('SIGKILL');
     await env!.svc.detach('pubp'.padEnd(64, '0'));
     const after = require('node:child_process').execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }) as string;
     assert.ok(!after.includes(`--to-destination ${a.settings.IPAddress}:80`), 'DNAT rule removed with the endpoint');

@@ -62,7 +62,13 @@ describe('core/network: reconcile after a crash (real kernel)', function () {
     const liveVeth = fs.readdirSync('/sys/class/net').filter((n) => n.startsWith(names.vethPrefix));
     assert.equal(liveVeth.length, 2);
     sleeper = spawn('nsenter', [`--net=${live.netnsPath}`, '/bin/busybox', 'sleep', '600'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 200));
+    const nsIno = fs.statSync(live.netnsPath!).ino;
+    for (let i = 0; i < 100; i++) {
+      // Wait until the sleeper really is inside the sandbox (nsenter has done its setns).
+      const link = (() => { try { return fs.readlinkSync(`/proc/${sleeper!.pid}/ns/net`); } catch { return ''; } })();
+      if (link === `net:[${nsIno}]`) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const stray = `${names.vethPrefix}stray`;
     execFileSync('ip', ['link', 'add', stray, 'type', 'veth', 'peer', 'name', `${names.vethPrefix}peer`]);
     const rulesBefore = natRules().length;

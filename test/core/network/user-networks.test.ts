@@ -134,6 +134,20 @@ describe('core/network: user-defined networks (real kernel)', function () {
     assert.deepEqual(pruned.NetworksDeleted.sort(), ['bt-n1', 'bt-n2']);
   });
 
+  it('an internal network connects its containers but gives them no default route and no masquerading', async () => {
+    const e = env!.kernel.engine;
+    await e.run('network.create', { body: { Name: 'bt-int', Internal: true, IPAM: { Config: [{ Subnet: '10.214.204.0/24' }] } } });
+    const a = await env!.svc.attach(req('ia', { mode: 'bt-int' }));
+    const b = await env!.svc.attach(req('ib', { mode: 'bt-int' }));
+    const ping = await runInSandbox(a.netnsPath!, a, env!.dir, ['/bin/busybox', 'ping', '-c', '1', '-W', '2', b.settings.Networks['bt-int'].IPAddress]);
+    assert.equal(ping.code, 0, ping.out);
+    const routes = await runInSandbox(a.netnsPath!, a, env!.dir, ['/bin/busybox', 'ip', 'route']);
+    assert.ok(!routes.out.includes('default'), routes.out);
+    const nat = require('node:child_process').execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }) as string;
+    assert.ok(!nat.includes('-s 10.214.204.0/24') , 'no MASQUERADE for an internal subnet');
+    assert.equal(env!.svc.inspectNetwork('bt-int').Internal, true);
+  });
+
   it('never hands out an address twice under 50 parallel attaches, and releases them all on detach', async () => {
     await env!.kernel.engine.run('network.create', { body: { Name: 'bt-many', IPAM: { Config: [{ Subnet: '10.214.203.0/24' }] } } });
     const ids = Array.from({ length: 50 }, (_, i) => `par${i}`);
