@@ -42,7 +42,7 @@ export class Overlay2Driver implements GraphDriverWithDiff {
   /** Serialises mount/unmount per layer. */
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  private constructor(private readonly home: string, private readonly fsName: string) {}
+  private constructor(private readonly home: string, private readonly fsName: string, private readonly extraOptions: string) {}
 
   /**
    * Checks overlay support (FailedPreconditionError when missing), opens the
@@ -54,8 +54,8 @@ export class Overlay2Driver implements GraphDriverWithDiff {
       if (k !== 'overlay2.override_kernel_check') throw new InvalidArgumentError(`overlay2: unknown storage option "${k}"`);
     }
     await fsp.mkdir(path.join(home, 'l'), { recursive: true, mode: 0o700 });
-    const fsName = await checkOverlaySupport(home, procFilesystems);
-    const d = new Overlay2Driver(home, fsName);
+    const support = await checkOverlaySupport(home, procFilesystems);
+    const d = new Overlay2Driver(home, support.fsName, support.extraOptions);
     await d.recover();
     return d;
   }
@@ -162,7 +162,7 @@ export class Overlay2Driver implements GraphDriverWithDiff {
       }
       const merged = path.join(dst, 'merged');
       if (!this.mounted.has(id)) {
-        const opts = `lowerdir=${lower},upperdir=${id}/diff,workdir=${id}/work`;
+        const opts = `lowerdir=${lower},upperdir=${id}/diff,workdir=${id}/work${this.extraOptions ? `,${this.extraOptions}` : ''}`;
         if (opts.length >= PAGE_SIZE) throw new InternalError(`overlay2: mount options of ${id} exceed the page size (${opts.length} bytes)`);
         try {
           await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, merged], { cwd: this.home });

@@ -278,6 +278,15 @@ describe('graph driver selection', function () {
     fs.rmSync(base, { recursive: true, force: true });
   });
 
+  it('loads both built-in driver plugins through the plugin host and prefers overlay2', async () => {
+    const k = await makeTestKernel({ dataRoot: path.join(base, 'p'), builtins: ['plugins/graphdriver-overlay2', 'plugins/graphdriver-vfs'] });
+    kernels.push(k);
+    assert.deepEqual(k.plugins.names('graphdriver:').sort(), ['graphdriver:overlay2', 'graphdriver:vfs']);
+    const svc = await setupImages(k);
+    assert.equal(svc.driverName, 'overlay2');
+    assert.ok(svc.driver.status().some(([key]) => key === 'Backing Filesystem'));
+  });
+
   it('falls back by priority when a driver cannot work here, and honours storage-driver', async () => {
     const refusing: GraphDriverFactory = { name: 'btrefuse', priority: 1, create: async () => { throw new FailedPreconditionError('btrefuse: not on this kernel'); } };
     const k = await makeTestKernel({ dataRoot: path.join(base, 'a'), provide: { 'graphdriver:btrefuse': refusing, 'graphdriver:vfs': vfs } });
