@@ -5,6 +5,7 @@
  * set up, job IO that captures output, and cleanup of every container, mount,
  * cgroup and temp dir, also when a test fails.
  */
+import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,6 +20,9 @@ import type { ContainerService } from '../../../core/container/container-service
 import { hasBusybox } from '../../helpers/busybox-rootfs';
 import { makeBusyboxArchive } from '../../helpers/busybox-image';
 import { makeTestKernel } from '../../helpers/test-kernel';
+import { setupNetworks } from '../../../core/network';
+import type { NetworkDriver, SandboxProvider } from '../../../core';
+import { testNames } from '../network/net-test-env';
 
 export const BUILTINS = ['plugins/graphdriver-vfs', 'plugins/execdriver-native', 'plugins/logdriver-json'];
 
@@ -66,16 +70,29 @@ export interface ContainerTestbed {
 }
 
 /** A fresh kernel + image and container services on a temp data root (or `reuse`'s, for a daemon restart). */
-export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pick<ContainerTestbed, 'dataRoot' | 'execRoot' | 'cgroupParent'>): Promise<ContainerTestbed> {
+export interface TestbedOptions {
+  /** Set up the real network service with the bridge plugin on a test bridge `bt-xxxx` (10.213.X.0/24). */
+  network?: boolean;
+}
+
+export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pick<ContainerTestbed, 'dataRoot' | 'execRoot' | 'cgroupParent'>, opts: TestbedOptions = {}): Promise<ContainerTestbed> {
   const dataRoot = reuse?.dataRoot ?? fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-ctr-'));
   // short: the shim's unix socket lives under <exec-root>/containers/<64 hex>/ (108-byte limit)
   const execRoot = reuse?.execRoot ?? fs.mkdtempSync('/tmp/bt-');
   const cgroupParent = reuse?.cgroupParent ?? `bttest-${crypto.randomBytes(4).toString('hex')}`;
+  const names = testNames();
+  const netConfig: Partial<DaemonConfig> = opts.network ? {
+    bridge: names.bridge, bip: `10.213.${names.octet}.1/24`, 'default-address-pools': [{ base: '10.214.0.0/16', size: 24 }],
+    iptables: true, 'ip-forward': true, icc: true, mtu: 1500, dns: [],
+    'plugin-options': { 'networkdriver.bridge': { linkBackend: 'netlink', vethPrefix: names.vethPrefix, chainPrefix: names.chainPrefix, defaultBridge: names.bridge } },
+  } : {};
   const kernel = await makeTestKernel({
-    dataRoot, builtins: BUILTINS,
-    config: { 'cgroup-parent': cgroupParent, 'exec-root': execRoot, 'storage-driver': 'vfs', ...config },
+    dataRoot, builtins: opts.network ? [...BUILTINS, 'plugins/networkdriver-bridge'] : BUILTINS,
+    config: { 'cgroup-parent': cgroupParent, 'exec-root': execRoot, 'storage-driver': 'vfs', ...netConfig, ...config },
   });
+  const ipForward = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
   let closed = false;
+  let netCleanup: (() => Promise<void>) | undefined;
   const removeRoots = (): void => {
     removeCgroupParent(cgroupParent);
     fs.rmSync(dataRoot, { recursive: true, force: true });
@@ -83,6 +100,22 @@ export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pi
   };
   try {
     await setupImages(kernel);
+    if (opts.network) {
+      fs.writeFileSync(path.join(dataRoot, 'host-resolv.conf'), 'nameserver 127.0.0.1\nsearch test.invalid\n');
+      const net = await setupNetworks(kernel, { resolvConfPath: path.join(dataRoot, 'host-resolv.conf'), upstreamResolvers: [] });
+      netCleanup = async () => {
+        const driver = kernel.plugins.resolve<NetworkDriver>('networkdriver:bridge');
+        const sandboxes = kernel.plugins.resolve<SandboxProvider>('network:sandboxes');
+        const step = async (fn: () => unknown): Promise<void> => { try { await fn(); } catch (e) { console.log(`net cleanup: ${(e as Error).message}`); } };
+        await step(() => net.close());
+        for (const c of net.listNetworks().flatMap((n) => Object.keys(n.Containers))) await step(() => net.detach(c));
+        for (const id of (await sandboxes.list?.()) ?? []) await step(() => sandboxes.destroy(id));
+        for (const n of net.listNetworks()) if (n.Driver === 'bridge') await step(() => driver.deleteNetwork(n.Id));
+        if (fs.existsSync(`/sys/class/net/${names.bridge}`)) await step(() => execFileSync('ip', ['link', 'del', names.bridge]));
+        await step(() => (driver as unknown as { o: { firewall: { removeAll(): Promise<void> } } }).o.firewall.removeAll());
+        await step(() => fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', ipForward));
+      };
+    }
     if (!reuse) {
       const archive = await makeBusyboxArchive(path.join(dataRoot, 'busybox.tar'));
       const stdin = fs.createReadStream(archive.path);
@@ -105,6 +138,7 @@ export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pi
             await svc.remove(c.record.ID, { force: true }).catch((e: Error) => console.log(`cleanup: ${e.message}`));
           }
         } finally {
+          await netCleanup?.();
           await bed.closeKernel().catch(() => undefined);
           removeRoots();
         }
@@ -112,6 +146,7 @@ export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pi
     };
     return bed;
   } catch (err) {
+    await netCleanup?.();
     await kernel.close().catch(() => undefined);
     if (!reuse) removeRoots();
     throw err;

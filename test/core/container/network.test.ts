@@ -1,0 +1,61 @@
+import * as assert from 'node:assert/strict';
+import { hostSnapshot, type HostSnapshot } from '../network/net-test-env';
+import { captureIO, makeTestbed, requireContainers, type ContainerTestbed } from './container-harness';
+
+describe('containers on the real network service (bridge plugin, test bridge, traffic only inside it)', function () {
+  this.timeout(90_000);
+  let bed: ContainerTestbed | undefined;
+  let before: HostSnapshot | undefined;
+
+  beforeEach(function () {
+    requireContainers(this);
+    before = hostSnapshot();
+  });
+  afterEach(async () => {
+    await bed?.destroy();
+    bed = undefined;
+    if (before) assert.deepEqual(hostSnapshot(), before, 'no bridge, veth, rule or netns mount left behind');
+  });
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const run = (name: string, input: unknown, opts: Record<string, unknown> = {}) => bed!.kernel.engine.run(name as any, input as any, opts) as Promise<any>;
+
+  it('default bridge: an address from bip, Docker\'s inspect shape, and reach between two containers', async () => {
+    bed = await makeTestbed({}, undefined, { network: true });
+    const a = (await run('container.create', { name: 'bt-net-a', body: { Image: 'busybox', Cmd: ['sleep', '1000'] } })).Id;
+    await run('container.start', { id: a });
+    const ia = await run('container.inspect', { id: a });
+    const ip = ia.NetworkSettings.Networks.bridge.IPAddress as string;
+    assert.match(ip, /^10\.213\.\d+\.\d+$/);
+    assert.equal(ia.NetworkSettings.IPAddress, ip);
+    assert.equal(ia.HostConfig.NetworkMode, 'default');
+    const b = (await run('container.create', { body: { Image: 'busybox', Cmd: ['sh', '-c', `ping -c 1 -W 5 ${ip} >/dev/null && echo reached; cat /etc/hosts | grep -c localhost`] } })).Id;
+    await run('container.start', { id: b });
+    assert.equal((await run('container.wait', { id: b })).StatusCode, 0);
+    const cap = captureIO();
+    await run('container.logs', { id: b, stdout: true, stderr: true }, { io: cap.io });
+    assert.match(cap.out(), /^reached\n\d+\n$/);
+    await run('container.stop', { id: a, t: 0 });
+    const stopped = await run('container.inspect', { id: a });
+    assert.equal(stopped.NetworkSettings.Networks.bridge.IPAddress, '', 'addresses are cleared when stopped, the endpoint entry stays');
+  });
+
+  it('a user network: containers reach each other by name through the embedded DNS', async () => {
+    bed = await makeTestbed({}, undefined, { network: true });
+    const net = `bt-un-${Math.random().toString(16).slice(2, 6)}`;
+    await run('network.create', { body: { Name: net } });
+    const a = (await run('container.create', { name: 'bt-srv', body: { Image: 'busybox', Cmd: ['sleep', '1000'], HostConfig: { NetworkMode: net } } })).Id;
+    await run('container.start', { id: a });
+    const b = (await run('container.create', {
+      body: { Image: 'busybox', Cmd: ['sh', '-c', 'ping -c 1 -W 5 bt-srv >/dev/null && echo by-name'], HostConfig: { NetworkMode: net } },
+    })).Id;
+    await run('container.start', { id: b });
+    const w = await run('container.wait', { id: b });
+    const cap = captureIO();
+    await run('container.logs', { id: b, stdout: true, stderr: true }, { io: cap.io });
+    assert.equal(w.StatusCode, 0, cap.out() + cap.err());
+    assert.equal(cap.out(), 'by-name\n');
+    for (const c of bed.svc.store.all()) await run('container.remove', { id: c.record.ID, force: true });
+    await run('network.remove', { id: net });
+  });
+});
