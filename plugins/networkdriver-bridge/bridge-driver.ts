@@ -10,10 +10,10 @@
  * Addresses come from the kernel's IPAM: createNetwork gets subnet and
  * gateway filled in, createEndpoint gets `ipv4Address`.
  */
-import { promises as fsp, readdirSync } from 'node:fs';
+import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import {
-  ConflictError, InvalidArgumentError, NotFoundError, atomicWriteJson, readJsonIfExists,
+  ConflictError, FailedPreconditionError, InvalidArgumentError, NotFoundError, atomicWriteJson, readJsonIfExists,
   type EndpointCreateRequest, type EndpointInfo, type NetworkCreateRequest, type NetworkDriver, type NetworkInfo,
   type PortBinding,
 } from '../../core';
@@ -21,6 +21,7 @@ import type { Firewall, FirewallNetwork, FirewallPort } from './firewall';
 import type { LinkOps } from './link-ops';
 import { macFromIPv4 } from './mac';
 import type { PortAllocator } from './port-allocator';
+import { runCommand } from './run-command';
 import { setSysctl } from './sysctl';
 
 export const OPT_BRIDGE_NAME = 'com.docker.network.bridge.name';
@@ -303,6 +304,7 @@ export class BridgeDriver implements NetworkDriver {
         await setSysctl(['net', 'ipv4', 'ip_forward'], '1');
         this.ipForwardDone = true;
       }
+      if (this.o.firewall.enabled && !st.fw.icc) await ensureBridgeNetfilter();
       await this.o.firewall.addNetwork(st.fw);
     } catch (err) {
       await this.o.links.linkDelete(st.fw.bridge).catch(() => undefined);
@@ -340,6 +342,21 @@ export class BridgeDriver implements NetworkDriver {
     this.saving = next.catch(() => undefined);
     return next;
   }
+}
+
+/**
+ * icc off needs bridged traffic to pass through iptables (br_netfilter with
+ * net.bridge.bridge-nf-call-iptables=1), as Docker arranges it.
+ * FailedPreconditionError naming the module when the kernel lacks it.
+ */
+async function ensureBridgeNetfilter(): Promise<void> {
+  if (!existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')) {
+    await runCommand('modprobe', ['br_netfilter']).catch(() => undefined);
+  }
+  if (!existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')) {
+    throw new FailedPreconditionError('icc=false needs the br_netfilter kernel module (net.bridge.bridge-nf-call-iptables), which is not available');
+  }
+  await setSysctl(['net', 'bridge', 'bridge-nf-call-iptables'], '1');
 }
 
 function listLinks(): string[] {

@@ -126,7 +126,11 @@ describe('plugins/networkdriver-bridge: driver and sandboxes (real kernel)', fun
     assert.equal(iptablesLines(), rules);
   });
 
-  it('icc off drops traffic between two containers of one bridge; icc on lets it through', async () => {
+  it('icc off drops traffic between two containers of one bridge; icc on lets it through', async function () {
+    if (!fs.existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')) {
+      console.log('skip: br_netfilter (net.bridge.bridge-nf-call-iptables) is not in this kernel: bridged traffic bypasses iptables');
+      this.skip();
+    }
     for (const icc of [false, true]) {
       const { parts: p, names } = build({ backend: 'netlink', icc });
       const net = await network(p, names);
