@@ -122,7 +122,11 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
             if (opts.whiteouts === 'overlay') xattrs.push({ path: parent, name: 'trusted.overlay.opaque', value: Buffer.from('y') });
             else opaque.push(parent);
           } else if (!base.startsWith(WHITEOUT_META_PREFIX)) {
-            const hidden = path.join(parent, base.slice(WHITEOUT_PREFIX.length));
+            const hiddenName = base.slice(WHITEOUT_PREFIX.length);
+            if (hiddenName === '' || hiddenName === '.' || hiddenName === '..') {
+              throw new InvalidArgumentError(`layer entry "${h.name}": whiteout of "${hiddenName}" refused`);
+            }
+            const hidden = path.join(parent, hiddenName);
             await removeAny(hidden);
             parentCache.clear();
             madeDirs.clear();

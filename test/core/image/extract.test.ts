@@ -109,6 +109,16 @@ describe('safe layer extraction', function () {
     assert.ok((await fsp.lstat(path.join(root, outside, 'keep'))).isCharacterDevice());
   });
 
+  it('refuses whiteouts of "..", "." and the empty name (they would delete the layer or its parent)', async () => {
+    await fsp.mkdir(path.join(root, 'sub'));
+    for (const name of ['.wh...', 'sub/.wh...', '.wh..', '.wh.']) {
+      await assert.rejects(apply([{ name }]), (e: unknown) => isInvalidArgument(e) && /whiteout of/.test((e as Error).message), name);
+      await assert.rejects(apply([{ name }], 'overlay'), (e: unknown) => isInvalidArgument(e), name);
+    }
+    assert.ok(existsSync(path.join(root, 'sub')));
+    assert.equal(await fsp.readFile(path.join(outside, 'keep'), 'utf8'), 'precious');
+  });
+
   it('preserves ownership, modes, setuid, mtimes and security.capability', async () => {
     const cap = Buffer.from('01000002ff000000000000000000000000000000', 'hex');
     await apply([
