@@ -7,6 +7,7 @@ import type { ExecCreateBody, ExecInspect } from './exec-service';
 import type { AttachInput, LogsInput } from './container-io';
 import type { CreateResult, UpdateBody } from './container-service';
 import type { TopResult } from './top';
+import type { PathStat } from './container-archive';
 
 type Id = { id: string };
 type StopInput = Id & { t?: number; signal?: string };
@@ -36,6 +37,9 @@ declare module '../engine/job-map' {
     'container.rename': { input: Id & { name: string }; output: void };
     'container.update': { input: Id & { body: UpdateBody }; output: { Warnings: string[] } };
     'container.prune': { input: { filters?: FiltersInput }; output: { ContainersDeleted: string[]; SpaceReclaimed: number } };
+    'container.archive.head': { input: Id & { path: string }; output: PathStat };
+    'container.archive.get': { input: Id & { path: string }; output: void };
+    'container.archive.put': { input: Id & { path: string; noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }; output: void };
     'exec.create': { input: Id & { body: ExecCreateBody }; output: { Id: string } };
     'exec.start': { input: Id & { body?: { Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] | null } }; output: void };
     'exec.inspect': { input: Id; output: ExecInspect };

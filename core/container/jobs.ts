@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../errors';
 import {
   attachContainer, containerChanges, containerLogs, containerStats, exportContainer, inspectContainer, listContainers, topContainer,
 } from './container-io';
+import { archiveGet, archiveHead, archivePut } from './container-archive';
 import type { ContainerService } from './container-service';
 import type { ExecService } from './exec-service';
 import { normaliseFilters, pruneMatcher } from './list-filters';
@@ -12,6 +13,11 @@ import { normaliseFilters, pruneMatcher } from './list-filters';
 function needId(input: { id?: unknown }): string {
   if (typeof input.id !== 'string' || input.id === '') throw new InvalidArgumentError('id is required');
   return input.id;
+}
+
+function needPath(input: { path?: unknown }): string {
+  if (typeof input.path !== 'string' || input.path === '') throw new InvalidArgumentError('path is required');
+  return input.path;
 }
 
 /** Registers every container and exec job. */
@@ -47,6 +53,9 @@ export function registerContainerJobs(engine: Engine, svc: ContainerService, exe
   });
   engine.register('container.update', (job) => svc.update(needId(job.input), job.input.body ?? {}));
   engine.register('container.prune', (job) => svc.prune(pruneMatcher(normaliseFilters(job.input?.filters))));
+  engine.register('container.archive.head', (job) => archiveHead(svc, needId(job.input), needPath(job.input)));
+  engine.register('container.archive.get', (job) => { needPath(job.input); return archiveGet(svc, job); });
+  engine.register('container.archive.put', (job) => { needPath(job.input); return archivePut(svc, job); });
   engine.register('exec.create', (job) => execs.create(needId(job.input), job.input.body ?? {}));
   engine.register('exec.start', (job) => execs.start(job));
   engine.register('exec.inspect', (job) => execs.inspect(needId(job.input)));

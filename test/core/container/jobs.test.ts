@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { isConflict, isInvalidArgument, isNotFound } from '../../../core/errors';
 import { captureIO, makeTestbed, requireContainers, type ContainerTestbed } from './container-harness';
 
@@ -156,5 +156,46 @@ describe('container jobs: logs, wait, attach stdin, exec tty, rename, update, pr
     while (!out.includes('got-hup')) { out = (await logs({ id })).out; await new Promise((r) => setTimeout(r, 50)); }
     assert.equal((await run('container.inspect', { id })).State.Status, 'running');
     await assert.rejects(run('container.kill', { id, signal: 'SIGNOPE' }), /Invalid signal: SIGNOPE/);
+  });
+});
+
+describe('container.archive.* (docker cp)', function () {
+  this.timeout(60_000);
+  let bed: ContainerTestbed;
+  before(async function () {
+    requireContainers(this);
+    bed = await makeTestbed();
+  });
+  after(async () => { await bed?.destroy(); });
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const run = (name: string, input: unknown, opts: Record<string, unknown> = {}) => bed.kernel.engine.run(name as any, input as any, opts) as Promise<any>;
+
+  it('stats, copies out and copies in, for a stopped container, through symlinks kept inside the root', async () => {
+    const { Id: id } = await run('container.create', { body: { Image: 'busybox', Cmd: ['sh', '-c', 'mkdir -p /srv/d && echo data > /srv/d/f && ln -s /srv/d /link'], HostConfig: { NetworkMode: 'none' } } });
+    await run('container.start', { id });
+    await run('container.wait', { id });
+    const st = await run('container.archive.head', { id, path: '/srv/d' });
+    assert.equal(st.name, 'd');
+    assert.ok(st.mode >= 2 ** 31, 'Go ModeDir bit');
+    const link = await run('container.archive.head', { id, path: '/link' });
+    assert.equal(link.linkTarget, '/srv/d');
+    await assert.rejects(run('container.archive.head', { id, path: '/nope' }), isNotFound);
+
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await run('container.archive.get', { id, path: '/srv/d' }, { io: { stdin: new PassThrough(), stdout: out, stderr: new PassThrough() } });
+    const tarOut = Buffer.concat(chunks);
+    assert.equal(tarOut.subarray(0, 2).toString(), 'd/');
+    assert.ok(tarOut.includes(Buffer.from('d/f')));
+
+    // copy the same tar back in through the symlink /link → /srv/d
+    await run('container.archive.put', { id, path: '/link' }, { io: { stdin: Readable.from([tarOut]), stdout: new PassThrough(), stderr: new PassThrough() } });
+    const again = await run('container.archive.head', { id, path: '/srv/d/d/f' });
+    assert.equal(again.size, 5);
+    await assert.rejects(run('container.archive.put', { id, path: '/srv/d/f' }, { io: { stdin: Readable.from([tarOut]), stdout: new PassThrough(), stderr: new PassThrough() } }),
+      isInvalidArgument);
+    await run('container.remove', { id });
   });
 });
