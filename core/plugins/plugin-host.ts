@@ -99,7 +99,15 @@ export class PluginHost implements PluginRegistry {
       const file = source.builtin
         ? path.join(this.opts.builtinRoot ?? defaultBuiltinRoot(), source.ref)
         : resolvePluginModule(source.ref, this.opts.configDir ?? process.cwd());
-      const manifest = loadManifest(source.builtin ? require.resolve(file) : file, source.ref);
+      let entry = file;
+      if (source.builtin) {
+        try {
+          entry = require.resolve(file);
+        } catch {
+          throw new InvalidArgumentError(`built-in plugin ${source.ref} is missing (${file}): run \`npm run build\``);
+        }
+      }
+      const manifest = loadManifest(entry, source.ref);
       const uri = `${manifest.kind}.${manifest.id}`;
       if (cfg['disable-plugins'].includes(uri)) continue;
       const prev = seen.get(uri);
