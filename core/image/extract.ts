@@ -59,8 +59,9 @@ async function removeAny(p: string): Promise<void> {
 export async function extractLayer(input: Readable, root: string, opts: ExtractOptions): Promise<ExtractResult> {
   const chown = opts.chown ?? process.getuid?.() === 0;
   const ex = tar.extract();
-  const xattrs: XattrWrite[] = [];
-  const dirTimes: Array<{ p: string; t: Date }> = [];
+  /** Deferred work is keyed by path relative to the root and re-resolved at the end (see finalPath). */
+  const xattrs: Array<{ rel: string; name: string; value: Buffer }> = [];
+  const dirTimes: Array<{ rel: string; t: Date }> = [];
   const opaque: string[] = [];
   const written = new Set<string>();
   const madeDirs = new Set<string>([root]);
@@ -95,12 +96,12 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
     return abs;
   };
 
-  const applyMeta = async (p: string, h: Header, isLink: boolean): Promise<void> => {
+  const applyMeta = async (p: string, rel: string, h: Header, isLink: boolean): Promise<void> => {
     if (chown) await fsp.lchown(p, h.uid ?? 0, h.gid ?? 0);
     if (!isLink) await fsp.chmod(p, (h.mode ?? 0o644) & 0o7777);
-    for (const [name, value] of xattrsFromPax(h.pax)) xattrs.push({ path: p, name, value });
+    for (const [name, value] of xattrsFromPax(h.pax)) xattrs.push({ rel, name, value });
     const t = h.mtime ?? new Date(0);
-    if (h.type === 'directory') dirTimes.push({ p, t });
+    if (h.type === 'directory') dirTimes.push({ rel, t });
     else await fsp.lutimes(p, t, t);
   };
 
@@ -119,8 +120,9 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
         if (base.startsWith(WHITEOUT_PREFIX)) {
           entry.resume();
           if (base === WHITEOUT_OPAQUE) {
-            if (opts.whiteouts === 'overlay') xattrs.push({ path: parent, name: 'trusted.overlay.opaque', value: Buffer.from('y') });
-            else opaque.push(parent);
+            const dirRel = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
+            if (opts.whiteouts === 'overlay') xattrs.push({ rel: dirRel, name: 'trusted.overlay.opaque', value: Buffer.from('y') });
+            else opaque.push(dirRel);
           } else if (!base.startsWith(WHITEOUT_META_PREFIX)) {
             const hiddenName = base.slice(WHITEOUT_PREFIX.length);
             if (hiddenName === '' || hiddenName === '.' || hiddenName === '..') {
@@ -146,7 +148,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
             if (!kept) await fsp.mkdir(target, { mode: 0o700 });
             madeDirs.add(target);
             entry.resume();
-            await applyMeta(target, h, false);
+            await applyMeta(target, rel, h, false);
             break;
           }
           case 'file':
@@ -158,7 +160,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
             const fh = await fsp.open(target, flags, 0o600);
             await pipeline(entry, fh.createWriteStream());
             size += h.size ?? 0;
-            await applyMeta(target, h, false);
+            await applyMeta(target, rel, h, false);
             break;
           }
           case 'symlink': {
@@ -166,7 +168,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
             await clearTarget(target, false);
             await fsp.symlink(h.linkname ?? '', target);
             parentCache.clear();
-            await applyMeta(target, h, true);
+            await applyMeta(target, rel, h, true);
             break;
           }
           case 'link': {
@@ -192,7 +194,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
             await clearTarget(target, false);
             const t = h.type === 'fifo' ? 'p' : h.type === 'character-device' ? 'c' : 'b';
             await mknod(target, t, h.mode ?? 0o600, h.devmajor ?? 0, h.devminor ?? 0);
-            await applyMeta(target, h, false);
+            await applyMeta(target, rel, h, false);
             break;
           }
           default:
@@ -212,9 +214,23 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
     throw new InvalidArgumentError(`invalid layer tar: ${(err as Error).message}`, { cause: err });
   }
 
-  for (const dir of opaque) await removeUnwritten(dir, written);
-  await setXattrs(xattrs);
-  for (const { p, t } of dirTimes.reverse()) await fsp.utimes(p, t, t).catch(() => undefined);
+  // Later entries may have replaced a directory on a deferred path with a
+  // symlink: resolve every deferred path again, confined to the root, and
+  // never follow the last component.
+  const finalPath = async (rel: string): Promise<string> =>
+    rel === '' ? root : path.join(await resolveInRoot(root, path.posix.dirname(rel)), path.posix.basename(rel));
+  for (const rel of opaque) {
+    const dir = await finalPath(rel);
+    const st = await fsp.lstat(dir).catch(() => null);
+    if (st?.isDirectory()) await removeUnwritten(dir, written);
+  }
+  const writes: XattrWrite[] = [];
+  for (const x of xattrs) {
+    const p = await finalPath(x.rel);
+    if (await fsp.lstat(p).then(() => true, () => false)) writes.push({ path: p, name: x.name, value: x.value });
+  }
+  await setXattrs(writes);
+  for (const { rel, t } of dirTimes.reverse()) await fsp.lutimes(await finalPath(rel), t, t).catch(() => undefined);
   return { size, entries };
 }
 

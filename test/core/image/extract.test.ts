@@ -109,6 +109,24 @@ describe('safe layer extraction', function () {
     assert.ok((await fsp.lstat(path.join(root, outside, 'keep'))).isCharacterDevice());
   });
 
+  it('re-resolves deferred work (opaque dirs, xattrs, dir times) after a directory was swapped for a symlink', async () => {
+    await fsp.writeFile(path.join(outside, 'f'), 'host file');
+    const before = (await fsp.stat(outside)).mtimeMs;
+    await apply([
+      { name: 'd/', type: 'directory', mtime: new Date(1_000_000_000) },
+      { name: 'd/.wh..wh..opq' },
+      { name: 'a/', type: 'directory', mtime: new Date(1_000_000_000) },
+      { name: 'a/f', body: 'layer file', xattrs: { 'user.berth': 'evil' } },
+      { name: 'd', type: 'symlink', linkname: outside },
+      { name: 'a', type: 'symlink', linkname: outside },
+    ]);
+    assert.equal(await fsp.readFile(path.join(outside, 'keep'), 'utf8'), 'precious', 'the opaque dir did not empty the host dir');
+    assert.equal(await fsp.readFile(path.join(outside, 'f'), 'utf8'), 'host file');
+    const xa = await getXattrsTree(outside);
+    assert.equal(xa.get(path.join(outside, 'f'))?.get('user.berth'), undefined, 'no xattr set on the host file');
+    assert.equal((await fsp.stat(outside)).mtimeMs, before, 'host dir mtime untouched');
+  });
+
   it('refuses whiteouts of "..", "." and the empty name (they would delete the layer or its parent)', async () => {
     await fsp.mkdir(path.join(root, 'sub'));
     for (const name of ['.wh...', 'sub/.wh...', '.wh..', '.wh.']) {
