@@ -16,3 +16,5 @@ export * from './plugins/manifest';
 export type { DaemonConfig, PluginRef } from './config/daemon-config';
 export * from './util-public';
 export { createEngine, type CreateEngineOptions, type EmbeddedEngine } from './embed/create-engine';
+/** Image reference parsing shared by the graph and the registry plugin (one parser, Docker's rules). */
+export { parseReference, familiarString, familiarName, referenceString, withDefaultTag, type Reference } from './image/reference';

@@ -12,8 +12,12 @@ export interface RegistryOptions {
   dockerConfig: string;
   /** Blobs larger than this are pushed with chunked PATCH uploads (bytes). */
   chunkSize: number;
-  /** Where interrupted downloads wait to be resumed, when the image store gives no ingest area. Default `<stateDir>/staging`. */
-  stagingDir?: string;
+  /**
+   * Treat 127.0.0.0/8, ::1 and localhost as insecure registries without
+   * listing them (Docker always does). Off only to exercise TLS verification
+   * against a local registry.
+   */
+  loopbackInsecure: boolean;
 }
 
 export const optionsSchema: JSONSchema = {
@@ -23,7 +27,7 @@ export const optionsSchema: JSONSchema = {
     certsDir: { type: 'string', minLength: 1 },
     dockerConfig: { type: 'string', minLength: 1 },
     chunkSize: { type: 'integer', minimum: 65536 },
-    stagingDir: { type: 'string', minLength: 1 },
+    loopbackInsecure: { type: 'boolean' },
   },
 };
 
@@ -31,4 +35,5 @@ export const defaults: RegistryOptions = {
   certsDir: '/etc/berth/certs.d',
   dockerConfig: `${process.env.HOME ?? '/root'}/.docker/config.json`,
   chunkSize: 16 * 1024 * 1024,
+  loopbackInsecure: true,
 };

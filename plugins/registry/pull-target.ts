@@ -40,13 +40,27 @@ export interface PullTarget {
   /** How many leading layers (by diff_id chain) are already applied locally. */
   existingLayers(diffIds: string[]): Promise<number>;
   /**
-   * Applies layer `index` (called in order, while later layers may still
-   * download). `blobPath` is the verified compressed blob.
+   * Applies every layer of the image, in order, reusing the first `have`
+   * ones that already exist. Each feed's blob becomes available when its
+   * download is verified (`ready`), so extraction of layer i overlaps the
+   * downloads of later layers. Resolves when all are applied; the layers stay
+   * held (not collectable) until `record` or `abort`.
    */
-  applyLayer(img: PulledImage, index: number, desc: Descriptor, blobPath: string,
-    onProgress: (current: number, total: number) => void): Promise<void>;
+  applyLayers(img: PulledImage, have: number, feeds: LayerFeed[]): Promise<void>;
   /** Records the image (config, layers, tag, repo digest) atomically; resolves with its id. */
   record(img: PulledImage): Promise<string>;
   /** Undoes what applyLayer did for an image that will not be recorded. */
   abort(img: PulledImage): Promise<void>;
+}
+
+/** One layer of a pull as the target applies it. */
+export interface LayerFeed {
+  desc: Descriptor;
+  diffId: string;
+  /** Resolves with the verified blob's path once downloaded (rejects if the download failed). */
+  ready: Promise<string>;
+  /** Extraction of this layer started / progressed (compressed bytes read) / finished. */
+  onStart(): void;
+  onProgress(current: number, total: number): void;
+  onDone(): void;
 }

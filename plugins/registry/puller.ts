@@ -22,7 +22,7 @@ import {
   type Descriptor, type ImageManifest,
 } from './manifest';
 import { bytes, shortId, status } from './progress';
-import type { PulledConfig, PulledImage, PullTarget } from './pull-target';
+import type { LayerFeed, PulledConfig, PulledImage, PullTarget } from './pull-target';
 import type { RemoteReference } from './reference';
 import { RegistrySession } from './session';
 
@@ -173,7 +173,7 @@ export class Puller {
     const onOuterAbort = (): void => abort.abort(signal?.reason);
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     const run = limiter(Math.max(1, this.deps.maxConcurrent));
-    const downloads = new Map<number, Promise<void>>();
+    const downloads = new Map<number, Promise<string>>();
     let firstError: unknown;
     try {
       for (let i = have; i < layers.length; i++) {
@@ -186,17 +186,23 @@ export class Puller {
             onVerify: () => progress(status('Verifying Checksum', id)),
           }, abort.signal);
           progress(status('Download complete', id));
+          return target.blobs.path(l.digest);
         }, () => progress(status('Waiting', id)));
         p.catch((err: unknown) => { firstError ??= err; abort.abort(err); });
         downloads.set(i, p);
       }
-      for (let i = have; i < layers.length; i++) {
-        await downloads.get(i);
-        const l = layers[i];
+      const feeds: LayerFeed[] = layers.map((l, i) => {
         const id = shortId(l.digest);
-        await target.applyLayer(img, i, l, target.blobs.path(l.digest), (cur, total) => progress(bytes('Extracting', id, cur, total)));
-        progress(status('Pull complete', id));
-      }
+        return {
+          desc: l,
+          diffId: diffIds[i],
+          ready: downloads.get(i) ?? Promise.resolve(target.blobs.path(l.digest)),
+          onStart: () => undefined,
+          onProgress: (cur: number, total: number) => progress(bytes('Extracting', id, cur, total)),
+          onDone: () => progress(status('Pull complete', id)),
+        };
+      });
+      await target.applyLayers(img, have, feeds);
       const imageId = await target.record(img);
       progress(status(`Digest: ${top.digest}`));
       progress(status(`Status: Downloaded newer image for ${familiarForStatus}`));

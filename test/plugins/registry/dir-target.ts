@@ -8,10 +8,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { atomicWriteJson } from '../../../core';
-import type { PulledImage, PullTarget } from '../../../plugins/registry/pull-target';
+import type { LayerFeed, PulledImage, PullTarget } from '../../../plugins/registry/pull-target';
 import type { RemoteReference } from '../../../plugins/registry/reference';
 import { StagingStore } from '../../../plugins/registry/staging-store';
-import type { Descriptor } from '../../../plugins/registry/manifest';
 
 export interface DirRecord { id: string; ref: string; manifestDigest: string; layers: string[] }
 
@@ -41,14 +40,19 @@ export class DirTarget implements PullTarget {
     return path.join(this.dir, 'layers', img.configDigest.slice(7, 19), String(i));
   }
 
-  async applyLayer(img: PulledImage, i: number, desc: Descriptor, blobPath: string,
-    onProgress: (c: number, t: number) => void): Promise<void> {
-    const d = this.layerDir(img, i);
-    fs.rmSync(d, { recursive: true, force: true });
-    fs.mkdirSync(d, { recursive: true });
-    execFileSync('tar', ['-xzf', blobPath, '-C', d]);
-    onProgress(desc.size, desc.size);
-    this.applied.push(desc.digest);
+  async applyLayers(img: PulledImage, have: number, feeds: LayerFeed[]): Promise<void> {
+    for (let i = have; i < feeds.length; i++) {
+      const f = feeds[i];
+      const blobPath = await f.ready;
+      f.onStart();
+      const d = this.layerDir(img, i);
+      fs.rmSync(d, { recursive: true, force: true });
+      fs.mkdirSync(d, { recursive: true });
+      execFileSync('tar', ['-xzf', blobPath, '-C', d]);
+      f.onProgress(f.desc.size, f.desc.size);
+      this.applied.push(f.desc.digest);
+      f.onDone();
+    }
   }
 
   async record(img: PulledImage): Promise<string> {

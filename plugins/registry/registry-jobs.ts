@@ -1,0 +1,106 @@
+/**
+ * The registry jobs: `image.pull` (POST /images/create?fromImage=),
+ * `image.push` (POST /images/{name}/push) and `image.search`
+ * (GET /images/search). Pull and push write Docker's JSON progress lines
+ * (`\r\n`-separated) to the job's stdout; a failure is thrown (the API turns
+ * it into an HTTP error, or an `errorDetail` line once output started).
+ */
+import {
+  InvalidArgumentError, type AuthConfig, type Engine, type SearchResult,
+} from '../../core';
+import { decodeRegistryAuth } from './credentials';
+import { jsonLinesSink } from './progress';
+import type { DistributionClient } from './registry-client';
+
+/** `auth` as a decoded AuthConfig or the raw `X-Registry-Auth` header value. */
+export type RegistryAuthInput = AuthConfig | Record<string, unknown> | string | undefined;
+
+export interface ImagePullInput {
+  /** Image name, possibly with tag or digest (`busybox`, `127.0.0.1:5000/x:1`). */
+  fromImage: string;
+  /** Tag or digest; appended to fromImage when given. */
+  tag?: string;
+  /** `os/arch[/variant]` */
+  platform?: string;
+  auth?: RegistryAuthInput;
+}
+
+export interface ImagePushInput {
+  name: string;
+  tag?: string;
+  auth?: RegistryAuthInput;
+}
+
+export interface ImageSearchInput {
+  term: string;
+  limit?: number;
+  filters?: Record<string, string[]>;
+}
+
+declare module '../../core' {
+  interface JobMap {
+    /** Pulls an image; progress on stdout. Output: the image id and manifest digest. */
+    'image.pull': { input: ImagePullInput; output: { Id: string; Digest: string } };
+    /** Pushes a local image; progress on stdout. Output: the manifest digest. */
+    'image.push': { input: ImagePushInput; output: { Digest: string } };
+    /** Docker's ImageSearchResponseItem list. */
+    'image.search': { input: ImageSearchInput; output: SearchResult[] };
+  }
+}
+
+function authOf(a: RegistryAuthInput): AuthConfig | undefined {
+  if (a === undefined || a === null) return undefined;
+  if (typeof a === 'string') return decodeRegistryAuth(a);
+  return a as AuthConfig;
+}
+
+/** `name` + `tag` as Docker joins them: a digest tag becomes `@digest`. */
+function joinRef(name: string, tag?: string): string {
+  if (!name) throw new InvalidArgumentError('image name must not be empty');
+  if (!tag) return name;
+  return /^[a-z0-9]+:[a-f0-9]{32,}$/.test(tag) ? `${name}@${tag}` : `${name}:${tag}`;
+}
+
+/** Applies Docker's search filters (`is-official`, `is-automated`, `stars`). */
+function filterResults(results: SearchResult[], filters: Record<string, string[]> | undefined): SearchResult[] {
+  if (!filters) return results;
+  const bool = (k: string): boolean | undefined => {
+    const v = filters[k]?.[0];
+    if (v === undefined) return undefined;
+    if (v !== 'true' && v !== 'false') throw new InvalidArgumentError(`invalid filter '${k}=${v}': must be true or false`);
+    return v === 'true';
+  };
+  const official = bool('is-official');
+  const automated = bool('is-automated');
+  const starsRaw = filters.stars?.[0];
+  const stars = starsRaw === undefined ? 0 : Number(starsRaw);
+  if (!Number.isInteger(stars)) throw new InvalidArgumentError(`invalid filter 'stars=${starsRaw}': must be an integer`);
+  return results.filter((r) => (official === undefined || r.is_official === official)
+    && (automated === undefined || r.is_automated === automated) && r.star_count >= stars);
+}
+
+/** Registers image.pull, image.push and image.search on the engine under `owner`. */
+export function registerRegistryJobs(engine: Engine, client: DistributionClient, owner: string): void {
+  engine.register('image.pull', async (job) => {
+    const reference = joinRef(job.input.fromImage, job.input.tag);
+    const r = await client.pullDetailed({
+      reference, platform: job.input.platform || undefined, auth: authOf(job.input.auth),
+      progress: jsonLinesSink(job.io.stdout), signal: job.signal,
+    });
+    return { Id: r.id, Digest: r.digest };
+  }, owner);
+
+  engine.register('image.push', async (job) => {
+    const digest = await client.push({
+      reference: joinRef(job.input.name, job.input.tag), auth: authOf(job.input.auth),
+      progress: jsonLinesSink(job.io.stdout), signal: job.signal,
+    });
+    return { Digest: digest };
+  }, owner);
+
+  engine.register('image.search', async (job) => {
+    const limit = job.input.limit ?? 25;
+    const results = await client.search(job.input.term, limit);
+    return filterResults(results, job.input.filters);
+  }, owner);
+}
