@@ -45,7 +45,7 @@ export interface LogCopier {
   readonly dropped: number;
   /** Messages handed to the driver so far. */
   readonly copied: number;
-  /** Driver errors so far (the message is then lost, as in Docker). */
+  /** Errors the driver reported so far (json-file: failed writes; what could not be written is dropped, as in Docker). */
   readonly errors: number;
 }
 

@@ -56,9 +56,14 @@ export async function compressRotated(
   const extra = Buffer.from(lastTime ? `{"lastTime":"${lastTime}"}` : '{"lastTime":"0001-01-01T00:00:00Z"}');
   const gz = await gzipWithExtra(data, extra);
   const tmp = `${src}.gz.tmp`;
-  await fsp.writeFile(tmp, gz, { mode: 0o640 });
-  await commit(async () => {
-    await fsp.rename(tmp, `${src}.gz`);
-    await fsp.rm(src, { force: true });
-  });
+  try {
+    await fsp.writeFile(tmp, gz, { mode: 0o640 });
+    await commit(async () => {
+      await fsp.rename(tmp, `${src}.gz`);
+      await fsp.rm(src, { force: true });
+    });
+  } catch (err) {
+    await fsp.rm(tmp, { force: true }); // the plain rotated file stays, and is read as such
+    throw err;
+  }
 }

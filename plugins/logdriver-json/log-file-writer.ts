@@ -10,7 +10,7 @@
  * the rename, so no generation is ever skipped), and of close.
  */
 import { promises as fsp } from 'node:fs';
-import { FailedPreconditionError, type LogMessage } from '../../core';
+import { FailedPreconditionError, UnavailableError, type LogMessage } from '../../core';
 import { ByteBatch, RecordLayout } from './json-encoder';
 import { dateToNs, formatRfc3339Nano } from './json-time';
 import { SerialLock } from './serial-lock';
@@ -64,7 +64,12 @@ export class LogFileWriter {
   private compressing: Promise<void> = RESOLVED;
   private lastTimeNs: bigint | null = null;
   private readonly layout: RecordLayout;
-  private error: Error | null = null;
+  /** Records dropped because writing them failed (ENOSPC, EIO, ...). */
+  droppedOnError = 0;
+  /** A write failure not yet reported through write()'s promise. */
+  private pendingError: Error | null = null;
+  /** A failed write left a cut record at the end of the file: start the next write with a newline. */
+  private cutRecord = false;
   private closed = false;
   private readonly subscribers = new Set<WriterSubscriber>();
 
@@ -84,11 +89,12 @@ export class LogFileWriter {
   /**
    * Encodes one message and queues it. Resolves at once while the queue is
    * short, otherwise when the queue has been written (backpressure for the
-   * blocking copier). Rejects with the last write error, if any.
+   * blocking copier). A failed write(2) drops that batch of records (as
+   * Docker drops a message it cannot write), rejects the flush that hit it,
+   * and later writes are tried again.
    */
   write(msg: LogMessage): Promise<void> {
     if (this.closed) return Promise.reject(new FailedPreconditionError('log driver json-file is closed'));
-    if (this.error) return Promise.reject(this.error);
     this.encode(msg);
     return this.afterEncode();
   }
@@ -96,7 +102,6 @@ export class LogFileWriter {
   /** Like write() for several messages, with a single promise. */
   writeBatch(msgs: LogMessage[]): Promise<void> {
     if (this.closed) return Promise.reject(new FailedPreconditionError('log driver json-file is closed'));
-    if (this.error) return Promise.reject(this.error);
     for (let i = 0; i < msgs.length; i++) this.encode(msgs[i]);
     return this.afterEncode();
   }
@@ -119,12 +124,25 @@ export class LogFileWriter {
 
   private afterEncode(): Promise<void> {
     const flush = this.scheduleFlush();
-    return this.queuedBytes + this.batch.len > HIGH_WATER ? flush : RESOLVED;
+    if (this.pendingError) {
+      const err = this.pendingError;
+      this.pendingError = null;
+      return Promise.reject(err);
+    }
+    return this.queuedBytes + this.batch.len > HIGH_WATER ? this.reported(flush) : RESOLVED;
   }
 
   /** Writes everything queued; resolves when it is on disk (in the page cache). */
   flush(): Promise<void> {
-    return this.scheduleFlush();
+    return this.reported(this.scheduleFlush());
+  }
+
+  /** A flush promise handed to a caller: its failure counts as reported (not repeated by the next write). */
+  private reported(flush: Promise<void>): Promise<void> {
+    return flush.catch((err: Error) => {
+      if (this.pendingError === err) this.pendingError = null;
+      throw err;
+    });
   }
 
   /** Flushes, waits for background compression, closes the file and tells followers. */
@@ -164,36 +182,52 @@ export class LogFileWriter {
     if (this.flushing) return this.flushing;
     const p = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.drain())
+      .catch((err: Error) => { this.pendingError = err; throw err; })
       .finally(() => {
         if (this.flushing === p) this.flushing = null;
-        if ((this.queue.length > 0 || this.batch.len > 0) && !this.error) void this.scheduleFlush().catch(() => undefined);
+        if (this.queue.length > 0 || this.batch.len > 0) void this.scheduleFlush().catch(() => undefined);
       });
+    p.catch(() => undefined); // callers that ignore it must not cause an unhandled rejection
     this.flushing = p;
     return p;
   }
 
   private async drain(): Promise<void> {
+    let failure: Error | null = null;
     while (this.queue.length > 0 || this.batch.len > 0) {
       if (this.queue.length === 0) this.seal();
       const item = this.queue.shift() as Buffer | RotateMark;
       if (!Buffer.isBuffer(item)) {
-        await this.rotate(item.lastTime);
+        try {
+          await this.rotate(item.lastTime);
+        } catch (err) {
+          failure ??= err as Error;
+        }
         continue;
       }
       try {
+        if (this.cutRecord) {
+          await this.fh.write('\n', null);
+          this.cutRecord = false;
+        }
         let off = 0;
         while (off < item.length) {
           const { bytesWritten } = await this.fh.write(item, off, item.length - off, null);
           off += bytesWritten;
         }
       } catch (err) {
-        this.error = err as Error;
-        throw err;
+        failure ??= err as Error;
+        // The failure may have cut a record: the next write starts on a new line.
+        this.cutRecord = true;
+        let n = 0;
+        for (let k = item.indexOf(0x0a); k >= 0; k = item.indexOf(0x0a, k + 1)) n++;
+        this.droppedOnError += n;
       } finally {
         this.queuedBytes -= item.length;
       }
       for (const s of this.subscribers) s.onWrite();
     }
+    if (failure) throw new UnavailableError(`log driver json-file: cannot write ${this.cfg.path}: ${failure.message}`, { cause: failure });
   }
 
   private async rotate(lastTime: string | null): Promise<void> {
@@ -206,18 +240,11 @@ export class LogFileWriter {
         return;
       }
       await this.fh.close();
-      const last = maxFile - 1;
-      await fsp.rm(rotatedName(path, last, false), { force: true });
-      await fsp.rm(rotatedName(path, last, true), { force: true });
-      for (let i = last; i > 1; i--) {
-        for (const gz of [false, true]) {
-          await fsp.rename(rotatedName(path, i - 1, gz), rotatedName(path, i, gz)).catch((err: NodeJS.ErrnoException) => {
-            if (err.code !== 'ENOENT') throw err;
-          });
-        }
+      try {
+        await this.shiftFiles();
+      } finally {
+        this.fh = await fsp.open(path, 'a', 0o640); // even when a rename failed: keep logging
       }
-      await fsp.rename(path, rotatedName(path, 1, false));
-      this.fh = await fsp.open(path, 'a', 0o640);
       for (const s of this.subscribers) {
         s.onRotate(await this.cfg.opener(path).catch(() => null));
       }
@@ -227,5 +254,21 @@ export class LogFileWriter {
       this.compressing = compressRotated(src, lastTime, (fn) => this.lock.run(fn));
       this.compressing.catch(() => undefined);
     }
+  }
+
+  /** `log.<n-1>` → `log.<n>` ..., `log` → `log.1` (the oldest removed). */
+  private async shiftFiles(): Promise<void> {
+    const { path, maxFile } = this.cfg;
+    const last = maxFile - 1;
+    await fsp.rm(rotatedName(path, last, false), { force: true });
+    await fsp.rm(rotatedName(path, last, true), { force: true });
+    for (let i = last; i > 1; i--) {
+      for (const gz of [false, true]) {
+        await fsp.rename(rotatedName(path, i - 1, gz), rotatedName(path, i, gz)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+      }
+    }
+    await fsp.rename(path, rotatedName(path, 1, false));
   }
 }

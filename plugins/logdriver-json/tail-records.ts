@@ -31,8 +31,9 @@ export async function tailRecords(file: RandomAccessFile, end: number, state: Ta
   if (state.done || end <= 0) return found;
   const take = (rec: Buffer): void => {
     const r = decodeRecord(rec);
-    const complete = r === null || (r.line.length > 0 && r.line[r.line.length - 1] === 0x0a);
-    const stream = r?.stream ?? 'stdout';
+    if (r === null) return; // a corrupt or empty line (after a failed write) is not a message
+    const complete = r.line.length > 0 && r.line[r.line.length - 1] === 0x0a;
+    const stream = r.stream;
     if (state.leading) {
       if (stream !== state.leadingStream) return; // another stream's line, older than the tail
       if (complete) { state.done = true; return; }
