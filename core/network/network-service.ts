@@ -23,7 +23,7 @@ import type { DockerFilters, DockerNetwork, NetworkCreateBody, NetworkSettings }
 import { DefaultIpam } from './ipam/default-ipam';
 import { hostNetworks } from './ipam/host-networks';
 import type { Ipam } from './ipam/ipam';
-import { parseCidr, formatCidr, formatIPv4 } from './ipam/ipv4';
+import { contains, parseCidr, parseIPv4, formatCidr, formatIPv4 } from './ipam/ipv4';
 import { matchesFilters, parseFilters } from './network-filters';
 import { NetworkRecords, type Attachment, type EndpointRecord, type NetworkRecord } from './network-records';
 import { toDockerNetwork, toNetworkSettings } from './network-views';
@@ -68,6 +68,12 @@ export interface NetworkServiceOptions {
   isRunning?: (containerId: string, sandboxPath: string | null) => boolean;
 }
 
+/** See NetworkService.setOfflineConnector. */
+export interface OfflineConnector {
+  connect(containerRef: string, network: { id: string; name: string }, cfg: { aliases?: string[]; ipv4Address?: string }): Promise<boolean>;
+  disconnect(containerRef: string, network: { id: string; name: string }): Promise<boolean>;
+}
+
 export const NetworkServiceOptionsToken = Symbol.for('berth.NetworkServiceOptions');
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -88,6 +94,7 @@ export class NetworkService {
   /** Network names being created (their records land after awaits). */
   private readonly creating = new Set<string>();
   private readonly dir: string;
+  private offline: OfflineConnector | undefined;
 
   constructor(
     @inject(Tokens.Kernel) private readonly kernel: Kernel,
@@ -418,6 +425,18 @@ export class NetworkService {
     this.creating.add(name);
     try {
       const pool = await this.ipam.requestPool(id, { subnet: req.Subnet, ipRange: req.IPRange, gateway: req.Gateway });
+      try {
+        const subnet = parseCidr(pool.subnet);
+        for (const [host, addr] of Object.entries(req.AuxiliaryAddresses ?? {})) {
+          if (!contains(subnet, parseIPv4(addr, `auxiliary address ${host}`))) {
+            throw new InvalidArgumentError(`auxiliary address ${host}=${addr} is not within subnet ${pool.subnet}`);
+          }
+          this.ipam.claim(id, addr);
+        }
+      } catch (err) {
+        await this.ipam.releasePool(id);
+        throw err;
+      }
       const rec: NetworkRecord = {
         id, name, driver: driverName, created: new Date().toISOString(), internal: !!body.Internal,
         attachable: !!body.Attachable, enableIPv6: false,
@@ -469,11 +488,25 @@ export class NetworkService {
     await this.kernel.hooks.network.removed.promise(n.id);
   }
 
-  /** Connects an attached (running) container to a network, with aliases and a static address. */
-  connect(ref: string, containerRef: string, cfg: { aliases?: string[]; ipv4Address?: string }): Promise<void> {
+  /**
+   * Lets the container service take connect/disconnect requests for
+   * containers that are not running (Docker records them in the container's
+   * EndpointsConfig and applies them at the next start). The handler returns
+   * false for a container it does not know either (→ NotFound).
+   */
+  setOfflineConnector(c: OfflineConnector): void {
+    this.offline = c;
+  }
+
+  /** Connects a container to a network, with aliases and a static address (running: now; stopped: through the offline connector). */
+  async connect(ref: string, containerRef: string, cfg: { aliases?: string[]; ipv4Address?: string }): Promise<void> {
     const net = this.mustFindNetwork(ref);
     const att = this.records.findAttachment(containerRef);
-    if (!att) throw new NotFoundError(`No such container: ${containerRef}`);
+    if (!att) {
+      if (net.builtin && net.name !== DEFAULT_NETWORK) throw new ForbiddenError('container cannot be disconnected from host network or connected to host network');
+      if (await this.offline?.connect(containerRef, { id: net.id, name: net.name }, cfg)) return;
+      throw new NotFoundError(`No such container: ${containerRef}`);
+    }
     return this.serial(att.containerId, async () => {
       if (net.builtin && net.name !== DEFAULT_NETWORK) {
         throw new ForbiddenError(`container cannot be disconnected from host network or connected to host network`);
@@ -488,10 +521,13 @@ export class NetworkService {
   }
 
   /** Disconnects a container from a network; NotFoundError when it is not connected. */
-  disconnect(ref: string, containerRef: string): Promise<void> {
+  async disconnect(ref: string, containerRef: string): Promise<void> {
     const net = this.mustFindNetwork(ref);
     const att = this.records.findAttachment(containerRef);
-    if (!att) throw new NotFoundError(`No such container: ${containerRef}`);
+    if (!att) {
+      if (await this.offline?.disconnect(containerRef, { id: net.id, name: net.name })) return;
+      throw new NotFoundError(`No such container: ${containerRef}`);
+    }
     return this.serial(att.containerId, async () => {
       const ep = att.endpoints.find((e) => e.networkId === net.id);
       if (!ep) throw new NotFoundError(`container ${att.containerName.replace(/^\//, '')} is not connected to network ${net.name}`);

@@ -148,6 +148,24 @@ describe('core/network: user-defined networks (real kernel)', function () {
     assert.equal(env!.svc.inspectNetwork('bt-int').Internal, true);
   });
 
+  it('keeps auxiliary addresses out of allocation, and hands connects of stopped containers to the offline connector', async () => {
+    const e = env!.kernel.engine;
+    await e.run('network.create', { body: { Name: 'bt-aux', IPAM: { Config: [{ Subnet: '10.214.205.0/24', AuxiliaryAddresses: { router: '10.214.205.2' } }] } } });
+    const a = await env!.svc.attach(req('auxa', { mode: 'bt-aux' }));
+    assert.equal(a.settings.Networks['bt-aux'].IPAddress, '10.214.205.3');
+    await assert.rejects(e.run('network.create', { body: { Name: 'bt-aux2', IPAM: { Config: [{ Subnet: '10.214.206.0/24', AuxiliaryAddresses: { r: '10.9.9.9' } }] } } }), /not within subnet/);
+    await assert.rejects(e.run('network.connect', { id: 'bt-aux', body: { Container: 'stopped1' } }), (err: Error & { code?: string }) => err.code === 'NotFound');
+    const seen: string[] = [];
+    env!.svc.setOfflineConnector({
+      connect: async (ref, net, cfg) => { seen.push(`connect ${ref} ${net.name} ${cfg.aliases?.join(',')}`); return ref === 'stopped1'; },
+      disconnect: async (ref, net) => { seen.push(`disconnect ${ref} ${net.name}`); return ref === 'stopped1'; },
+    });
+    await e.run('network.connect', { id: 'bt-aux', body: { Container: 'stopped1', EndpointConfig: { Aliases: ['s1'] } } });
+    await e.run('network.disconnect', { id: 'bt-aux', body: { Container: 'stopped1' } });
+    await assert.rejects(e.run('network.connect', { id: 'bt-aux', body: { Container: 'nobody' } }), /No such container: nobody/);
+    assert.deepEqual(seen, ['connect stopped1 bt-aux s1', 'disconnect stopped1 bt-aux', 'connect nobody bt-aux undefined']);
+  });
+
   it('never hands out an address twice under 50 parallel attaches, and releases them all on detach', async () => {
     await env!.kernel.engine.run('network.create', { body: { Name: 'bt-many', IPAM: { Config: [{ Subnet: '10.214.203.0/24' }] } } });
     const ids = Array.from({ length: 50 }, (_, i) => `par${i}`);
