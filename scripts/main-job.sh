@@ -19,7 +19,8 @@ berthd_js="$repo/dist/core/bin/berthd.js"
 node_bin="${NODE:-node}"
 image="busybox:latest"
 name="berth-main-web"
-bridge="bt-main0"
+# Names of this run only (another main job may run at the same time): bridge btm<5 hex>.
+bridge="$(printf 'btm%05x' $(( ($$ * 7919 + RANDOM) % 1048576 )))"
 cgroup_parent="bt-main-$$"
 page="hello from a berth container: busybox httpd on a published port"
 
@@ -116,7 +117,7 @@ for _ in $(seq 1 200); do
   sleep 0.1
 done
 [[ -n "$up" ]] || fail "berthd did not answer on unix://$work/berth.sock within 20 s"
-say "berthd $(berth version --format '{{.Server.Version}}') is up on unix://$work/berth.sock (data root $work/data)"
+say "berthd $(berth version --format '{{.Server.Version}}') is up on unix://$work/berth.sock (data root $work/data, bridge $bridge)"
 
 step="build the busybox image"
 [[ -x "$repo/scripts/make-busybox-image.sh" || -f "$repo/scripts/make-busybox-image.sh" ]] || fail "scripts/make-busybox-image.sh is missing"
