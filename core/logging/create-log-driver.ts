@@ -34,7 +34,8 @@ export function resolveLogDriverFactory(kernel: LogDriverResolver | { plugins: L
 }
 
 /** Parses `mode` and `max-buffer-size` the way Docker does (`max-buffer-size` in binary units: `4m` = 4 MiB). */
-export function parseLogMode(options: Record<string, string>): Required<Pick<LogCopierOptions, 'mode' | 'maxBufferSize'>> {
+export function parseLogMode(options: Record<string, string> = {}): Required<Pick<LogCopierOptions, 'mode' | 'maxBufferSize'>> {
+  options ??= {};
   const mode = options.mode ?? 'blocking';
   if (mode !== 'blocking' && mode !== 'non-blocking' && mode !== '') {
     throw new InvalidArgumentError(`logger: logging mode not supported: ${mode}`);
@@ -60,8 +61,9 @@ export function parseLogMode(options: Record<string, string>): Required<Pick<Log
  * Throws InvalidArgumentError naming what is wrong; returns the copier options.
  */
 export function validateLogConfig(
-  kernel: LogDriverResolver | { plugins: LogDriverResolver }, name: string, options: Record<string, string>,
+  kernel: LogDriverResolver | { plugins: LogDriverResolver }, name: string, options: Record<string, string> = {},
 ): Required<Pick<LogCopierOptions, 'mode' | 'maxBufferSize'>> {
+  options ??= {};
   const factory = resolveLogDriverFactory(kernel, name);
   if (name === 'none') return { mode: 'blocking', maxBufferSize: DEFAULT_MAX_BUFFER_SIZE };
   const copier = parseLogMode(options);
@@ -76,8 +78,9 @@ export function validateLogConfig(
  * then `factory.create` with `ctx.options` set to `options`.
  */
 export async function createLogDriver(
-  kernel: LogDriverResolver | { plugins: LogDriverResolver }, ctx: LogContext, name: string, options: Record<string, string>,
+  kernel: LogDriverResolver | { plugins: LogDriverResolver }, ctx: LogContext, name: string, options: Record<string, string> = {},
 ): Promise<LogDriver & Partial<LogReader>> {
+  options ??= {};
   validateLogConfig(kernel, name, options);
   const factory = resolveLogDriverFactory(kernel, name);
   return factory.create({ ...ctx, options: { ...options } });

@@ -8,7 +8,8 @@ export const jsonFileLogDriverFactory: LogDriverFactory = Object.freeze({
   name: 'json-file',
 
   /** Throws InvalidArgumentError naming the first unknown or bad option. */
-  validate(options: Record<string, string>): void {
+  validate(options: Record<string, string> = {}): void {
+    options ??= {};
     checkKnownOptions(options);
     parseJsonFileOptions(options);
     if (options.tag !== undefined) checkTagTemplate(options.tag);
@@ -16,8 +17,9 @@ export const jsonFileLogDriverFactory: LogDriverFactory = Object.freeze({
 
   /** Opens `<containerDir>/<id>-json.log` for the container (validating its options first). */
   async create(ctx: LogContext) {
-    jsonFileLogDriverFactory.validate(ctx.options);
-    return JsonFileLogger.create(ctx);
+    const c = { ...ctx, options: ctx.options ?? {} };
+    jsonFileLogDriverFactory.validate(c.options);
+    return JsonFileLogger.create(c);
   },
 
   /** Inspect's `LogPath`. */
