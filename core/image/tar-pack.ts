@@ -3,7 +3,9 @@
  * mtimes and xattrs (PAX `SCHILY.xattr.*`), hardlinks detected by inode,
  * device nodes, and `.wh.` whiteouts / `.wh..wh..opq` opaque markers.
  */
-import { createReadStream, promises as fsp, type BigIntStats } from 'node:fs';
+import { constants as C, promises as fsp, type BigIntStats } from 'node:fs';
+import { ForbiddenError } from '../errors';
+import { isInside } from './secure-path';
 import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
@@ -45,6 +47,7 @@ export function packTree(root: string, items: PackItem[]): Readable {
   (pack as unknown as Readable).pipe(out);
   void (async () => {
     const xattrs = await getXattrsTree(root);
+    const realRoot = await fsp.realpath(root);
     const inodes = new Map<bigint, string>();
     const add = (h: tar.Header | Partial<tar.Header> & { name: string }, body?: Buffer): Promise<void> =>
       new Promise((resolve, reject) => {
@@ -87,12 +90,25 @@ export function packTree(root: string, items: PackItem[]): Readable {
       }
       if (type === 'file') {
         h.size = Number(st.size);
-        await new Promise<void>((resolve, reject) => {
-          const sink = pack.entry(h, (err) => (err ? reject(err) : resolve()));
-          const src = createReadStream(abs);
-          src.on('error', reject);
-          src.pipe(sink as unknown as NodeJS.WritableStream);
-        });
+        // The tree may belong to a running container that swaps a file or a
+        // parent dir for a symlink between lstat and open: open without
+        // following the last component, then check where the fd really is.
+        const fh = await fsp.open(abs, C.O_RDONLY | C.O_NOFOLLOW);
+        try {
+          const real = await fsp.readlink(`/proc/self/fd/${fh.fd}`);
+          const fst = await fh.stat({ bigint: true });
+          if (!isInside(realRoot, real) || fst.ino !== st.ino || fst.dev !== st.dev) {
+            throw new ForbiddenError(`${item.rel} changed while being archived (now ${real}); refusing to read it`);
+          }
+          await new Promise<void>((resolve, reject) => {
+            const sink = pack.entry(h, (err) => (err ? reject(err) : resolve()));
+            const src = fh.createReadStream({ autoClose: false });
+            src.on('error', reject);
+            src.pipe(sink as unknown as NodeJS.WritableStream);
+          });
+        } finally {
+          await fh.close();
+        }
       } else {
         await add(h);
       }
