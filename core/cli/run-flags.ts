@@ -6,10 +6,7 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../errors';
-import {
-  normalizeCaps, parseCpus, parseEnv, parseExpose, parseMountSpec, parsePortSpec, parseRestart, parseSecurityOpt,
-  parseSize, parseTmpfs, parseVolumeSpec, readEnvFile, splitKeyValue, type MountSpec, type PortBinding,
-} from './flag-values';
+import type { MountSpec, PortBinding } from './flag-values';
 
 /** The parsed flags, as commander names them. Repeatable flags are arrays. */
 export interface RunFlags {
@@ -190,6 +187,12 @@ const SPECIAL_NETWORKS = new Set(['default', 'bridge', 'host', 'none']);
 export function buildCreateRequest(
   f: RunFlags, image: string, args: string[], opts: { run: boolean; env?: NodeJS.ProcessEnv; cwd?: string } = { run: true },
 ): CreateRequest {
+  // Loaded here, not at start-up: declaring the flags must stay cheap for every other command.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const {
+    normalizeCaps, parseCpus, parseEnv, parseExpose, parseMountSpec, parsePortSpec, parseRestart, parseSecurityOpt,
+    parseSize, parseTmpfs, parseVolumeSpec, readEnvFile, splitKeyValue,
+  } = require('./flag-values') as typeof import('./flag-values');
   const env = opts.env ?? process.env;
   if (image === '') throw new InvalidArgumentError('image name cannot be empty');
   const restart = f.restart !== undefined ? parseRestart(f.restart) : { Name: 'no', MaximumRetryCount: 0 };
