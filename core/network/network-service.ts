@@ -188,7 +188,7 @@ export class NetworkService {
     if (this.records.attachments.has(req.containerId)) {
       throw new ConflictError(`container ${req.containerId} is already attached to its networks`);
     }
-    const mode = req.mode || 'bridge';
+    const mode = !req.mode || req.mode === 'default' ? 'bridge' : req.mode;
     const host = this.hostResolv();
     const base = {
       containerId: req.containerId, containerName: req.containerName, hostname: req.hostname,
