@@ -36,6 +36,7 @@ export class MessageRing {
     return m;
   }
 
+  /** Messages waiting. */
   get length(): number {
     return this.items.length - this.head;
   }

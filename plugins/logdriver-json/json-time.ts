@@ -3,8 +3,6 @@
  * (`2026-11-25T20:01:02.123456789Z`), where Go trims trailing zeros of the
  * fraction and drops the dot when the fraction is zero.
  */
-import { InvalidArgumentError } from '../../core';
-
 const NS_PER_SEC = 1_000_000_000n;
 
 let secStartNs = -1n;
@@ -32,22 +30,6 @@ export function formatRfc3339Nano(ns: bigint): string {
 /** Nanoseconds since the epoch of a Date (millisecond precision). */
 export function dateToNs(d: Date): bigint {
   return BigInt(d.getTime()) * 1_000_000n;
-}
-
-const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
-
-/**
- * Parses an RFC 3339 time with up to nanosecond precision into nanoseconds
- * since the epoch. InvalidArgumentError for anything else.
- */
-export function parseRfc3339Nano(s: string): bigint {
-  const m = RFC3339.exec(s);
-  if (!m) throw new InvalidArgumentError(`invalid RFC 3339 time in log file: ${JSON.stringify(s)}`);
-  const zone = m[3] === 'Z' ? 'Z' : m[3];
-  const ms = Date.parse(`${m[1]}${zone}`);
-  if (Number.isNaN(ms)) throw new InvalidArgumentError(`invalid RFC 3339 time in log file: ${JSON.stringify(s)}`);
-  const frac = m[2] ? BigInt(m[2].padEnd(9, '0')) : 0n;
-  return BigInt(ms) * 1_000_000n + frac;
 }
 
 let wSecStart = -1n;
