@@ -19,7 +19,7 @@ import { Tokens } from '../daemon/kernel';
 import type { ExecDriver, ExitStatus, Resources, RunningContainer } from '../drivers/execdriver';
 import type { LogContext } from '../drivers/logdriver';
 import {
-  ConflictError, FailedPreconditionError, InvalidArgumentError, NotFoundError, NotModifiedError, toBerthError,
+  ConflictError, FailedPreconditionError, InvalidArgumentError, NotFoundError, NotImplementedError, NotModifiedError, toBerthError,
 } from '../errors';
 import type { EngineEvent } from '../hooks/events';
 import { atomicWrite } from '../fs/atomic-write';
@@ -32,13 +32,13 @@ import { IOFanout } from './io-fanout';
 import { KeyedMutex } from './keyed-mutex';
 import { entrypointAndArgs, mergeImageConfig } from './merge-config';
 import { normaliseCreateBody } from './normalise-create';
-import type { ImagePort, NetworkAttachResult, NetworkPort } from './ports';
+import type { ImagePort, NetworkAttachResult, NetworkPort, VolumePort } from './ports';
 import { RestartManager, restartOnDaemonStart, validateRestartPolicy } from './restart-policy';
 import { readInRoot } from './root-path';
 import { type Runtime, parseRamSize } from './runtime';
 import { parseSignal, signalNumber } from './signals';
 import { buildContainerSpec, type SpecDefaults } from './spec/build-spec';
-import { parseMounts, toMountPoint } from './spec/mounts';
+import { imageVolumeMounts, parseMounts, toExecMount, toMountPoint } from './spec/mounts';
 import { probeResourceSupport, type ResourceSupport, toResources, validateResources } from './spec/resources';
 import { initialState, transition } from './state';
 import { ContainerStore } from './store';
@@ -88,6 +88,13 @@ export class ContainerService {
   get networks(): NetworkPort | null {
     if (this.kernel.di.isRegistered(Tokens.NetworkService)) return this.kernel.di.resolve<NetworkPort>(Tokens.NetworkService);
     if (this.kernel.plugins.has('kernel:networks')) return this.kernel.plugins.resolve<NetworkPort>('kernel:networks');
+    return null;
+  }
+
+  /** The volume service, or null when the kernel has none (then volume mounts are refused). */
+  get volumes(): VolumePort | null {
+    if (this.kernel.di.isRegistered(Tokens.VolumeService)) return this.kernel.di.resolve<VolumePort>(Tokens.VolumeService);
+    if (this.kernel.plugins.has('kernel:volumes')) return this.kernel.plugins.resolve<VolumePort>('kernel:volumes');
     return null;
   }
 
@@ -181,6 +188,10 @@ export class ContainerService {
       }
     }
 
+    const volumeMounts = [...mounts.filter((m) => m.type === 'volume'), ...imageVolumeMounts(config.Volumes, mounts)];
+    const volumes = volumeMounts.length > 0 ? this.volumes : null;
+    if (volumeMounts.length > 0 && !volumes) throw new NotImplementedError('volume mounts need the volume service, which is not set up');
+
     const id = newId();
     const cname = this.store.reserveName(id, name);
     if (config.Hostname === '') config.Hostname = hc.NetworkMode === 'host' ? readHostFile('/etc/hostname').trim() || shortId(id) : shortId(id);
@@ -191,18 +202,31 @@ export class ContainerService {
       HasBeenStartedBefore: false, HasBeenManuallyStopped: false, NetworkSettings: emptyNetworkSettings(),
       LogPath: '', ResolvConfPath: path.join(dir, 'resolv.conf'), HostnamePath: path.join(dir, 'hostname'),
       HostsPath: path.join(dir, 'hosts'), MountLabel: '', ProcessLabel: '', AppArmorProfile: '',
-      MountPoints: mounts.filter((_, i) => i < (hc.Binds?.length ?? 0) + (hc.Mounts?.length ?? 0)).map(toMountPoint),
+      MountPoints: [...mounts.filter((m) => !m.fromTmpfsFlag && m.type !== 'volume'), ...volumeMounts].map(toMountPoint),
+      VolumeRequests: {},
       NetworkingConfig: { EndpointsConfig: n.endpoints },
     };
     record.LogPath = logPathOf(this.kernel, hc.LogConfig.Type, { containerId: id, containerDir: dir });
     const c: Container = { record, hostConfig: hc };
     let layer = false;
+    const anonymous: string[] = [];
     try {
+      for (const m of volumeMounts) {
+        const req = { ...m.volume!, name: m.volume?.name ?? '' };
+        if (req.name === '') {
+          req.name = (await volumes!.create({ Driver: req.driver, DriverOpts: req.driverOpts, Labels: req.labels }, true)).Name;
+          anonymous.push(req.name);
+        }
+        record.VolumeRequests![m.destination] = req;
+        const mp = record.MountPoints.find((x) => x.Type === 'volume' && x.Destination === m.destination);
+        if (mp) mp.Name = req.name;
+      }
       await this.images.createContainerLayer(id, image.id);
       layer = true;
       await this.store.add(c);
     } catch (err) {
       this.store.releaseName(cname);
+      for (const v of anonymous) await volumes!.remove(v, true).catch(() => undefined);
       if (layer) await this.images.removeContainerLayer(id).catch(() => undefined);
       await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
       throw err;
@@ -254,6 +278,8 @@ export class ContainerService {
       for (const m of parseMounts(hc)) {
         if (m.type === 'bind' && m.createSource) await fsp.mkdir(m.source, { recursive: true });
       }
+      const volumeMounts = await this.mountVolumes(c, rootfs);
+      cleanups.push(() => this.unmountVolumes(c));
       const net = await this.attachNetwork(c);
       cleanups.push(() => this.detachNetwork(c));
       const dir = this.store.dir(id);
@@ -265,7 +291,7 @@ export class ContainerService {
       const { spec, warnings } = buildContainerSpec({
         id, config: c.record.Config, hostConfig: hc, stateDir, rootfs,
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'),
-        netnsPath: hc.NetworkMode === 'host' ? null : net.netnsPath,
+        netnsPath: hc.NetworkMode === 'host' ? null : net.netnsPath, volumeMounts,
         etcFiles: { hostname: c.record.HostnamePath, hosts: c.record.HostsPath, resolvConf: c.record.ResolvConfPath },
         defaults: this.specDefaults(),
       });
@@ -331,6 +357,31 @@ export class ContainerService {
     return rt;
   }
 
+  /** Mounts the container's volumes through the volume service; their host paths as bind mounts, in MountPoints order. */
+  private async mountVolumes(c: Container, rootfs: string): Promise<ReturnType<typeof toExecMount>[]> {
+    const reqs = Object.entries(c.record.VolumeRequests ?? {});
+    if (reqs.length === 0) return [];
+    const volumes = this.volumes;
+    if (!volumes) throw new NotImplementedError('volume mounts need the volume service, which is not set up');
+    const out: ReturnType<typeof toExecMount>[] = [];
+    for (const [destination, req] of reqs) {
+      const mp = c.record.MountPoints.find((m) => m.Type === 'volume' && m.Destination === destination);
+      const got = await volumes.mountForContainer({ ...req, containerId: c.record.ID, rootfs, destination });
+      if (mp) { mp.Source = got.source; mp.Name = got.name; mp.Driver = got.driver; }
+      out.push({ type: 'bind', source: got.source, destination, options: ['rbind', mp && !mp.RW ? 'ro' : 'rw', 'rprivate'] });
+    }
+    return out;
+  }
+
+  /** Releases the container's volume mounts. Best effort, idempotent. */
+  private async unmountVolumes(c: Container): Promise<void> {
+    const volumes = this.volumes;
+    if (!volumes) return;
+    for (const req of Object.values(c.record.VolumeRequests ?? {})) {
+      await volumes.unmountForContainer(req.name, c.record.ID).catch((err: Error) => this.kernel.log.warn({ container: c.record.ID, err: err.message }, 'volume unmount'));
+    }
+  }
+
   /** Network for PID 1; `netnsPath` undefined means a fresh private namespace (mode none without a network service). */
   private async attachNetwork(c: Container): Promise<Omit<NetworkAttachResult, 'netnsPath'> & { netnsPath: string | null | undefined }> {
     const hc = c.hostConfig;
@@ -388,6 +439,7 @@ export class ContainerService {
     this.runtimes.delete(id);
     await this.execDriver.delete(id, rt.spec.stateDir).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'execdriver delete'));
     await this.detachNetwork(c).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'network detach'));
+    await this.unmountVolumes(c);
     await this.images.unmountContainerLayer(id).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'unmount'));
     const ranFor = Date.now() - rt.startedAtMs;
     const delay = this.shuttingDown || c.hostConfig.AutoRemove ? null
@@ -582,6 +634,7 @@ export class ContainerService {
         await this.execDriver.delete(id, this.stateDir(id)).catch(() => undefined);
         await fsp.rm(this.stateDir(id), { recursive: true, force: true });
         await this.store.delete(id);
+        if (opts.v) await this.removeAnonymousVolumes(c);
       } catch (err) {
         await this.setState(c, 'dead', { Error: toBerthError(err).message }).catch(() => undefined);
         throw err;
@@ -592,6 +645,17 @@ export class ContainerService {
       await this.kernel.hooks.container.removed.promise(id).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'removed hook failed'));
       await this.emit(c, 'destroy');
     });
+  }
+
+  /** `rm -v`: removes the container's anonymous volumes (named ones stay, as in Docker). */
+  private async removeAnonymousVolumes(c: Container): Promise<void> {
+    const volumes = this.volumes;
+    if (!volumes) return;
+    for (const req of Object.values(c.record.VolumeRequests ?? {})) {
+      if (await volumes.isAnonymous(req.name).catch(() => false)) {
+        await volumes.remove(req.name).catch((err: Error) => this.kernel.log.warn({ volume: req.name, err: err.message }, 'volume remove'));
+      }
+    }
   }
 
   // ---- pause / update / rename / resize ----
@@ -711,6 +775,8 @@ export class ContainerService {
     const images = this.images;
     images.setUsageCheck?.((imageId) => this.store.all().filter((c) => c.record.Image === imageId).map((c) => c.record.ID));
     images.setContainerResolver?.((ref) => this.store.get(ref).record.ID);
+    this.volumes?.setUsageCheck?.((name) => this.store.all()
+      .filter((c) => Object.values(c.record.VolumeRequests ?? {}).some((v) => v.name === name)).map((c) => c.record.ID));
     const toStart: Container[] = [];
     for (const c of this.store.all()) {
       const s = c.record.State.Status;
@@ -743,6 +809,7 @@ export class ContainerService {
     if ('exitCode' in res) {
       await this.execDriver.delete(id, stateDir).catch(() => undefined);
       await this.detachNetwork(c).catch(() => undefined);
+      await this.unmountVolumes(c);
       await this.images.unmountContainerLayer(id).catch(() => undefined);
       c.record.NetworkSettings = stoppedNetworkSettings(c.record.NetworkSettings);
       await this.setState(c, 'exited', { ExitCode: res.exitCode, OOMKilled: res.oomKilled, FinishedAt: res.finishedAt || rfc3339Nano(), Pid: 0 });
@@ -752,7 +819,8 @@ export class ContainerService {
     const running = res;
     // take the rootfs reference the exit handler will drop, and rebuild the spec exec needs
     const rootfs = await this.images.mountContainerLayer(id);
-    const { spec } = buildContainerSpec({
+    const volumeMounts = await this.mountVolumes(c, rootfs).catch(() => []);
+    const { spec } = buildContainerSpec({ volumeMounts,
       id, config: c.record.Config, hostConfig: c.hostConfig, stateDir, rootfs,
       passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'),
       etcFiles: { hostname: c.record.HostnamePath, hosts: c.record.HostsPath, resolvConf: c.record.ResolvConfPath },

@@ -65,3 +65,16 @@ export interface NetworkPort {
   /** Removes endpoints, port rules and the sandbox. Idempotent. */
   detach(containerId: string): Promise<void>;
 }
+
+/** The volume service, as far as containers use it (`kernel:volumes`). */
+export interface VolumePort {
+  create(body: { Name?: string; Driver?: string; DriverOpts?: Record<string, string>; Labels?: Record<string, string> }, anonymous?: boolean): Promise<{ Name: string; Driver: string }>;
+  mountForContainer(req: {
+    name?: string; driver?: string; driverOpts?: Record<string, string>; labels?: Record<string, string>;
+    containerId: string; rootfs: string; destination: string; nocopy: boolean;
+  }): Promise<{ name: string; driver: string; source: string }>;
+  unmountForContainer(name: string, containerId: string): Promise<void>;
+  isAnonymous(name: string): Promise<boolean>;
+  remove(name: string, force?: boolean): Promise<void>;
+  setUsageCheck?(fn: (name: string) => string[]): void;
+}

@@ -191,6 +191,8 @@ export interface ContainerRecord {
   ProcessLabel: string;
   AppArmorProfile: string;
   MountPoints: MountPoint[];
+  /** What each volume mount (by destination) asks of the volume service; names of anonymous ones are fixed at create. */
+  VolumeRequests?: Record<string, { name: string; driver?: string; driverOpts?: Record<string, string>; labels?: Record<string, string>; nocopy: boolean }>;
   /** Networking request of the create body, kept for start. */
   NetworkingConfig: { EndpointsConfig: Record<string, EndpointSettingsRequest> };
 }

@@ -6,7 +6,7 @@
  * kernel.
  */
 import { InvalidArgumentError } from '../../errors';
-import type { ContainerSpec, NamespaceMode, ProcessSpec, RLimit } from '../../drivers/execdriver';
+import type { ContainerSpec, ExecMount, NamespaceMode, ProcessSpec, RLimit } from '../../drivers/execdriver';
 import type { ContainerConfig, HostConfig } from '../types';
 import { entrypointAndArgs, processEnv } from '../merge-config';
 import { computeCapabilities } from './capabilities';
@@ -43,6 +43,8 @@ export interface SpecInput {
   netnsPath?: string | null;
   etcFiles?: ContainerSpec['etcFiles'];
   defaults?: SpecDefaults;
+  /** Volume mounts, their host paths resolved by the volume service (from `-v name:/dst`, `--mount type=volume`, image VOLUMEs). */
+  volumeMounts?: ExecMount[];
   /** The host's capability bounding set (tests pass one; default reads /proc/self/status). */
   bounding?: readonly string[];
 }
@@ -105,7 +107,8 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
     process.consoleSize = { rows: hc.ConsoleSize[0], cols: hc.ConsoleSize[1] };
   }
   if (sec.apparmorProfile && !hc.Privileged) process.apparmorProfile = sec.apparmorProfile;
-  const mounts = parseMounts(hc).map(toExecMount);
+  const volumes = input.volumeMounts ?? [];
+  const mounts = [...parseMounts(hc).filter((m) => m.type !== 'volume').map(toExecMount), ...volumes];
   let net: NamespaceMode;
   if (hc.NetworkMode === 'host' || input.netnsPath === null) net = { mode: 'host' };
   else if (input.netnsPath) net = { mode: 'path', path: input.netnsPath };

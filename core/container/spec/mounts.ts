@@ -2,19 +2,30 @@
  * Mounts of a container from `Binds` (`-v src:dst[:opts]`), `Mounts`
  * (`--mount`), and `Tmpfs` (`--tmpfs dst[:opts]`), with Docker's syntax,
  * defaults (rprivate propagation; tmpfs noexec,nosuid,nodev) and errors.
- * Named and anonymous volumes are refused with NotImplementedError until a
- * volume service exists.
+ * Named and anonymous volumes (`-v name:/dst`, `-v /dst`, `--mount
+ * type=volume`) are parsed here; the service mounts them through the volume
+ * service and passes their host paths to the spec builder.
  */
 import * as path from 'node:path';
-import { InvalidArgumentError, NotImplementedError } from '../../errors';
+import { InvalidArgumentError } from '../../errors';
 import type { ExecMount } from '../../drivers/execdriver';
 import type { HostConfig, MountPoint } from '../types';
 
 const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'];
 
 /** A mount after parsing: what start turns into an ExecMount and inspect shows. */
+/** What a volume mount asks of the volume service. */
+export interface VolumeRequest {
+  /** Absent for an anonymous volume (named at create). */
+  name?: string;
+  driver?: string;
+  driverOpts?: Record<string, string>;
+  labels?: Record<string, string>;
+  nocopy: boolean;
+}
+
 export interface ParsedMount {
-  type: 'bind' | 'tmpfs';
+  type: 'bind' | 'tmpfs' | 'volume';
   source: string;
   destination: string;
   readOnly: boolean;
@@ -26,6 +37,9 @@ export interface ParsedMount {
   data?: string[];
   /** `-v` binds create a missing source directory; `--mount` refuses it. */
   createSource: boolean;
+  volume?: VolumeRequest;
+  /** `--tmpfs` entries are not listed in inspect's Mounts (Docker). */
+  fromTmpfsFlag?: boolean;
 }
 
 function checkDestination(dst: string, what: string): string {
@@ -43,15 +57,17 @@ export function parseBind(spec: string): ParsedMount {
   if (parts.length < 1 || parts.length > 3 || parts.some((p) => p === '')) {
     throw new InvalidArgumentError(`invalid volume specification: '${spec}'`);
   }
-  if (parts.length === 1 || !path.isAbsolute(parts[0])) {
-    throw new NotImplementedError(`invalid volume specification: '${spec}': volumes are not supported yet, only bind mounts of absolute host paths`);
+  if (parts.length === 1) {
+    return { type: 'volume', source: '', destination: checkDestination(parts[0], 'volume'), readOnly: false, propagation: '', mode: '', createSource: false, volume: { nocopy: false } };
   }
   const [src, dstRaw, modeStr = ''] = parts;
-  const destination = checkDestination(dstRaw, 'bind');
+  const isVolume = !path.isAbsolute(src);
+  const destination = checkDestination(dstRaw, isVolume ? 'volume' : 'bind');
   let readOnly = false;
   let propagation = 'rprivate';
   let rwSeen = false;
   let propSeen = false;
+  let nocopy = false;
   for (const m of modeStr === '' ? [] : modeStr.split(',')) {
     if (m === 'ro' || m === 'rw') {
       if (rwSeen) throw new InvalidArgumentError(`invalid mode: ${modeStr}`);
@@ -59,11 +75,17 @@ export function parseBind(spec: string): ParsedMount {
     } else if (PROPAGATIONS.includes(m)) {
       if (propSeen) throw new InvalidArgumentError(`invalid mode: ${modeStr}`);
       propSeen = true; propagation = m;
-    } else if (m === 'z' || m === 'Z' || m === 'nocopy' || m === 'consistent' || m === 'cached' || m === 'delegated') {
+    } else if (m === 'nocopy') {
+      nocopy = true;
+    } else if (m === 'z' || m === 'Z' || m === 'consistent' || m === 'cached' || m === 'delegated') {
       // SELinux relabel and volume copy flags: accepted, no effect for binds here
     } else {
       throw new InvalidArgumentError(`invalid mode: ${modeStr}`);
     }
+  }
+  if (isVolume) {
+    if (propSeen) throw new InvalidArgumentError(`invalid mode: ${modeStr}: propagation is for bind mounts`);
+    return { type: 'volume', source: '', destination, readOnly, propagation: '', mode: modeStr, createSource: false, volume: { name: src, nocopy } };
   }
   return { type: 'bind', source: path.posix.normalize(src), destination, readOnly, propagation, mode: modeStr, createSource: true };
 }
@@ -99,8 +121,19 @@ export function parseMountSpec(m: NonNullable<HostConfig['Mounts']>[number]): Pa
         propagation: '', mode: '', data, createSource: false,
       };
     }
-    case 'volume':
-      throw new NotImplementedError(`mount type "volume" is not supported yet (target ${m.Target})`);
+    case 'volume': {
+      if (m.BindOptions) throw new InvalidArgumentError('invalid mount config for type "volume": field BindOptions must not be specified');
+      if (m.TmpfsOptions) throw new InvalidArgumentError('invalid mount config for type "volume": field TmpfsOptions must not be specified');
+      const vo = (m.VolumeOptions ?? {}) as { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
+      return {
+        type: 'volume', source: '', destination: checkDestination(m.Target, 'volume'), readOnly: !!m.ReadOnly, propagation: '',
+        mode: '', createSource: false,
+        volume: {
+          name: m.Source || undefined, nocopy: !!vo.NoCopy, labels: vo.Labels ?? undefined,
+          driver: vo.DriverConfig?.Name || undefined, driverOpts: vo.DriverConfig?.Options ?? undefined,
+        },
+      };
+    }
     default:
       throw new InvalidArgumentError(`mount type unknown: "${String(m.Type)}"`);
   }
@@ -117,7 +150,7 @@ export function parseTmpfs(destination: string, options: string): ParsedMount {
   }
   return {
     type: 'tmpfs', source: 'tmpfs', destination: dst, readOnly: flags.includes('ro'), propagation: '',
-    mode: options, data: opts, createSource: false,
+    mode: options, data: opts, createSource: false, fromTmpfsFlag: true,
   };
 }
 
@@ -174,8 +207,25 @@ export function parseMounts(hc: Pick<HostConfig, 'Binds' | 'Mounts' | 'Tmpfs'>):
   return out;
 }
 
-/** The ExecMount for a parsed mount, with Docker's default options. */
+/**
+ * Anonymous volumes for the image's (and Config's) `Volumes` destinations no
+ * other mount covers, as Docker creates them.
+ */
+export function imageVolumeMounts(volumes: Record<string, unknown> | null | undefined, taken: readonly ParsedMount[]): ParsedMount[] {
+  const out: ParsedMount[] = [];
+  for (const dst of Object.keys(volumes ?? {})) {
+    const d = checkDestination(dst, 'volume');
+    if (taken.some((m) => m.destination === d) || out.some((m) => m.destination === d)) continue;
+    out.push({ type: 'volume', source: '', destination: d, readOnly: false, propagation: '', mode: '', createSource: false, volume: { nocopy: false } });
+  }
+  return out;
+}
+
+/** The ExecMount for a parsed mount, with Docker's default options (volumes: `source` is the volume's host path). */
 export function toExecMount(m: ParsedMount): ExecMount {
+  if (m.type === 'volume') {
+    return { type: 'bind', source: m.source, destination: m.destination, options: ['rbind', m.readOnly ? 'ro' : 'rw', 'rprivate'] };
+  }
   if (m.type === 'bind') {
     return {
       type: 'bind', source: m.source, destination: m.destination,
@@ -188,8 +238,10 @@ export function toExecMount(m: ParsedMount): ExecMount {
 
 /** The inspect `Mounts` entry for a parsed mount. */
 export function toMountPoint(m: ParsedMount): MountPoint {
-  return {
+  const mp: MountPoint = {
     Type: m.type, Source: m.type === 'tmpfs' ? '' : m.source, Destination: m.destination, Mode: m.mode,
     RW: !m.readOnly, Propagation: m.propagation,
   };
+  if (m.type === 'volume') { mp.Name = m.volume?.name ?? ''; mp.Driver = m.volume?.driver ?? 'local'; }
+  return mp;
 }

@@ -15,6 +15,7 @@ import type { OwnedKernel } from '../../../core/daemon/create-kernel';
 import type { DaemonConfig } from '../../../core/config/daemon-config';
 import type { JobIO } from '../../../core/engine/job';
 import { setupImages } from '../../../core/image/setup';
+import { setupVolumes } from '../../../core/volume/setup';
 import { setupContainers } from '../../../core/container/setup';
 import type { ContainerService } from '../../../core/container/container-service';
 import { hasBusybox } from '../../helpers/busybox-rootfs';
@@ -73,6 +74,8 @@ export interface ContainerTestbed {
 export interface TestbedOptions {
   /** Set up the real network service with the bridge plugin on a test bridge `bt-xxxx` (10.213.X.0/24). */
   network?: boolean;
+  /** Set up the real volume service with the local volume driver. */
+  volumes?: boolean;
 }
 
 export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pick<ContainerTestbed, 'dataRoot' | 'execRoot' | 'cgroupParent'>, opts: TestbedOptions = {}): Promise<ContainerTestbed> {
@@ -87,7 +90,8 @@ export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pi
     'plugin-options': { 'networkdriver.bridge': { linkBackend: 'netlink', vethPrefix: names.vethPrefix, chainPrefix: names.chainPrefix, defaultBridge: names.bridge } },
   } : {};
   const kernel = await makeTestKernel({
-    dataRoot, builtins: opts.network ? [...BUILTINS, 'plugins/networkdriver-bridge'] : BUILTINS,
+    dataRoot,
+    builtins: [...BUILTINS, ...(opts.network ? ['plugins/networkdriver-bridge'] : []), ...(opts.volumes ? ['plugins/volumedriver-local'] : [])],
     config: { 'cgroup-parent': cgroupParent, 'exec-root': execRoot, 'storage-driver': 'vfs', ...netConfig, ...config },
   });
   const ipForward = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
@@ -100,6 +104,7 @@ export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pi
   };
   try {
     await setupImages(kernel);
+    if (opts.volumes) await setupVolumes(kernel);
     if (opts.network) {
       fs.writeFileSync(path.join(dataRoot, 'host-resolv.conf'), 'nameserver 127.0.0.1\nsearch test.invalid\n');
       const net = await setupNetworks(kernel, { resolvConfPath: path.join(dataRoot, 'host-resolv.conf'), upstreamResolvers: [] });

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { normaliseCreateBody } from '../../../core/container/normalise-create';
 import { checkCreateBodyTypes } from '../../../core/container/create-schema';
-import { isInvalidArgument, isNotImplemented } from '../../../core/errors';
+import { isInvalidArgument } from '../../../core/errors';
+import { parseMounts } from '../../../core/container/spec/mounts';
 
 const support = { swapLimit: true, cpus: 2 };
 const msgOf = (fn: () => unknown): string => {
@@ -70,8 +71,15 @@ describe('container create body validation', () => {
     assert.match(msgOf(() => normaliseCreateBody({ Image: 'b', WorkingDir: 'rel' }, support)), /needs to be an absolute path/);
   });
 
-  it('refuses named volumes as not implemented yet', () => {
-    assert.throws(() => normaliseCreateBody({ Image: 'b', HostConfig: { Binds: ['data:/data'] } }, support), isNotImplemented);
+  it('parses named and anonymous volumes in Binds and Mounts', () => {
+    const hc = normaliseCreateBody({ Image: 'b', HostConfig: { Binds: ['data:/data:ro,nocopy', '/anon'], Mounts: [{ Type: 'volume', Target: '/v', VolumeOptions: { NoCopy: true } }] } }, support).hostConfig;
+    const ms = parseMounts(hc);
+    assert.deepEqual(ms.map((m) => [m.type, m.destination, m.readOnly, m.volume]), [
+      ['volume', '/data', true, { name: 'data', nocopy: true }],
+      ['volume', '/anon', false, { nocopy: false }],
+      ['volume', '/v', false, { name: undefined, nocopy: true, labels: undefined, driver: undefined, driverOpts: undefined }],
+    ]);
+    assert.throws(() => normaliseCreateBody({ Image: 'b', HostConfig: { Binds: ['data:/data:rshared'] } }, support), isInvalidArgument);
   });
 
   it('warns and sets MemorySwap=-1 without swap accounting', () => {

@@ -38,12 +38,12 @@ describe('container jobs: logs, wait, attach stdin, exec tty, rename, update, pr
   }
 
   it('logs: tail, timestamps, stream selection, and follow until the container stops', async () => {
-    const id = await runToEnd({ Cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; done; echo err >&2'] });
+    const id = await runToEnd({ Cmd: ['sh', '-c', 'echo err >&2; sleep 0.3; for i in 1 2 3 4 5; do echo out$i; done'] });
     // like Docker, tail counts the lines of both streams
-    assert.deepEqual(await logs({ id, tail: 2 }), { out: 'out5\n', err: 'err\n' });
-    assert.equal((await logs({ id, tail: 3, stderr: false })).out, 'out4\nout5\n');
+    assert.deepEqual(await logs({ id, tail: 2 }), { out: 'out4\nout5\n', err: '' });
+    assert.deepEqual(await logs({ id, tail: 6 }), { out: 'out1\nout2\nout3\nout4\nout5\n', err: 'err\n' });
     assert.equal((await logs({ id, stderr: false })).err, '');
-    const ts = (await logs({ id, timestamps: true, tail: 2, stderr: false })).out;
+    const ts = (await logs({ id, timestamps: true, tail: 1, stderr: false })).out;
     assert.match(ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z out5\n$/);
     const follower = await create({ Cmd: ['sh', '-c', 'echo a; sleep 0.5; echo b'] });
     await run('container.start', { id: follower });
