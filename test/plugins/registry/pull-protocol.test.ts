@@ -133,6 +133,24 @@ describe('registry.distribution pull protocol (plain HTTP docker-registry)', fun
     }
   });
 
+  it('pulls docker.io names through a registry mirror (registry-mirrors)', async () => {
+    // The mirror holds library/busybox; the pull must never need Docker Hub.
+    await skopeoPush(path.join(tmp, 'single'), 'v1', `${reg!.host}/library/busybox:latest`, { format: 'v2s2' });
+    const mirrored = newDistribution(fs.mkdtempSync(path.join(tmp, 'mirror-')), { mirrors: [`http://${reg!.host}`] });
+    try {
+      const eps = mirrored.resolver.endpoints('docker.io');
+      assert.deepEqual(eps.map((e) => [e.base, e.mirror]), [[`http://${reg!.host}`, true], ['https://registry-1.docker.io', false]]);
+      const target = new DirTarget(fs.mkdtempSync(path.join(tmp, 'mirror-t-')));
+      const msgs: ProgressMessage[] = [];
+      const r = await mirrored.pull(mirrored.parse('busybox'), target, { progress: (m) => msgs.push(m) });
+      assert.equal(target.records()[0].id, r.id);
+      assert.equal(msgs[0].status, 'Pulling from library/busybox');
+      assert.equal(msgs.at(-1)!.status, 'Status: Downloaded newer image for busybox:latest');
+    } finally {
+      mirrored.close();
+    }
+  });
+
   it('reports a missing tag as NotFound with the registry message', async () => {
     const { target, progress } = fresh('missing');
     await assert.rejects(dist!.pull(dist!.parse(`${reg!.host}/test/single:nope`), target, { progress }),
