@@ -8,7 +8,7 @@
  * drivers) and `<driver>/{layerdb,imagedb,repositories.json}` (Docker's).
  */
 import 'reflect-metadata';
-import { createReadStream } from 'node:fs';
+import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { inject, injectable } from 'tsyringe';
@@ -51,6 +51,8 @@ export class ImageService {
   async init(): Promise<void> {
     const root = path.join(this.kernel.config['data-root'], 'image');
     const home = path.join(root, this.driver.name);
+    // Staging dirs of loads interrupted by a crash.
+    await fsp.rm(path.join(root, 'tmp'), { recursive: true, force: true });
     this.content = await ContentStore.open(path.join(root, 'content'));
     this.layers = await LayerStore.open(path.join(home, 'layerdb'), this.driver, this.content, this.kernel.log);
     this.images = await ImageStore.open(path.join(home, 'imagedb'), this.layers, this.kernel.log);
