@@ -138,6 +138,66 @@ describe('core/cli: berth run/logs/stop/exec against a real berthd', function ()
     }
   });
 
+  it('images, tag, cp both ways, diff, top, commit, export, save, rmi and load', async () => {
+    const b = d!.berth;
+    assert.equal((await b(['tag', IMAGE, 'bt-busybox:tagged'])).status, 0);
+    const imgs = await b(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+    assert.ok(imgs.stdout.split('\n').includes('bt-busybox:tagged'), imgs.stdout);
+    const run = await b(['run', '-d', '--name', 'bt-cli-files', IMAGE, 'sh', '-c', 'echo made-inside > /tmp/inside; sleep 300']);
+    assert.equal(run.status, 0, run.stderr);
+    try {
+      const ready = await b(['exec', 'bt-cli-files', 'sh', '-c', 'while [ ! -s /tmp/inside ]; do sleep 0.05; done; echo ok']);
+      assert.equal(ready.stdout, 'ok\n');
+      const out = path.join(d!.dir, 'copied-out');
+      assert.equal((await b(['cp', 'bt-cli-files:/tmp/inside', out])).status, 0);
+      assert.equal(fs.readFileSync(out, 'utf8'), 'made-inside\n');
+      const srcDir = path.join(d!.dir, 'to-copy');
+      fs.mkdirSync(path.join(srcDir, 'sub'), { recursive: true });
+      fs.writeFileSync(path.join(srcDir, 'sub', 'f.txt'), 'from-host\n');
+      assert.equal((await b(['cp', srcDir, 'bt-cli-files:/tmp/'])).status, 0);
+      assert.equal((await b(['exec', 'bt-cli-files', 'cat', '/tmp/to-copy/sub/f.txt'])).stdout, 'from-host\n');
+      assert.equal((await b(['cp', path.join(srcDir, 'sub', 'f.txt'), 'bt-cli-files:/tmp/renamed.txt'])).status, 0);
+      assert.equal((await b(['exec', 'bt-cli-files', 'cat', '/tmp/renamed.txt'])).stdout, 'from-host\n');
+      const diff = await b(['diff', 'bt-cli-files']);
+      assert.match(diff.stdout, /^A \/tmp\/inside$/m);
+      const top = await b(['top', 'bt-cli-files']);
+      assert.match(top.stdout, /^UID +PID +PPID .*CMD\n/);
+      assert.match(top.stdout, /sleep 300/);
+      const commit = await b(['commit', '-c', 'ENV COMMITTED=yes', 'bt-cli-files', 'bt-busybox:committed']);
+      assert.equal(commit.status, 0, commit.stderr);
+      assert.match(commit.stdout, /^sha256:[0-9a-f]{64}\n$/);
+      const env = await b(['run', '--rm', 'bt-busybox:committed', 'sh', '-c', 'echo $COMMITTED; cat /tmp/inside']);
+      assert.equal(env.stdout, 'yes\nmade-inside\n');
+      const exp = path.join(d!.dir, 'export.tar');
+      assert.equal((await b(['export', '-o', exp, 'bt-cli-files'])).status, 0);
+      assert.ok(execFileSync('tar', ['-tf', exp], { encoding: 'utf8' }).split('\n').some((l) => /^(\.\/)?tmp\/inside$/.test(l)));
+    } finally {
+      await b(['rm', '-f', 'bt-cli-files']);
+    }
+    const saved = path.join(d!.dir, 'saved.tar');
+    assert.equal((await b(['save', '-o', saved, 'bt-busybox:committed'])).status, 0);
+    const rmi = await b(['rmi', 'bt-busybox:committed', 'bt-busybox:tagged']);
+    assert.equal(rmi.status, 0, rmi.stderr);
+    assert.match(rmi.stdout, /^Untagged: bt-busybox:committed$/m);
+    assert.match(rmi.stdout, /^Deleted: sha256:[0-9a-f]{64}$/m);
+    const load = await b(['load', '-i', saved]);
+    assert.equal(load.status, 0, load.stderr);
+    assert.match(load.stdout, /Loaded image: bt-busybox:committed/);
+    assert.equal((await b(['rmi', 'bt-busybox:committed'])).status, 0);
+  });
+
+  it('ctrl-p ctrl-q detaches from run -it, leaving the container running', async () => {
+    try {
+      const r = await onPty(d!.host, ['run', '-it', '--name', 'bt-cli-detach', IMAGE, 'sh', '-c', 'echo READY; sleep 300'],
+        { when: 'READY', send: '\\x10\\x11' });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      const state = await d!.berth(['inspect', '-f', '{{.State.Running}}', 'bt-cli-detach']);
+      assert.equal(state.stdout, 'true\n');
+    } finally {
+      await d!.berth(['rm', '-f', 'bt-cli-detach']);
+    }
+  });
+
   it('run -it gives the container a terminal of the local size', async () => {
     const r = await onPty(d!.host, ['run', '--rm', '-it', IMAGE, 'sh', '-c', 'stty size; tty']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
