@@ -21,6 +21,11 @@ export function storageOptions(opts: readonly string[] | undefined): Record<stri
   return out;
 }
 
+/** The options meant for driver `name`: keys without a driver prefix, and `<name>.*` keys. */
+export function optionsFor(name: string, all: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(all).filter(([k]) => !k.includes('.') || k.startsWith(`${name}.`)));
+}
+
 /** Picks, creates and returns the graph driver (wrapped with the naive differ where it has none). */
 export async function selectGraphDriver(kernel: Kernel): Promise<GraphDriverWithDiff> {
   const factories = kernel.plugins.names('graphdriver:').map((n) => kernel.plugins.resolve<GraphDriverFactory>(n));
@@ -32,14 +37,14 @@ export async function selectGraphDriver(kernel: Kernel): Promise<GraphDriverWith
     if (!f) {
       throw new InvalidArgumentError(`storage-driver "${wanted}" is not available (provided: ${factories.map((x) => x.name).join(', ') || 'none'})`);
     }
-    const d = await f.create(home(f), options);
+    const d = await f.create(home(f), optionsFor(f.name, options));
     kernel.log.info({ driver: f.name }, `using storage driver ${f.name} (chosen by storage-driver)`);
     return withDiffer(d);
   }
   const reasons: string[] = [];
   for (const f of [...factories].sort((a, b) => a.priority - b.priority)) {
     try {
-      const d = await f.create(home(f), options);
+      const d = await f.create(home(f), optionsFor(f.name, options));
       kernel.log.info({ driver: f.name, priority: f.priority }, `using storage driver ${f.name}${reasons.length ? ` (after: ${reasons.join('; ')})` : ''}`);
       return withDiffer(d);
     } catch (err) {

@@ -293,6 +293,9 @@ describe('graph driver selection', function () {
     kernels.push(k);
     const svc = await setupImages(k);
     assert.equal(svc.driverName, 'vfs');
+    const k3 = await makeTestKernel({ dataRoot: path.join(base, 'c'), provide: { 'graphdriver:vfs': vfs }, config: { 'storage-opts': ['overlay2.override_kernel_check=true'] } });
+    kernels.push(k3);
+    assert.equal((await setupImages(k3)).driverName, 'vfs', 'vfs is not given overlay2.* options');
     const k2 = await makeTestKernel({ dataRoot: path.join(base, 'b'), provide: { 'graphdriver:vfs': vfs }, config: { 'storage-driver': 'nope' } });
     kernels.push(k2);
     await assert.rejects(setupImages(k2), (e: unknown) => isInvalidArgument(e) && /storage-driver "nope" is not available/.test((e as Error).message));
