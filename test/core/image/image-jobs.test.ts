@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { isConflict, isFailedPrecondition, isInvalidArgument, isNotFound, FailedPreconditionError } from '../../../core/errors';
 import type { JobIO } from '../../../core/engine/job';
 import type { GraphDriverFactory } from '../../../core/drivers/graphdriver';
@@ -206,6 +207,25 @@ for (const [driverName, factory] of [['vfs', vfs], ['overlay2', overlay2]] as co
       assert.equal(ins.Comment, 'hi');
       await assert.rejects(kernel.engine.run('image.import', { repo: 'x', changes: ['RUN rm -rf /'] }, { io: io(t) }),
         (e: unknown) => isInvalidArgument(e) && /RUN is not a valid change command/.test((e as Error).message));
+    });
+
+    it('imports the busybox rootfs made by scripts/make-busybox-image.sh and runs from it', async () => {
+      const script = path.resolve(__dirname, '..', '..', '..', '..', 'scripts', 'make-busybox-image.sh');
+      const out = path.join(base, `rootfs-${driverName}.tar.gz`);
+      execFileSync('bash', [script, out, '--gzip'], { stdio: 'pipe' });
+      const r = await kernel.engine.run('image.import', { repo: 'busybox', tag: 'imported', changes: ['CMD ["sh"]'] }, { io: io(fs.createReadStream(out)) });
+      await svc.createContainerLayer('btimp', r.id);
+      const root = await svc.mountContainerLayer('btimp');
+      try {
+        const st = fs.statSync(path.join(root, 'bin/busybox'));
+        assert.equal(st.mode & 0o777, 0o755);
+        assert.equal(fs.readlinkSync(path.join(root, 'bin/sh')), 'busybox');
+        assert.equal(fs.statSync(path.join(root, 'tmp')).mode & 0o7777, 0o1777);
+        assert.equal(execFileSync(path.join(root, 'bin/busybox'), ['echo', 'ok'], { encoding: 'utf8' }).trim(), 'ok');
+      } finally {
+        await svc.unmountContainerLayer('btimp');
+        await svc.removeContainerLayer('btimp');
+      }
     });
 
     it('loads an OCI image layout tarball with a gzip layer', async () => {
