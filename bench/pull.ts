@@ -1,0 +1,104 @@
+/**
+ * bench:pull — not a test. Pulls a ~60 MB, 4-layer image from a local
+ * docker-registry (127.0.0.1, plain HTTP) with berth (`image.pull` job:
+ * concurrent downloads, verified while streaming, layers applied in order
+ * while later ones download) and compares it with `skopeo copy` of the same
+ * image to a directory followed by `tar -xzf` of its layers in order, in one
+ * command. Prints both medians and the ratio (goal ≤ 1.0×).
+ *
+ * Run as root: `npm run bench:pull` (BENCH_RUNS=3, BENCH_MB=60,
+ * BENCH_DRIVER=overlay2|vfs).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { nullIO } from '../core/engine/job';
+import { setupImages } from '../core/image/setup';
+import { makeTestKernel } from '../test/helpers/test-kernel';
+import { startRegistry } from '../test/helpers/registry-server';
+import { busyboxLayer, layerFromDir, skopeo, skopeoPush, writeOciLayout, type Layer } from '../test/plugins/registry/fixtures';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const TOTAL_MB = Number(process.env.BENCH_MB ?? 60);
+const DRIVER = process.env.BENCH_DRIVER ?? 'overlay2';
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** A layer of about `mb` MB: a few 2 MB files and many 16 kB ones (like a distro layer). */
+function dataLayer(tmp: string, n: number, mb: number): Layer {
+  const dir = fs.mkdtempSync(path.join(tmp, `l${n}-`));
+  const bigCount = Math.floor((mb * 0.7) / 2);
+  for (let i = 0; i < bigCount; i++) fs.writeFileSync(path.join(dir, `big-${i}.bin`), randomBytes(2 << 20));
+  const small = Math.floor(((mb - bigCount * 2) << 20) / 16384);
+  for (let i = 0; i < small; i++) {
+    const d = path.join(dir, `d${Math.floor(i / 100)}`);
+    if (i % 100 === 0) fs.mkdirSync(d);
+    fs.writeFileSync(path.join(d, `f${i}`), randomBytes(16384));
+  }
+  const l = layerFromDir(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return l;
+}
+
+async function main(): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-pull-'));
+  const reg = await startRegistry();
+  try {
+    const per = (TOTAL_MB - 1) / 3;
+    const layers = [busyboxLayer(tmp), dataLayer(tmp, 1, per), dataLayer(tmp, 2, per), dataLayer(tmp, 3, per)];
+    const mb = layers.reduce((n, l) => n + l.tgz.length, 0) / 1e6;
+    writeOciLayout(path.join(tmp, 'oci'), 'v1', [{ layers }]);
+    const ref = `${reg.host}/bench/pull:v1`;
+    await skopeoPush(path.join(tmp, 'oci'), 'v1', ref, { format: 'v2s2' });
+    console.log(`image: ${layers.length} layers, ${mb.toFixed(1)} MB compressed; driver ${DRIVER}; ${RUNS} runs`);
+
+    const berth: number[] = [];
+    const baseline: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      // berth: a fresh data root each time, so every byte is downloaded and applied.
+      const root = path.join(tmp, `root-${run}`);
+      const kernel = await makeTestKernel({
+        dataRoot: root,
+        builtins: [`plugins/graphdriver-${DRIVER}`, 'plugins/registry'],
+        config: { 'storage-driver': DRIVER, 'plugin-options': { 'registry.distribution': { certsDir: path.join(tmp, 'certs.d'), dockerConfig: path.join(tmp, 'none.json') } } },
+      });
+      try {
+        await setupImages(kernel);
+        const t0 = now();
+        await kernel.engine.run('image.pull', { fromImage: ref }, { io: nullIO() });
+        berth.push(now() - t0);
+      } finally {
+        await kernel.close();
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+
+      // Baseline: skopeo copy to a directory, then tar -x of each layer in order.
+      const dir = path.join(tmp, `skopeo-${run}`);
+      const dest = path.join(tmp, `rootfs-${run}`);
+      fs.mkdirSync(dest);
+      const t1 = now();
+      await skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `dir:${dir}`]);
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { layers: Array<{ digest: string }> };
+      for (const l of manifest.layers) execFileSync('tar', ['-xzf', path.join(dir, l.digest.slice(7)), '-C', dest]);
+      baseline.push(now() - t1);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(dest, { recursive: true, force: true });
+      console.log(`run ${run + 1}: berth ${berth[run].toFixed(0)} ms, skopeo copy + tar -x ${baseline[run].toFixed(0)} ms`);
+    }
+    const b = median(berth);
+    const s = median(baseline);
+    console.log(`median: berth pull ${b.toFixed(0)} ms (${(mb / (b / 1000)).toFixed(1)} MB/s), skopeo copy + tar -x ${s.toFixed(0)} ms`);
+    console.log(`ratio berth / (skopeo + tar): ${(b / s).toFixed(2)}x (goal <= 1.0x)`);
+  } finally {
+    await reg.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => { console.error(err); process.exit(1); });
