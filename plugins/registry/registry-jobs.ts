@@ -10,6 +10,7 @@ import {
 } from '../../core';
 import { decodeRegistryAuth } from './credentials';
 import { jsonLinesSink } from './progress';
+import { parseReference } from './reference';
 import type { DistributionClient } from './registry-client';
 
 /** `auth` as a decoded AuthConfig or the raw `X-Registry-Auth` header value. */
@@ -54,11 +55,12 @@ function authOf(a: RegistryAuthInput): AuthConfig | undefined {
   return a as AuthConfig;
 }
 
-/** `name` + `tag` as Docker joins them: a digest tag becomes `@digest`. */
+/** `name` + `tag` as Docker joins them: the tag replaces one in the name; a digest tag becomes `@digest`. */
 function joinRef(name: string, tag?: string): string {
   if (!name) throw new InvalidArgumentError('image name must not be empty');
   if (!tag) return name;
-  return /^[a-z0-9]+:[a-f0-9]{32,}$/.test(tag) ? `${name}@${tag}` : `${name}:${tag}`;
+  const base = parseReference(name, undefined).name;
+  return /^[a-z0-9]+:[a-f0-9]{32,}$/.test(tag) ? `${base}@${tag}` : `${base}:${tag}`;
 }
 
 /** Applies Docker's search filters (`is-official`, `is-automated`, `stars`). */

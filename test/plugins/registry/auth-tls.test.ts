@@ -99,7 +99,7 @@ describe('registry.distribution auth and TLS (real docker-registry)', function (
   describe('Bearer token auth (auth.token + JWT issuer signed by the test CA)', () => {
     let reg: RegistryServer;
     before(async () => {
-      issuer = await startTokenIssuer(ca.caCert, ca.caKey, { bob: 'hunter2' });
+      issuer = await startTokenIssuer(ca.caCert, ca.caKey, { bob: 'hunter2', carol: 'pw' }, { staleFirstTokenFor: ['carol'] });
       reg = await registry({ token: { realm: issuer.realm, service: issuer.service, issuer: issuer.issuer, rootCertBundle: ca.caCert } });
       await skopeoPush(layout, 'v1', `${reg.host}/team/bb:v1`, { creds: 'bob:hunter2' });
     });
@@ -115,6 +115,15 @@ describe('registry.distribution auth and TLS (real docker-registry)', function (
       assert.deepEqual(mine[0], { account: 'bob', scopes: ['repository:team/bb:pull'] });
       await d.pull(d.parse(`${reg.host}/team/bb:v1`), target(), { progress: noProgress, auth: { username: 'bob', password: 'hunter2' } });
       assert.equal(issuer!.issued.length, before + 1, 'the second pull used the cached token');
+    });
+
+    it('retries once with a fresh token when the registry refuses the cached one (401)', async () => {
+      const d = dist();
+      const before = issuer!.issued.length;
+      const t = target();
+      await d.pull(d.parse(`${reg.host}/team/bb:v1`), t, { progress: noProgress, auth: { username: 'carol', password: 'pw' } });
+      assert.equal(t.records().length, 1);
+      assert.equal(issuer!.issued.length - before, 2, 'the refused token was replaced exactly once');
     });
 
     it('fails anonymous pulls with Unauthorized (the token grants nothing) and bad passwords at the token server', async () => {

@@ -22,7 +22,10 @@ export interface TokenIssuer {
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
 /** Starts the issuer. `users` maps username → password; each user gets every action asked for. */
-export async function startTokenIssuer(caCertFile: string, caKeyFile: string, users: Record<string, string>): Promise<TokenIssuer> {
+export async function startTokenIssuer(caCertFile: string, caKeyFile: string, users: Record<string, string>,
+  opts: { staleFirstTokenFor?: string[] } = {}): Promise<TokenIssuer> {
+  /** Users whose first token grants nothing, as a revoked or stale token would: the client must retry once with a fresh one. */
+  const stale = new Set(opts.staleFirstTokenFor ?? []);
   const key = createPrivateKey(fs.readFileSync(caKeyFile));
   const der = new X509Certificate(fs.readFileSync(caCertFile)).raw;
   const service = 'berth-test-registry';
@@ -38,7 +41,8 @@ export async function startTokenIssuer(caCertFile: string, caKeyFile: string, us
       account = user;
     }
     const scopes = u.searchParams.getAll('scope');
-    const access = account ? scopes.map((s) => {
+    const staleNow = stale.delete(account);
+    const access = account && !staleNow ? scopes.map((s) => {
       const [type, ...rest] = s.split(':');
       const actions = rest.pop()!.split(',');
       return { type, name: rest.join(':'), actions };
