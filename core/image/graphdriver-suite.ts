@@ -230,6 +230,27 @@ export function graphDriverSuite(name: string, factory: GraphDriverFactory, opti
       assert.ok(!changes.some((c) => c.path === '/bin'), JSON.stringify(changes));
     });
 
+    it('reports what a directory recreated in a read-write layer hides as deleted', async () => {
+      const a = await layer(null, [{ name: 'd/', type: 'directory' }, { name: 'd/old1', body: '1' }, { name: 'd/old2', body: '2' }]);
+      const rw = fresh();
+      await d.createReadWrite(rw, a);
+      const root = await d.get(rw);
+      try {
+        await fsp.rm(path.join(root, 'd'), { recursive: true });
+        await fsp.mkdir(path.join(root, 'd'));
+        await fsp.writeFile(path.join(root, 'd/new'), 'n');
+      } finally { await d.put(rw); }
+      const changes = await d.changes(rw, a);
+      const has = (p: string, k: number): boolean => changes.some((c) => c.path === p && c.kind === k);
+      assert.ok(has('/d/old1', 2) && has('/d/old2', 2) && has('/d/new', 1), JSON.stringify(changes));
+      // and the diff, applied on the parent, gives the same view
+      const c = fresh();
+      await d.create(c, a);
+      await d.applyDiff(c, a, await d.diff(rw, a));
+      const rc = await d.get(c);
+      try { assert.deepEqual(await fsp.readdir(path.join(rc, 'd')), ['new']); } finally { await d.put(c); }
+    });
+
     it('reports the applied size and the diff size', async () => {
       const id = fresh();
       await d.create(id, null);

@@ -266,14 +266,27 @@ export class Overlay2Driver implements GraphDriverWithDiff {
     };
     const out: Change[] = [];
     const added = new Set<string>();
+    const upper = path.join(this.dir(id), 'diff');
     for (const item of await this.packItems(id)) {
       const parentDir = path.posix.dirname(item.rel);
       if (item.kind === 'whiteout') { out.push({ path: `/${item.rel}`, kind: 2 }); continue; }
       const isNew = added.has(parentDir) || !(await inLower(item.rel));
       if (isNew) added.add(item.rel);
       out.push({ path: `/${item.rel}`, kind: isNew ? 1 : 0 });
+      if (item.kind === 'opaque' && !isNew) {
+        // An opaque dir hides everything the lower layers had in it.
+        const mine = new Set(await fsp.readdir(path.join(upper, item.rel)));
+        const hidden = new Set<string>();
+        for (const l of lowers) {
+          for (const n of await fsp.readdir(path.join(l, item.rel)).catch(() => [] as string[])) {
+            const st = await fsp.lstat(path.join(l, item.rel, n)).catch(() => null);
+            if (st && !isWhiteoutDevice(st) && !mine.has(n)) hidden.add(n);
+          }
+        }
+        for (const n of hidden) out.push({ path: `/${item.rel}/${n}`, kind: 2 });
+      }
     }
-    return out;
+    return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
   }
 
   /** Bytes of regular files in the upper dir. */
