@@ -37,12 +37,15 @@ async function putBlob(port: number, repo: string, data: Buffer): Promise<string
 
 /** Pushes a two-layer image (busybox root + a page) straight to the registry; returns the layer digests. */
 async function seedImage(reg: RegistryServer, dir: string, repo: string, tag: string): Promise<string[]> {
-  const root = makeBusyboxRootfs(path.join(dir, 'seed-root'));
-  const page = path.join(dir, 'seed-page');
+  // Each seeded image gets layers of its own (a marker file in both), so no layer "Already exists".
+  const marker = `${repo}:${tag}:${crypto.randomBytes(8).toString('hex')}\n`;
+  const root = makeBusyboxRootfs(path.join(dir, `seed-root-${tag}`));
+  fs.writeFileSync(path.join(root, 'etc', 'bt-seed'), marker);
+  const page = path.join(dir, `seed-page-${tag}`);
   fs.mkdirSync(path.join(page, 'www'), { recursive: true });
-  fs.writeFileSync(path.join(page, 'www', 'index.html'), 'pulled\n');
+  fs.writeFileSync(path.join(page, 'www', 'index.html'), `pulled ${marker}`);
   const tars = [root, page].map((d, i) => {
-    const t = path.join(dir, `layer${i}.tar`);
+    const t = path.join(dir, `layer-${tag}-${i}.tar`);
     execFileSync('tar', ['--numeric-owner', '-C', d, '-cf', t, '.']);
     return fs.readFileSync(t);
   });
@@ -128,6 +131,7 @@ describe('core/cli: berth pull from a local registry (progress per layer)', func
     assert.match(r.stdout, /\x1b\[\d+A/, 'the cursor moves up to a layer line');
     assert.match(r.stdout, /\x1b\[\d+B/, 'and back down');
     assert.match(r.stdout, /[0-9a-f]{12}: Pull complete/);
+    assert.match(r.stdout, /[0-9a-f]{12}: Downloading \[[=> ]{51}\] +[0-9.]+k?B\/[0-9.]+[kM]?B\r/, 'a bar per downloading layer (200 columns)');
     assert.ok(r.stdout.includes(`Status: Downloaded newer image for ${ref}`), r.stdout);
   });
 
