@@ -135,6 +135,36 @@ describe('core/cli: berth pull from a local registry (progress per layer)', func
     assert.ok(r.stdout.includes(`Status: Downloaded newer image for ${ref}`), r.stdout);
   });
 
+  it('run pulls a missing image first (progress on stderr), then runs it', async function () {
+    await seedImage(reg!, d!.dir, 'bt/cli-run-pull', 'v2');
+    const ref = `${reg!.host}/bt/cli-run-pull:v2`;
+    const r = await d!.berth(['run', '--rm', ref, 'cat', '/www/index.html']);
+    if (/not available|no loaded service/.test(r.stderr)) { console.log('skip: this berthd does not serve image pull yet'); this.skip(); }
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^pulled bt\/cli-run-pull:v2:[0-9a-f]{16}\n$/);
+    assert.match(r.stderr, new RegExp(`^Unable to find image '${ref.replace(/[.]/g, '\\.')}' locally\n`));
+    assert.match(r.stderr, /Status: Downloaded newer image for /);
+  });
+
+  it('push sends an imported image to the registry, which then serves its manifest', async function () {
+    const root = makeBusyboxRootfs(path.join(d!.dir, 'push-root'));
+    const tar = path.join(d!.dir, 'push.tar');
+    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+    assert.equal((await d!.berth(['import', tar, 'bt-push:local'])).status, 0);
+    const ref = `${reg!.host}/bt/cli-push:v1`;
+    assert.equal((await d!.berth(['tag', 'bt-push:local', ref])).status, 0);
+    const r = await d!.berth(['push', ref]);
+    if (/not available|no loaded service/.test(r.stderr)) { console.log('skip: this berthd does not serve image push yet'); this.skip(); }
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^The push refers to repository \[127\.0\.0\.1:\d+\/bt\/cli-push\]$/m);
+    assert.match(r.stdout, /^[0-9a-f]{12}: Pushed$/m);
+    assert.match(r.stdout, /^v1: digest: sha256:[0-9a-f]{64} size: \d+$/m);
+    const head = await request(reg!.port, 'HEAD', '/v2/bt/cli-push/manifests/v1', undefined, {
+      Accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+    });
+    assert.equal(head.status, 200);
+  });
+
   it('pull of a missing tag fails with the registry error and exit status 1', async function () {
     const r = await d!.berth(['pull', `${reg!.host}/bt/cli-pull:nope`]);
     if (/not available|no loaded service/.test(r.stderr)) { console.log('skip: this berthd does not serve image pull yet'); this.skip(); }
