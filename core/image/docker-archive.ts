@@ -17,7 +17,7 @@ import { extractLayer } from './extract';
 import { parseImageConfig } from './image-config';
 import type { ImageService } from './image-service';
 import { familiarString, parseReference, withDefaultTag } from './reference';
-import { cleanEntryName } from './secure-path';
+import { cleanEntryName, resolveInRoot } from './secure-path';
 
 interface ArchiveManifestItem { Config: string; RepoTags: string[] | null; Layers: string[] }
 
@@ -97,8 +97,18 @@ async function readJson<T>(file: string, what: string): Promise<T> {
   }
 }
 
-function inside(dir: string, name: string): string {
-  return path.join(dir, cleanEntryName(name));
+/**
+ * The path of archive member `name` inside the staging dir `dir`: resolved
+ * within it, and required to be a regular file — a member that is a symlink
+ * (to a host file, say) is refused.
+ */
+async function member(dir: string, name: string): Promise<string> {
+  const rel = cleanEntryName(String(name));
+  const abs = path.join(await resolveInRoot(dir, path.posix.dirname(rel)), path.posix.basename(rel));
+  const st = await fsp.lstat(abs).catch(() => null);
+  if (!st) throw new InvalidArgumentError(`invalid archive: ${name} is missing`);
+  if (!st.isFile()) throw new InvalidArgumentError(`invalid archive: ${name} is not a regular file`);
+  return abs;
 }
 
 interface OciDescriptor { mediaType?: string; digest: string; size?: number; platform?: { os?: string; architecture?: string }; annotations?: Record<string, string> }
@@ -116,29 +126,33 @@ export async function loadImages(svc: ImageService, input: Readable, stagingRoot
     await extractLayer(input, dir, { whiteouts: 'delete', chown: false });
     const has = async (f: string): Promise<boolean> => fsp.access(path.join(dir, f)).then(() => true, () => false);
     if (await has('manifest.json')) {
-      const manifest = await readJson<ArchiveManifestItem[]>(path.join(dir, 'manifest.json'), 'manifest.json');
+      const manifest = await readJson<ArchiveManifestItem[]>(await member(dir, 'manifest.json'), 'manifest.json');
       if (!Array.isArray(manifest)) throw new InvalidArgumentError('invalid archive: manifest.json must be an array');
       for (const m of manifest) {
-        const raw = await fsp.readFile(inside(dir, m.Config)).catch(() => { throw new InvalidArgumentError(`invalid archive: config ${m.Config} missing`); });
-        lines.push(...await loadOne(svc, raw, (m.Layers ?? []).map((l) => inside(dir, l)), m.RepoTags ?? []));
+        const raw = await fsp.readFile(await member(dir, m.Config));
+        const layers: string[] = [];
+        for (const l of m.Layers ?? []) layers.push(await member(dir, l));
+        lines.push(...await loadOne(svc, raw, layers, m.RepoTags ?? []));
       }
     } else if (await has('index.json')) {
-      const blob = (d: string): string => path.join(dir, 'blobs', 'sha256', digestHex(d));
-      const index = await readJson<{ manifests: OciDescriptor[] }>(path.join(dir, 'index.json'), 'index.json');
+      const blob = (d: string): Promise<string> => member(dir, `blobs/sha256/${digestHex(d)}`);
+      const index = await readJson<{ manifests: OciDescriptor[] }>(await member(dir, 'index.json'), 'index.json');
       for (const desc of index.manifests ?? []) {
         let mdesc = desc;
         if (/index|manifest\.list/.test(desc.mediaType ?? '')) {
-          const sub = await readJson<{ manifests: OciDescriptor[] }>(blob(desc.digest), `index ${desc.digest}`);
+          const sub = await readJson<{ manifests: OciDescriptor[] }>(await blob(desc.digest), `index ${desc.digest}`);
           mdesc = sub.manifests.find((x) => x.platform?.os === 'linux') ?? sub.manifests[0];
           if (!mdesc) continue;
         }
         if (!isDigest(mdesc.digest)) throw new InvalidArgumentError(`invalid OCI layout: bad digest ${mdesc.digest}`);
-        const man = await readJson<{ config: OciDescriptor; layers: OciDescriptor[] }>(blob(mdesc.digest), `manifest ${mdesc.digest}`);
-        const raw = await fsp.readFile(blob(man.config.digest));
+        const man = await readJson<{ config: OciDescriptor; layers: OciDescriptor[] }>(await blob(mdesc.digest), `manifest ${mdesc.digest}`);
+        const raw = await fsp.readFile(await blob(man.config.digest));
         const name = desc.annotations?.['io.containerd.image.name'] ?? desc.annotations?.['org.opencontainers.image.ref.name'];
         const tags: string[] = [];
         if (name) { try { tags.push(familiarString(withDefaultTag(parseReference(name)))); } catch { /* a bare tag name */ } }
-        lines.push(...await loadOne(svc, raw, man.layers.map((l) => blob(l.digest)), tags));
+        const layers: string[] = [];
+        for (const l of man.layers) layers.push(await blob(l.digest));
+        lines.push(...await loadOne(svc, raw, layers, tags));
       }
     } else {
       throw new InvalidArgumentError('invalid archive: neither manifest.json (docker-archive) nor index.json (OCI layout) found');

@@ -255,6 +255,19 @@ for (const [driverName, factory] of [['vfs', vfs], ['overlay2', overlay2]] as co
       assert.equal(svc.layers.list().length, 0);
     });
 
+    it('refuses archive members that are symlinks (to a host file)', async () => {
+      const hostTar = path.join(base, `host-secret-${driverName}.tar`);
+      const secretLayer = await buildTar([{ name: 'secret', body: 'host data' }]);
+      fs.writeFileSync(hostTar, secretLayer);
+      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(secretLayer)] } }));
+      const t = await buildTar([
+        { name: 'c.json', body: config }, { name: 'evil', type: 'symlink', linkname: hostTar },
+        { name: 'manifest.json', body: JSON.stringify([{ Config: 'c.json', RepoTags: ['stolen:1'], Layers: ['evil'] }]) },
+      ]);
+      await assert.rejects(kernel.engine.run('image.load', {}, { io: io(t) }), (e: unknown) => isInvalidArgument(e) && /evil is not a regular file/.test((e as Error).message));
+      assert.deepEqual(await kernel.engine.run('image.list', {}), []);
+    });
+
     it('prunes dangling images', async () => {
       await load(archive);
       const t = await buildTar([{ name: 'x', body: '1' }]);
