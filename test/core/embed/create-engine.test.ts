@@ -5,7 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine, type EmbeddedEngine } from '../../../core';
 import { isFailedPrecondition, isInvalidArgument } from '../../../core/errors';
-import { DIST, removeBridge, runBerth } from '../cli/berthd-harness';
+import { PassThrough } from 'node:stream';
+import { execFileSync } from 'node:child_process';
+import { hasBusybox, makeBusyboxRootfs } from '../../helpers/busybox-rootfs';
+import { DIST, removeBridge, removeCgroup, runBerth, unmountUnder } from '../cli/berthd-harness';
 
 /** Every unix socket under `dir`. */
 function socketsUnder(dir: string): string[] {
@@ -72,6 +75,50 @@ describe('core/embed: createEngine, a trimmed engine inside this process', funct
     const after = await runBerth(`unix://${socket}`, ['version']);
     assert.equal(after.status, 1);
     assert.match(after.stderr, /Cannot connect to the berth daemon/);
+  });
+
+  it('runs a container through jobs alone: import, create, start, wait, logs, remove', async function () {
+    if (!hasBusybox()) { console.log('skip: no static busybox at /bin/busybox to build the image'); this.skip(); }
+    // shim sockets live at <execRoot>/containers/<id>/shim.sock: a short exec root
+    const execRoot = fs.mkdtempSync('/tmp/bt-');
+    try {
+      engine = await createEngine(opts({
+        execRoot, plugins: [...TRIMMED, 'execdriver-native'],
+        config: { iptables: false, bridge, 'cgroup-parent': bridge, 'storage-driver': 'vfs' },
+      }));
+      const root = makeBusyboxRootfs(path.join(dir, 'rootfs'));
+      const tar = path.join(dir, 'rootfs.tar');
+      execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+      const out = new PassThrough();
+      let progress = '';
+      out.on('data', (c: Buffer) => { progress += c.toString(); });
+      const imported = await engine.run('image.import' as never, { fromSrc: '-', repo: 'bt-embed', tag: 'v1' } as never, {
+        io: { stdin: fs.createReadStream(tar), stdout: out, stderr: new PassThrough() },
+      }) as { id: string };
+      assert.match(imported.id, /^sha256:[0-9a-f]{64}$/);
+      assert.ok(progress.includes(imported.id), progress);
+      const created = await engine.run('container.create' as never, {
+        name: 'bt-embed-c', body: { Image: 'bt-embed:v1', Cmd: ['sh', '-c', 'echo from-embedded; echo err >&2; exit 6'], HostConfig: { NetworkMode: 'none' } },
+      } as never) as { Id: string };
+      await engine.run('container.start' as never, { id: created.Id } as never);
+      const waited = await engine.run('container.wait' as never, { id: created.Id } as never) as { StatusCode: number };
+      assert.equal(waited.StatusCode, 6);
+      const stdout = new PassThrough(); const stderr = new PassThrough();
+      let o = ''; let e = '';
+      stdout.on('data', (c: Buffer) => { o += c.toString(); });
+      stderr.on('data', (c: Buffer) => { e += c.toString(); });
+      await engine.run('container.logs' as never, { id: created.Id, stdout: true, stderr: true } as never, { io: { stdin: new PassThrough(), stdout, stderr } });
+      assert.equal(o, 'from-embedded\n');
+      assert.equal(e, 'err\n');
+      await engine.run('container.remove' as never, { id: created.Id } as never);
+      await engine.stop();
+    } finally {
+      await engine?.stop();
+      removeCgroup(bridge);
+      unmountUnder(dir);
+      unmountUnder(execRoot);
+      fs.rmSync(execRoot, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad options with errors naming them', async () => {
