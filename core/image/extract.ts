@@ -42,6 +42,8 @@ export interface ExtractResult {
   size: number;
   /** Entries processed. */
   entries: number;
+  /** Extended attributes skipped because the filesystem does not support or permit them. */
+  warnings: string[];
 }
 
 type Header = Omit<tar.Header, 'type' | 'pax'> & { type?: tar.Header['type'] | null; pax?: Record<string, string> | null };
@@ -229,9 +231,9 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
     const p = await finalPath(x.rel);
     if (await fsp.lstat(p).then(() => true, () => false)) writes.push({ path: p, name: x.name, value: x.value });
   }
-  await setXattrs(writes);
+  const warnings = await setXattrs(writes);
   for (const { rel, t } of dirTimes.reverse()) await fsp.lutimes(await finalPath(rel), t, t).catch(() => undefined);
-  return { size, entries };
+  return { size, entries, warnings };
 }
 
 /** Deletes everything under `dir` this layer did not write (an opaque dir in delete mode). */

@@ -36,11 +36,13 @@ export interface XattrWrite { path: string; name: string; value: Buffer }
 
 /**
  * Sets many extended attributes in one `setfattr --restore` run, on the
- * entries themselves (symlinks are not followed). Resolves when all are set;
- * an unsupported attribute is an InternalError naming the file.
+ * entries themselves (symlinks are not followed). Like Docker, attributes the
+ * filesystem does not support or does not permit (ENOTSUP/EPERM: e.g. user.*
+ * on a symlink) are skipped and returned as warnings; any other failure is an
+ * InternalError naming the file.
  */
-export async function setXattrs(writes: XattrWrite[]): Promise<void> {
-  if (writes.length === 0) return;
+export async function setXattrs(writes: XattrWrite[]): Promise<string[]> {
+  if (writes.length === 0) return [];
   const byPath = new Map<string, XattrWrite[]>();
   for (const w of writes) {
     const l = byPath.get(w.path) ?? [];
@@ -53,13 +55,17 @@ export async function setXattrs(writes: XattrWrite[]): Promise<void> {
     for (const w of ws) dump += `${w.name}=0s${w.value.toString('base64')}\n`;
     dump += '\n';
   }
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<string[]>((resolve, reject) => {
     const child = spawn('setfattr', ['-h', '--restore=-'], { stdio: ['pipe', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     child.on('error', (e) => reject(new InternalError(`setfattr failed to start (install the attr package): ${e.message}`, { cause: e })));
-    child.on('close', (code) => code === 0 ? resolve()
-      : reject(new InternalError(`setting extended attributes failed: ${err.trim() || `exit ${code}`}`)));
+    child.on('close', (code) => {
+      const lines = err.split('\n').map((l) => l.trim()).filter(Boolean);
+      if (code === 0) { resolve(lines); return; }
+      if (lines.length && lines.every((l) => /Operation not (supported|permitted)/.test(l))) { resolve(lines); return; }
+      reject(new InternalError(`setting extended attributes failed: ${err.trim() || `exit ${code}`}`));
+    });
     child.stdin.end(dump);
   });
 }

@@ -158,6 +158,14 @@ describe('safe layer extraction', function () {
     assert.ok(xa.get(path.join(root, 'bin/ping'))?.get('security.capability')?.equals(cap));
   });
 
+  it('skips xattrs the filesystem refuses (user.* on a symlink) with a warning, like Docker', async () => {
+    const r = await extractLayer(Readable.from(await buildTar([
+      { name: 'f', body: 'x' }, { name: 'l', type: 'symlink', linkname: 'f', xattrs: { 'user.x': 'y' } },
+    ])), root, { whiteouts: 'delete' });
+    assert.equal(await fsp.readlink(path.join(root, 'l')), 'f');
+    assert.equal(r.warnings.length, 1, JSON.stringify(r.warnings));
+  });
+
   it('streams gzip and zstd layers', async function () {
     const t = await buildTar([{ name: 'gz', body: 'gzip-content' }]);
     await extractLayer(decompress(Readable.from(zlib.gzipSync(t))), root, { whiteouts: 'delete' });
