@@ -39,7 +39,13 @@ export interface LogCopierOptions {
 export interface LogCopier {
   /** Resolves when both streams have ended (or stop() was called) and every kept message was handed to the driver. */
   wait(): Promise<void>;
-  /** Stops reading (for a daemon restart or detach), delivers what was read, and resolves like wait(). Does not close the driver. */
+  /**
+   * Stops reading (for a daemon restart or detach): what the streams already
+   * hold is still delivered, nothing more is read; resolves like wait(). Does
+   * not close the driver. For a lossless handoff, close the source first
+   * (the shim connection) and use wait(): stop() cannot save what is still
+   * in flight below the stream (socket buffers).
+   */
   stop(): Promise<void>;
   /** Messages dropped by the non-blocking ring so far. */
   readonly dropped: number;
@@ -80,7 +86,18 @@ function pump(stream: Readable, onChunk: (chunk: Buffer) => Promise<void> | unde
     stream.once('end', finish);
     stream.once('close', finish);
     stream.once('error', onErr);
-    detach = (): void => { detached = true; stream.pause(); finish(); };
+    detach = (): void => {
+      if (finished) return;
+      detached = true;
+      stream.pause();
+      stream.off('data', onData);
+      // What the stream already holds was taken from the process: deliver it too, in order.
+      for (let c = stream.read() as Buffer | string | null; c !== null; c = stream.read() as Buffer | string | null) {
+        const buf = typeof c === 'string' ? Buffer.from(c) : c;
+        chain = chain.then(() => onChunk(buf));
+      }
+      finish();
+    };
   });
   return { done, detach };
 }

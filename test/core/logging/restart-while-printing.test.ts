@@ -49,7 +49,8 @@ describe('core/logging: daemon restart while a container prints (live-restore)',
 
     const records = fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').map((r) => JSON.parse(r) as { log: string; stream: string });
     const nums = records.map((r) => Number(r.log));
-    assert.equal(nums.length, 20_000, `${nums.length} lines in the log`);
+    const gap = nums.findIndex((n, i) => n !== i + 1);
+    assert.equal(nums.length, 20_000, `${nums.length} lines in the log; first missing: ${gap < 0 ? 'none' : gap + 1}; ${atRestart} logged before the restart`);
     for (let i = 0; i < nums.length; i++) if (nums[i] !== i + 1) assert.fail(`line ${i + 1} is ${records[i].log.trim()}`);
     const cap = captureIO();
     await run(second, 'container.logs', { id, stdout: true, tail: '3' }, cap.io);
