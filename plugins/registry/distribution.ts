@@ -21,6 +21,8 @@ export interface DistributionConfig {
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
   chunkSize: number;
+  /** Attempts per blob download when the connection drops (default 5). */
+  downloadAttempts?: number;
   /** Treat 127.0.0.0/8, ::1 and localhost as insecure (Docker's default: true). */
   loopbackInsecure?: boolean;
 }
@@ -48,7 +50,7 @@ export class Distribution {
 
   /** Pulls `ref` into `target`; see Puller.pull. */
   async pull(ref: RemoteReference, target: PullTarget, opts: { platform?: string; auth?: AuthConfig; progress: ProgressSink; signal?: AbortSignal }): Promise<PullResult> {
-    const puller = new Puller({ resolver: this.resolver, tokens: this.tokens, maxConcurrent: this.cfg.maxConcurrentDownloads });
+    const puller = new Puller({ resolver: this.resolver, tokens: this.tokens, maxConcurrent: this.cfg.maxConcurrentDownloads, retries: this.cfg.downloadAttempts ?? 5 });
     return puller.pull({ ref, platform: opts.platform, creds: this.credentials(ref.registry, opts.auth), progress: opts.progress, signal: opts.signal }, target);
   }
 

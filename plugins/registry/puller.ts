@@ -38,6 +38,24 @@ export interface PullDeps {
   resolver: EndpointResolver;
   tokens: TokenCache;
   maxConcurrent: number;
+  /** Attempts per blob download when the connection drops (default 5, as Docker). */
+  retries: number;
+}
+
+/** Errors worth another attempt: the registry was unreachable or the connection broke mid-body. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof BerthError) return err.code === 'Unavailable' && !/ answered 4\d\d/.test(err.message);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ERR_STREAM_PREMATURE_CLOSE'].includes(code ?? '')
+    || (err instanceof Error && err.message === 'aborted');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = (): void => { clearTimeout(t); reject(signal.reason); };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 export interface PullResult {
@@ -181,10 +199,21 @@ export class Puller {
         const id = shortId(l.digest);
         const p = run(async () => {
           if (abort.signal.aborted) throw abort.signal.reason ?? new Error('aborted');
-          await fetchBlob(session, repo, l, target.blobs, {
-            onData: (cur, total) => progress(bytes('Downloading', id, cur, total)),
-            onVerify: () => progress(status('Verifying Checksum', id)),
-          }, abort.signal);
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await fetchBlob(session, repo, l, target.blobs, {
+                onData: (cur, total) => progress(bytes('Downloading', id, cur, total)),
+                onVerify: () => progress(status('Verifying Checksum', id)),
+              }, abort.signal);
+              break;
+            } catch (err) {
+              // A dropped connection resumes from the bytes already stored (Range), like Docker's retries.
+              if (abort.signal.aborted || attempt >= this.deps.retries || !isTransient(err)) throw err;
+              const delay = Math.min(2 ** (attempt - 1), 8);
+              progress(status(`Retrying in ${delay} second${delay > 1 ? 's' : ''}`, id));
+              await sleep(delay * 1000, abort.signal);
+            }
+          }
           progress(status('Download complete', id));
           return target.blobs.path(l.digest);
         }, () => progress(status('Waiting', id)));

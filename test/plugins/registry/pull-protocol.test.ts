@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ProgressMessage } from '../../../core';
@@ -148,6 +149,47 @@ describe('registry.distribution pull protocol (plain HTTP docker-registry)', fun
       assert.equal(msgs.at(-1)!.status, 'Status: Downloaded newer image for busybox:latest');
     } finally {
       mirrored.close();
+    }
+  });
+
+  it('resumes a blob with Range after the connection drops mid-download (flaky link), within the same pull', async () => {
+    // A TCP relay on 127.0.0.1 in front of the registry cuts the first connection that has carried 200 kB.
+    let cut = false;
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((client) => {
+      const upstream = net.connect(reg!.port, '127.0.0.1');
+      sockets.add(client).add(upstream);
+      let n = 0;
+      client.pipe(upstream);
+      upstream.on('data', (c: Buffer) => {
+        n += c.length;
+        if (!cut && n > 200 * 1024) { cut = true; client.destroy(); upstream.destroy(); return; }
+        client.write(c);
+      });
+      const end = (): void => { client.destroy(); upstream.destroy(); };
+      upstream.on('end', end).on('error', end);
+      client.on('error', end).on('close', end);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const port = (relay.address() as net.AddressInfo).port;
+    await skopeoPush(path.join(tmp, 'single'), 'v1', `${reg!.host}/test/flaky:v1`, { format: 'v2s2' });
+    const d = newDistribution(fs.mkdtempSync(path.join(tmp, 'flaky-')));
+    try {
+      const target = new DirTarget(fs.mkdtempSync(path.join(tmp, 'flaky-t-')));
+      const msgs: ProgressMessage[] = [];
+      const r = await d.pull(d.parse(`127.0.0.1:${port}/test/flaky:v1`), target, { progress: (m) => msgs.push(m) });
+      assert.ok(cut, 'the relay cut a connection');
+      const retry = msgs.findIndex((m) => /^Retrying in \d+ seconds?$/.test(m.status ?? ''));
+      assert.ok(retry >= 0, `a retry was announced: ${JSON.stringify(msgs.map((m) => m.status))}`);
+      const id = msgs[retry].id;
+      const resumed = msgs.slice(retry).find((m) => m.status === 'Downloading' && m.id === id);
+      assert.ok((resumed?.progressDetail?.current ?? 0) > 0, 'the retry continued from the stored bytes');
+      assert.equal(target.records()[0].id, r.id);
+      assert.equal(fs.readFileSync(target.blobs.path(base.digest)).length, base.tgz.length);
+    } finally {
+      d.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => relay.close(() => r()));
     }
   });
 
