@@ -49,8 +49,17 @@ export async function attachStartWait(c: ApiClient, id: string, o: SessionOption
   const stopResize = o.tty
     ? followResize((h, w) => c.status('POST', `/containers/${enc}/resize`, { query: { h, w } }))
     : () => undefined;
-  const r = await pumpStreams(hijacked, { tty: o.tty, stdin: o.interactive, detachKeys: keys });
-  stopResize();
+  // --sig-proxy (docker's default): without a tty, the signals berth gets go to the container.
+  const proxied = o.tty ? [] : (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const);
+  const forward = (sig: NodeJS.Signals): void => { c.status('POST', `/containers/${enc}/kill`, { query: { signal: sig } }).catch(() => undefined); };
+  for (const s of proxied) process.on(s, forward);
+  let r;
+  try {
+    r = await pumpStreams(hijacked, { tty: o.tty, stdin: o.interactive, detachKeys: keys });
+  } finally {
+    for (const s of proxied) process.off(s, forward);
+    stopResize();
+  }
   if (r.detached) {
     abort.abort();
     return null;

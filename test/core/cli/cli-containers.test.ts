@@ -186,6 +186,24 @@ describe('core/cli: berth run/logs/stop/exec against a real berthd', function ()
     assert.equal((await b(['rmi', 'bt-busybox:committed'])).status, 0);
   });
 
+  it('run without a tty forwards the signals it gets to the container (sig-proxy)', async () => {
+    const child = spawn(process.execPath, [BERTH_JS, 'run', '--rm', IMAGE, 'sh', '-c',
+      'trap "echo got-term; exit 42" TERM; echo READY; while true; do sleep 0.1; done'], { env: { ...process.env, BERTH_HOST: d!.host } });
+    let out = '';
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; if (out.includes('READY\n')) resolve(); });
+        child.on('close', () => reject(new Error(`run ended early: ${out}`)));
+      });
+      child.kill('SIGTERM');
+      assert.equal(await closed, 42);
+      assert.equal(out, 'READY\ngot-term\n');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('ctrl-p ctrl-q detaches from run -it, leaving the container running', async () => {
     try {
       const r = await onPty(d!.host, ['run', '-it', '--name', 'bt-cli-detach', IMAGE, 'sh', '-c', 'echo READY; sleep 300'],
