@@ -171,8 +171,9 @@ async function loadOne(svc: ImageService, raw: Buffer, layerFiles: string[], tag
     if (!tags.length) return [`Loaded image ID: ${id}`];
     const out: string[] = [];
     for (const t of tags) {
-      await svc.tag(id, t);
-      out.push(`Loaded image: ${t}`);
+      const name = familiarString(withDefaultTag(parseReference(t)));
+      await svc.tag(id, name);
+      out.push(`Loaded image: ${name}`);
     }
     return out;
   } finally {
