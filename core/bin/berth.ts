@@ -17,6 +17,7 @@ import { registerImageCommands } from '../cli/commands/image-commands';
 import { registerNetworkCommands } from '../cli/commands/network-commands';
 import { registerPluginCommands } from '../cli/commands/plugin-commands';
 import { registerRunCommands } from '../cli/commands/run-commands';
+import { registerStatsCommand } from '../cli/commands/stats-command';
 import { registerSystemCommands } from '../cli/commands/system-commands';
 import { registerTransferCommands } from '../cli/commands/transfer-commands';
 import { registerVolumeCommands } from '../cli/commands/volume-commands';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   const ctx = createContext(program);
   registerRunCommands(program, ctx);
   registerContainerCommands(program, ctx);
+  registerStatsCommand(program, ctx);
   registerExecCommand(program, ctx);
   registerTransferCommands(program, ctx);
   registerImageCommands(program, ctx);

@@ -1,6 +1,6 @@
 /**
  * Container commands: start, ps, logs, stop, kill, rm, restart, wait, top,
- * diff, stats, attach, rename, pause, unpause.
+ * diff, attach, rename, pause, unpause (stats: stats-command.ts).
  */
 import type { Command } from 'commander';
 import { collect, StatusError, type CliContext } from '../cli-context';
@@ -34,33 +34,6 @@ export function formatPorts(ports: Json[] | null | undefined): string {
     ? `${p.IP && p.IP.includes(':') ? `[${p.IP}]` : (p.IP || '0.0.0.0')}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`
     : `${p.PrivatePort}/${p.Type}`)).filter((v, i, a) => a.indexOf(v) === i).join(', ');
 }
-
-function cpuPercent(s: Json): number {
-  const cpuDelta = (s.cpu_stats?.cpu_usage?.total_usage ?? 0) - (s.precpu_stats?.cpu_usage?.total_usage ?? 0);
-  const sysDelta = (s.cpu_stats?.system_cpu_usage ?? 0) - (s.precpu_stats?.system_cpu_usage ?? 0);
-  const online = s.cpu_stats?.online_cpus || (s.cpu_stats?.cpu_usage?.percpu_usage ?? []).length || 1;
-  return sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * online * 100 : 0;
-}
-
-async function statsRow(s: Json, noTrunc: boolean): Promise<string[]> {
-  const { humanSize, bytesSize, shortId } = await import('../output');
-  const m = s.memory_stats ?? {};
-  const cache = m.stats?.total_inactive_file ?? m.stats?.inactive_file ?? m.stats?.cache ?? 0;
-  const used = Math.max(0, (m.usage ?? 0) - cache);
-  const limit = m.limit ?? 0;
-  let rx = 0; let tx = 0;
-  for (const n of Object.values((s.networks ?? {}) as Record<string, Json>)) { rx += n.rx_bytes ?? 0; tx += n.tx_bytes ?? 0; }
-  let rd = 0; let wr = 0;
-  for (const b of (s.blkio_stats?.io_service_bytes_recursive ?? []) as Json[]) {
-    if (String(b.op).toLowerCase() === 'read') rd += b.value ?? 0;
-    if (String(b.op).toLowerCase() === 'write') wr += b.value ?? 0;
-  }
-  return [shortId(s.id ?? '', noTrunc), String(s.name ?? '').replace(/^\//, ''), `${cpuPercent(s).toFixed(2)}%`,
-    `${bytesSize(used)} / ${bytesSize(limit)}`, `${(limit > 0 ? (used / limit) * 100 : 0).toFixed(2)}%`,
-    `${humanSize(rx)} / ${humanSize(tx)}`, `${humanSize(rd)} / ${humanSize(wr)}`, String(s.pids_stats?.current ?? 0)];
-}
-
-const STATS_HEADER = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'];
 
 /** Declares the container lifecycle and inspection commands. */
 export function registerContainerCommands(program: Command, ctx: CliContext): void {
@@ -196,40 +169,6 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
     .action(async (name: string) => {
       const changes = await ctx.client().json<Json[] | null>('GET', `/containers/${enc(name)}/changes`);
       for (const ch of changes ?? []) process.stdout.write(`${['C', 'A', 'D'][ch.Kind] ?? '?'} ${ch.Path}\n`);
-    });
-
-  program.command('stats').description('display a live stream of container resource usage')
-    .argument('[container...]')
-    .option('-a, --all', 'show all containers (default only running)')
-    .option('--no-stream', 'print the first result only')
-    .option('--no-trunc', "don't truncate output")
-    .action(async (names: string[], o: { all?: boolean; stream: boolean; trunc: boolean }) => {
-      const c = ctx.client();
-      const { table } = await import('../output');
-      let ids = names;
-      if (ids.length === 0) ids = (await c.json<Json[]>('GET', '/containers/json', { query: { all: o.all } })).map((x) => x.Id);
-      if (!o.stream) {
-        const rows = [STATS_HEADER];
-        for (const id of ids) rows.push(await statsRow(await c.json<Json>('GET', `/containers/${enc(id)}/stats`, { query: { stream: false } }), !o.trunc));
-        process.stdout.write(table(rows));
-        return;
-      }
-      const latest = new Map<string, Json>();
-      const tty = process.stdout.isTTY;
-      const draw = async (): Promise<void> => {
-        const rows = [STATS_HEADER];
-        for (const id of ids) { const s = latest.get(id); if (s) rows.push(await statsRow(s, !o.trunc)); }
-        process.stdout.write(`${tty ? '\x1b[2J\x1b[H' : ''}${table(rows)}`);
-      };
-      const timer = setInterval(() => { draw().catch(() => undefined); }, 1000);
-      try {
-        await Promise.all(ids.map(async (id) => {
-          const res = await c.request('GET', `/containers/${enc(id)}/stats`, { query: { stream: true } });
-          await c.jsonStream(res, (m) => { latest.set(id, m); });
-        }));
-      } finally {
-        clearInterval(timer);
-      }
     });
 
   program.command('attach').description("attach local stdin/stdout/stderr to a running container")

@@ -160,6 +160,9 @@ describe('core/cli: berth run/logs/stop/exec against a real berthd', function ()
       assert.equal((await b(['exec', 'bt-cli-files', 'cat', '/tmp/renamed.txt'])).stdout, 'from-host\n');
       const diff = await b(['diff', 'bt-cli-files']);
       assert.match(diff.stdout, /^A \/tmp\/inside$/m);
+      const st = await b(['stats', '--no-stream', 'bt-cli-files']);
+      assert.equal(st.status, 0, st.stderr);
+      assert.match(st.stdout, /^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS\n[0-9a-f]{12} +bt-cli-files +\d+\.\d\d% +[0-9.]+[KMG]?i?B \/ [0-9.]+[KMGT]?i?B +\d+\.\d\d% +.+ +[1-9]\d*\n$/);
       const top = await b(['top', 'bt-cli-files']);
       assert.match(top.stdout, /^UID +PID +PPID .*CMD\n/);
       assert.match(top.stdout, /sleep 300/);
