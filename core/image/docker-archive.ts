@@ -21,15 +21,18 @@ import { cleanEntryName, resolveInRoot } from './secure-path';
 
 interface ArchiveManifestItem { Config: string; RepoTags: string[] | null; Layers: string[] }
 
-/** Writes a docker-archive of the images `names` name to `out`; resolves when written. */
+/** Writes a docker-archive of the images `names` name to `out` (left open); resolves when written. */
 export async function saveImages(svc: ImageService, names: string[], out: Writable): Promise<void> {
   if (!names.length) throw new InvalidArgumentError('no image names given to save');
   const pack = tar.pack();
+  // The job's stdout belongs to the caller (the API frames and ends it): pipe without ending it.
   const finished = new Promise<void>((resolve, reject) => {
     pack.on('error', reject);
     out.on('error', reject);
-    out.on('finish', () => resolve());
-    (pack as unknown as Readable).pipe(out);
+    (pack as unknown as Readable).on('end', () => {
+      if (out.writableNeedDrain) out.once('drain', () => resolve()); else resolve();
+    });
+    (pack as unknown as Readable).pipe(out, { end: false });
   });
   const add = (h: Partial<tar.Header> & { name: string }, body: Buffer | string): Promise<void> =>
     new Promise((resolve, reject) => pack.entry({ mode: 0o644, mtime: new Date(0), ...h }, body, (e) => (e ? reject(e) : resolve())));
