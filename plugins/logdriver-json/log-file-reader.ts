@@ -52,7 +52,9 @@ async function openFileSet(cfg: ReaderConfig): Promise<{ rotated: Rotated[]; cur
  * Reads complete records in [from, to); returns the offset after the last
  * complete one (a record still being written is left for the next call).
  */
-async function readForward(file: RandomAccessFile, from: number, to: number, onRecord: (rec: Buffer) => boolean): Promise<{ pos: number; stopped: boolean }> {
+async function readForward(
+  file: RandomAccessFile, from: number, to: number, onRecord: (rec: Buffer) => boolean, afterBlock: () => Promise<void>,
+): Promise<{ pos: number; stopped: boolean }> {
   let pos = from;
   let carry: Buffer = Buffer.alloc(0);
   while (pos < to) {
@@ -62,10 +64,14 @@ async function readForward(file: RandomAccessFile, from: number, to: number, onR
     const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
     for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
-      if (!onRecord(data.subarray(start, nl + 1))) return { pos: pos - data.length + nl + 1, stopped: true };
+      if (!onRecord(data.subarray(start, nl + 1))) {
+        await afterBlock();
+        return { pos: pos - data.length + nl + 1, stopped: true };
+      }
       start = nl + 1;
     }
     carry = data.subarray(start);
+    await afterBlock(); // hand this block's messages to the consumer before reading on: memory stays bounded
   }
   return { pos: pos - carry.length, stopped: false };
 }
@@ -171,10 +177,10 @@ async function produce(cfg: ReaderConfig, opts: LogReadOptions, push: Push<LogMe
           mem = await gunzipFile(gz);
         }
         const f = mem ? memoryFile(mem) : r.file;
-        await readForward(f, 0, (await f.stat()).size, onRecord);
+        await readForward(f, 0, (await f.stat()).size, onRecord, drain);
         await drain();
       }
-      if (file && !stopped) pos = (await readForward(file, 0, size, onRecord)).pos;
+      if (file && !stopped) pos = (await readForward(file, 0, size, onRecord, drain)).pos;
     }
     await drain();
     if (!opts.follow || stopped || signal.aborted) {
@@ -191,7 +197,7 @@ async function produce(cfg: ReaderConfig, opts: LogReadOptions, push: Push<LogMe
         const ev = events.rotations.shift() as { next: RandomAccessFile | null } | 'truncate';
         if (ev === 'truncate') { pos = 0; continue; }
         if (file) {
-          pos = (await readForward(file, pos, (await file.stat()).size, onRecord)).pos;
+          pos = (await readForward(file, pos, (await file.stat()).size, onRecord, drain)).pos;
           await file.close();
         }
         file = ev.next;
@@ -202,7 +208,7 @@ async function produce(cfg: ReaderConfig, opts: LogReadOptions, push: Push<LogMe
         const moved = await pathMoved(cfg, file);
         if (moved) {
           if (file) {
-            pos = (await readForward(file, pos, (await file.stat()).size, onRecord)).pos;
+            pos = (await readForward(file, pos, (await file.stat()).size, onRecord, drain)).pos;
             await file.close();
           }
           file = await tryOpen(cfg.opener, cfg.path);
@@ -213,7 +219,7 @@ async function produce(cfg: ReaderConfig, opts: LogReadOptions, push: Push<LogMe
       if (file && !stopped) {
         const st = await file.stat();
         if (st.size < pos) pos = 0;
-        if (st.size > pos) pos = (await readForward(file, pos, st.size, onRecord)).pos;
+        if (st.size > pos) pos = (await readForward(file, pos, st.size, onRecord, drain)).pos;
       }
       await drain();
       if (wasClosed && events.rotations.length === 0) {

@@ -41,6 +41,16 @@ describe('logdriver json-file: tail and follow', function () {
     assert.deepEqual(got.map((m) => m.line.toString()), Array.from({ length: 10 }, (_, i) => `${999_991 + i}\n`));
     assert.equal(got[0].timeNs, T0 + 999_991n);
     assert.ok(read <= 2 * 64 * 1024, `tail read ${read} bytes of a ${size}-byte file`);
+
+    // Reading everything streams: the first message comes out after one block, not after the whole file.
+    const start = bytesRead();
+    const all = driver.read({ follow: false });
+    const firstAt = await new Promise<number>((resolve, reject) => {
+      all.once('data', () => resolve(bytesRead() - start));
+      all.once('error', reject);
+    });
+    all.destroy();
+    assert.ok(firstAt <= 2 * 1024 * 1024, `${firstAt} bytes read before the first message`);
     await driver.close();
   });
 
