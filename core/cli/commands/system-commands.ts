@@ -110,10 +110,10 @@ function eventLine(e: Json): string {
 }
 
 /** Tries each kind in turn; NotFound from all is `Error: No such object: X`. */
-async function inspectOne(ctx: CliContext, name: string, type: string | undefined): Promise<Json> {
+async function inspectOne(ctx: CliContext, name: string, type: string | undefined, size = false): Promise<Json> {
   const c = ctx.client();
   const kinds: Array<[string, string]> = [
-    ['container', `/containers/${encodeURIComponent(name)}/json`],
+    ['container', `/containers/${encodeURIComponent(name)}/json${size ? '?size=1' : ''}`],
     ['image', `/images/${encodeURIComponent(name)}/json`],
     ['network', `/networks/${encodeURIComponent(name)}`],
     ['volume', `/volumes/${encodeURIComponent(name)}`],
@@ -164,7 +164,6 @@ export function registerSystemCommands(program: Command, ctx: CliContext): void 
 
   const system = program.command('system').description('manage berth');
   system.command('df').description('show disk usage')
-    .option('-v, --verbose', 'show detailed information')
     .action(async () => {
       const { table, humanSize } = await import('../output');
       const df = await ctx.client().json<Json>('GET', '/system/df');
@@ -210,12 +209,12 @@ export function registerSystemCommands(program: Command, ctx: CliContext): void 
     .option('-f, --format <template>', 'format the output with a template')
     .option('--type <type>', 'only this kind: container, image, network, volume')
     .option('-s, --size', 'include sizes (containers)')
-    .action(async (names: string[], o: { format?: string; type?: string }) => {
+    .action(async (names: string[], o: { format?: string; type?: string; size?: boolean }) => {
       const { renderTemplate } = await import('../output');
       const found: Json[] = [];
       let failed = false;
       for (const n of names) {
-        try { found.push(await inspectOne(ctx, n, o.type)); } catch (err) {
+        try { found.push(await inspectOne(ctx, n, o.type, o.size)); } catch (err) {
           failed = true;
           process.stderr.write(`Error: ${(err as Error).message}\n`);
         }

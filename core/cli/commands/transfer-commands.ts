@@ -56,9 +56,7 @@ export function registerTransferCommands(program: Command, ctx: CliContext): voi
   program.command('cp').description('copy files between a container and the local filesystem')
     .argument('<src>', 'CONTAINER:SRC_PATH, a local path, or - (tar on STDIN)')
     .argument('<dest>', 'CONTAINER:DEST_PATH, a local path, or - (tar on STDOUT)')
-    .option('-a, --archive', 'archive mode (copy all uid/gid information)')
-    .option('-L, --follow-link', 'always follow symbol link in SRC_PATH')
-    .option('-q, --quiet', 'suppress progress output')
+    .option('-q, --quiet', 'suppress progress output (berth prints none)')
     .action(async (srcArg: string, destArg: string) => {
       const src = splitCpArg(srcArg);
       const dest = splitCpArg(destArg);
