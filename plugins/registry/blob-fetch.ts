@@ -20,7 +20,20 @@ export interface FetchProgress {
  */
 export async function fetchBlob(session: RegistrySession, repo: string, desc: Descriptor, store: BlobStore,
   progress: FetchProgress = {}, signal?: AbortSignal): Promise<'cached' | 'fetched'> {
-  if (await store.has(desc.digest)) return 'cached';
+  // Two pulls sharing a layer must not append to the same ingest: the second waits for the first.
+  const key = store.path(desc.digest);
+  for (let busy = inflight.get(key); busy; busy = inflight.get(key)) await busy.catch(() => undefined);
+  const p = (async (): Promise<'cached' | 'fetched'> => (await store.has(desc.digest)
+    ? 'cached' : download(session, repo, desc, store, progress, signal)))();
+  inflight.set(key, p); // set before any await: no second ingest can start in between
+  try { return await p; } finally { inflight.delete(key); }
+}
+
+/** Ingests in progress in this process, by blob path. */
+const inflight = new Map<string, Promise<'cached' | 'fetched'>>();
+
+async function download(session: RegistrySession, repo: string, desc: Descriptor, store: BlobStore,
+  progress: FetchProgress, signal?: AbortSignal): Promise<'fetched'> {
   const w = await store.ingest(desc.digest, desc.size);
   try {
     let current = w.offset;

@@ -193,6 +193,14 @@ describe('registry.distribution pull protocol (plain HTTP docker-registry)', fun
     }
   });
 
+  it('lets two simultaneous pulls share a layer download instead of corrupting one ingest', async () => {
+    const { target, progress } = fresh('twice');
+    const ref = dist!.parse(`${reg!.host}/test/multi:v1`);
+    const [a, b] = await Promise.all([dist!.pull(ref, target, { progress }), dist!.pull(ref, target, { progress })]);
+    assert.equal(a.id, b.id);
+    assert.equal(fs.readFileSync(target.blobs.path(upper.digest)).length, upper.tgz.length);
+  });
+
   it('reports a missing tag as NotFound with the registry message', async () => {
     const { target, progress } = fresh('missing');
     await assert.rejects(dist!.pull(dist!.parse(`${reg!.host}/test/single:nope`), target, { progress }),
