@@ -18,7 +18,7 @@ import { type Kernel, Tokens } from '../daemon/kernel';
 import { applyChanges } from './changes';
 import { ContentStore } from './content-store';
 import { chainIds, isDigest, sha256Digest } from './digest';
-import { configBytes, hostArchitecture, parseImageConfig, type OciImageConfigFile } from './image-config';
+import { configBytes, hostArchitecture, parseImageConfig, type ImageRunConfig, type OciImageConfigFile } from './image-config';
 import { ImageStore, type StoredImage } from './image-store';
 import type { CommitOptions, ImageDeleteResponseItem, ImagePruneResponse, ImageRecord } from './image-types';
 import { LayerStore } from './layer-store';
@@ -41,6 +41,7 @@ export class ImageService {
   refs!: ReferenceStore;
   private usageCheck: UsageCheck = () => [];
   private containerResolver: (nameOrId: string) => string = (x) => x;
+  private containerConfig: (containerId: string) => Partial<ImageRunConfig> | undefined = () => undefined;
 
   constructor(
     @inject(Tokens.Kernel) private readonly kernel: Kernel,
@@ -79,6 +80,16 @@ export class ImageService {
   /** Sets how `image.commit` turns a container name or short id into the full id. */
   setContainerResolver(fn: (nameOrId: string) => string): void {
     this.containerResolver = fn;
+  }
+
+  /**
+   * Sets where `commit` reads a container's current config (Cmd, Env, ... as
+   * the container runs), which becomes the new image's config before the
+   * caller's `changes` — as `docker commit` does. Without it the image's
+   * config is the base.
+   */
+  setContainerConfigSource(fn: (containerId: string) => Partial<ImageRunConfig> | undefined): void {
+    this.containerConfig = fn;
   }
 
   /** Container id for a name/short id, via the resolver the container service set. */
@@ -422,7 +433,12 @@ export class ImageService {
     const baseCfg: OciImageConfigFile = base
       ? (JSON.parse(base.raw.toString()) as OciImageConfigFile)
       : { architecture: hostArchitecture(), os: 'linux', rootfs: { type: 'layers', diff_ids: [] } };
-    const runConfig = applyChanges({ ...(baseCfg.config ?? {}), ...(opts.changes ?? {}) }, opts.changeInstructions ?? []);
+    const set = (o: Partial<ImageRunConfig> | undefined): Partial<ImageRunConfig> => Object.fromEntries(Object.entries(o ?? {})
+      .filter(([, v]) => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0)
+        && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0)));
+    const runConfig = applyChanges(
+      { ...(baseCfg.config ?? {}), ...set(this.containerConfig(containerId)), ...set(opts.changes) },
+      opts.changeInstructions ?? []);
     const info = await this.layers.register(await this.layers.mountDiff(containerId), m.parent);
     try {
       const created = new Date().toISOString();

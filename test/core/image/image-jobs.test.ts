@@ -127,12 +127,16 @@ for (const [driverName, factory] of [['vfs', vfs], ['overlay2', overlay2]] as co
       const n = (await names).map((e) => e.name);
       assert.ok(n.includes('new.txt') && n.includes('bin/busybox') && !n.includes('hello.txt'));
 
-      const c = await kernel.engine.run('image.commit', { container: 'btc1', repo: 'committed', tag: 'v2', comment: 'by test', changes: ['CMD ["echo","hi"]', 'ENV A=1'] });
+      svc.setContainerConfigSource((cid) => (cid === 'btc1' ? { Cmd: ['sh', '-c', 'run'], WorkingDir: '/srv', Env: [] } : undefined));
+      const c = await kernel.engine.run('image.commit', { container: 'btc1', repo: 'committed', tag: 'v2', comment: 'by test', changes: ['CMD ["echo","hi"]', 'ENV A=1'], body: { Labels: { from: 'body' }, Cmd: [] } });
       const ins = await kernel.engine.run('image.inspect', { name: 'committed:v2' });
       assert.equal(ins.Id, c.Id);
       assert.equal(ins.RootFS.Layers.length, 4);
       assert.deepEqual(ins.Config?.Cmd, ['echo', 'hi']);
       assert.ok(ins.Config?.Env?.includes('A=1'));
+      assert.ok(ins.Config?.Env?.some((e) => e.startsWith('PATH=')), 'an empty Env from the container does not wipe the image Env');
+      assert.equal(ins.Config?.WorkingDir, '/srv', 'the container config is committed');
+      assert.deepEqual(ins.Config?.Labels, { from: 'body' });
       assert.equal(ins.Parent, rec.id);
       assert.equal(ins.Comment, 'by test');
       await svc.createContainerLayer('btc2', c.Id);
