@@ -390,7 +390,8 @@ export class ContainerService {
     if (svc) {
       const endpoints: Record<string, { aliases?: string[]; ipv4Address?: string }> = {};
       for (const [net, ep] of Object.entries(c.record.NetworkingConfig.EndpointsConfig)) {
-        endpoints[net] = { aliases: ep.Aliases ?? undefined, ipv4Address: ep.IPAMConfig?.IPv4Address || undefined };
+        // The docker CLI keys the default network's endpoint as "default" (Docker's alias of bridge).
+        endpoints[net === 'default' ? 'bridge' : net] = { aliases: ep.Aliases ?? undefined, ipv4Address: ep.IPAMConfig?.IPv4Address || undefined };
       }
       const portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
       for (const [port, bs] of Object.entries(hc.PortBindings ?? {})) {
