@@ -55,6 +55,8 @@ export interface DecodedRecord {
   line: Buffer;
   stream: 'stdout' | 'stderr';
   time: string;
+  /** Set when the scanner already parsed the time. */
+  timeNs?: bigint;
   attrs?: Record<string, string>;
 }
 
@@ -66,6 +68,7 @@ export function decodeRecord(raw: Buffer): DecodedRecord | null {
   const s = scanRecord(raw);
   if (s) {
     const rec: DecodedRecord = { line: s.line, stream: s.stream, time: s.time };
+    if (s.timeNs !== null) rec.timeNs = s.timeNs;
     if (s.attrsJson) {
       try { rec.attrs = JSON.parse(s.attrsJson) as Record<string, string>; } catch { /* keep the message, drop bad attrs */ }
     }
@@ -115,7 +118,7 @@ export class MessageAssembler {
     const complete = r.line.length > 0 && r.line[r.line.length - 1] === 0x0a;
     if (!complete) {
       if (p) p.parts.push(r.line);
-      else this.pending[r.stream] = { parts: [r.line], timeNs: recordTimeNs(r.time), attrs: r.attrs };
+      else this.pending[r.stream] = { parts: [r.line], timeNs: r.timeNs ?? recordTimeNs(r.time), attrs: r.attrs };
       return true;
     }
     if (p) {
@@ -123,7 +126,7 @@ export class MessageAssembler {
       this.pending[r.stream] = null;
       return this.deliver(Buffer.concat(p.parts), r.stream, p.timeNs, p.attrs);
     }
-    return this.deliver(r.line, r.stream, recordTimeNs(r.time), r.attrs);
+    return this.deliver(r.line, r.stream, r.timeNs ?? recordTimeNs(r.time), r.attrs);
   }
 
   /** Delivers pieces still waiting for their end (at end of a non-following read). */

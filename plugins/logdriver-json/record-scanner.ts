@@ -11,6 +11,8 @@ export interface ScannedRecord {
   stream: 'stdout' | 'stderr';
   /** The time text (latin1). */
   time: string;
+  /** The time in ns since the epoch, when it is in Docker's own UTC form (parsed from the bytes). */
+  timeNs: bigint | null;
   /** Raw JSON text of attrs, when present. */
   attrsJson: string | null;
 }
@@ -132,5 +134,31 @@ export function scanRecord(b: Buffer): ScannedRecord | null {
   i += TIME_KEY.length;
   const q = b.indexOf(0x22, i);
   if (q < 0 || b[q + 1] !== 0x7d) return null;
-  return { line: log.bytes, stream, time: b.toString('latin1', i, q), attrsJson };
+  return { line: log.bytes, stream, time: b.toString('latin1', i, q), timeNs: utcTimeNs(b, i, q), attrsJson };
+}
+
+let prefix = Buffer.alloc(19);
+let prefixNs = -1n;
+
+/** `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` in b[start, end) → ns since the epoch; null for any other form. */
+function utcTimeNs(b: Buffer, start: number, end: number): bigint | null {
+  const n = end - start;
+  if (n < 20 || n > 30 || b[end - 1] !== 0x5a) return null;
+  let same = prefixNs >= 0n;
+  for (let k = 0; same && k < 19; k++) if (b[start + k] !== prefix[k]) same = false;
+  if (!same) {
+    const ms = Date.parse(`${b.toString('latin1', start, start + 19)}Z`);
+    if (Number.isNaN(ms) || ms < 0) return null;
+    prefix = Buffer.from(b.subarray(start, start + 19));
+    prefixNs = BigInt(ms) * 1_000_000n;
+  }
+  if (n === 20) return prefixNs;
+  if (b[start + 19] !== 0x2e || n === 21) return null;
+  let frac = 0;
+  for (let k = start + 20; k < end - 1; k++) {
+    const d = b[k] - 0x30;
+    if (d < 0 || d > 9) return null;
+    frac = frac * 10 + d;
+  }
+  return prefixNs + BigInt(frac * 10 ** (9 - (n - 21)));
 }

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { formatRfc3339Nano, writeRfc3339Nano } from '../../../plugins/logdriver-json/json-time';
 import { recordTimeNs } from '../../../plugins/logdriver-json/record-decoder';
+import { scanRecord } from '../../../plugins/logdriver-json/record-scanner';
 
 /** Go's RFC3339Nano, spelled out independently: ISO seconds, fraction without trailing zeros. */
 function reference(ns: bigint): string {
@@ -27,6 +28,7 @@ describe('logdriver json-file: RFC3339Nano times', () => {
       writeRfc3339Nano(out, ns);
       assert.equal(out.buf.toString('latin1', 0, out.len), want);
       assert.equal(recordTimeNs(want), ns);
+      assert.equal(scanRecord(Buffer.from(`{"log":"x\\n","stream":"stdout","time":"${want}"}\n`))?.timeNs, ns, want);
     }
     assert.equal(recordTimeNs('2026-01-02T04:04:05.5+01:00'), BigInt(Date.UTC(2026, 0, 2, 3, 4, 5)) * 1_000_000n + 500_000_000n);
   });
