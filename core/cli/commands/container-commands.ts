@@ -183,12 +183,15 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       const tty = Boolean(info.Config?.Tty);
       const stdin = o.stdin && Boolean(info.Config?.OpenStdin);
       const h = await c.hijack('POST', `/containers/${enc(info.Id)}/attach`, { query: { stream: true, stdin, stdout: true, stderr: true, detachKeys: o.detachKeys } });
+      // As docker: the wait is registered before the streams run, so the exit is not missed.
+      const abort = new AbortController();
+      const waited = c.json<Json>('POST', `/containers/${enc(info.Id)}/wait`, { signal: abort.signal });
+      waited.catch(() => undefined);
       const stop = tty ? followResize((hh, w) => c.status('POST', `/containers/${enc(info.Id)}/resize`, { query: { h: hh, w } })) : () => undefined;
       const r = await pumpStreams(h, { tty, stdin, detachKeys: parseDetachKeys(o.detachKeys ?? 'ctrl-p,ctrl-q') });
       stop();
-      if (r.detached) return;
-      const after = await c.json<Json>('GET', `/containers/${enc(info.Id)}/json`).catch(() => undefined);
-      const code = after?.State?.ExitCode ?? 0;
+      if (r.detached) { abort.abort(); return; }
+      const code = Number((await waited.catch(() => undefined))?.StatusCode ?? 0);
       if (code !== 0) throw new StatusError(code);
     });
 

@@ -207,6 +207,46 @@ describe('core/cli: berth run/logs/stop/exec against a real berthd', function ()
     }
   });
 
+  it('events streams container events as they happen, filtered, in docker\'s line format', async () => {
+    // --since: events from just before the subscription on, so none is lost to its start-up
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    const ev = spawn(process.execPath, [BERTH_JS, 'events', '--since', since, '--filter', 'type=container', '--filter', 'container=bt-cli-ev'],
+      { env: { ...process.env, BERTH_HOST: d!.host } });
+    let out = '';
+    ev.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
+    try {
+      const created = await d!.berth(['create', '--name', 'bt-cli-ev', IMAGE, 'true']);
+      assert.equal(created.status, 0, created.stderr);
+      const id = created.stdout.trim();
+      assert.equal((await d!.berth(['start', '-a', 'bt-cli-ev'])).status, 0);
+      assert.equal((await d!.berth(['rm', 'bt-cli-ev'])).status, 0);
+      await new Promise<void>((resolve, reject) => {
+        const check = (): void => { if (/ container destroy /.test(out)) resolve(); };
+        ev.stdout.on('data', check);
+        ev.on('close', () => reject(new Error(`events ended: ${out}`)));
+        check();
+      });
+      for (const action of ['start', 'die', 'destroy']) {
+        assert.match(out, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z container ${action} ${id} \\(.*name=bt-cli-ev.*\\)$`, 'm'), out);
+      }
+      assert.ok(!/ network /.test(out), 'the type filter holds');
+    } finally {
+      ev.kill();
+    }
+  });
+
+  it('attach follows a running container\'s output and returns its exit status', async () => {
+    const r = await d!.berth(['run', '-d', '--name', 'bt-cli-attach', IMAGE, 'sh', '-c', 'sleep 0.5; echo after-attach; exit 9']);
+    assert.equal(r.status, 0, r.stderr);
+    try {
+      const a = await d!.berth(['attach', 'bt-cli-attach']);
+      assert.equal(a.status, 9, a.stderr);
+      assert.equal(a.stdout, 'after-attach\n');
+    } finally {
+      await d!.berth(['rm', '-f', 'bt-cli-attach']);
+    }
+  });
+
   it('ctrl-p ctrl-q detaches from run -it, leaving the container running', async () => {
     try {
       const r = await onPty(d!.host, ['run', '-it', '--name', 'bt-cli-detach', IMAGE, 'sh', '-c', 'echo READY; sleep 300'],
