@@ -56,6 +56,36 @@ const { buildTar } = require(${JSON.stringify(path.join(DIST, 'core/image/tar-bu
 `;
 }
 
+/** The child for the commit case: a kernel with images, a container layer holding a big file, commit on "go". */
+function commitChildScript(driver: keyof typeof drivers, dataRoot: string): string {
+  const d = drivers[driver];
+  return `
+const path = require('path');
+const fs = require('fs');
+const { Readable } = require('stream');
+const { ${d.cls} } = require(${JSON.stringify(path.join(DIST, d.mod))});
+const { makeTestKernel } = require(${JSON.stringify(path.join(DIST, 'test/helpers/test-kernel'))});
+const { setupImages } = require(${JSON.stringify(path.join(DIST, 'core/image/setup'))});
+const { buildTar } = require(${JSON.stringify(path.join(DIST, 'core/image/tar-build'))});
+(async () => {
+  const factory = { name: ${JSON.stringify(driver)}, priority: 1, create: (h) => ${d.cls}.open(h, {}) };
+  const k = await makeTestKernel({ dataRoot: ${JSON.stringify(dataRoot)}, provide: { ['graphdriver:' + ${JSON.stringify(driver)}]: factory } });
+  const svc = await setupImages(k);
+  const id = await svc.importTar(Readable.from([await buildTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/base', body: 'b' }])]), { repo: 'base' });
+  await svc.createContainerLayer('btcommit', id);
+  const root = await svc.mountContainerLayer('btcommit');
+  const big = Buffer.alloc(1 << 20, 7);
+  const fd = fs.openSync(path.join(root, 'big'), 'w');
+  for (let i = 0; i < 96; i++) fs.writeSync(fd, big);
+  fs.closeSync(fd);
+  await svc.unmountContainerLayer('btcommit');
+  process.stdout.write('ready\\n');
+  process.stdin.once('data', () => { svc.commit('btcommit', { repo: 'committed' }).then(() => process.stdout.write('committed\\n')); });
+  setInterval(() => {}, 1000);
+})().catch((e) => { process.stderr.write(String(e && e.stack || e)); process.exit(3); });
+`;
+}
+
 async function runUntil(child: ChildProcess, word: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -115,6 +145,35 @@ for (const name of ['vfs', 'overlay2'] as const) {
         assert.deepEqual(driverLayers(), [], 'the half-written driver layer is gone');
         assert.deepEqual(fs.readdirSync(path.join(base, 'image', 'content', 'ingest')), [], 'no partial blob');
       } finally { await driver.cleanup(); }
+    });
+
+    it('leaves no half layer or image after a kill during commit', async () => {
+      const script = path.join(base, 'commit-child.js');
+      fs.writeFileSync(script, commitChildScript(name, base));
+      child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+      await runUntil(child, 'ready');
+      const tmp = path.join(base, 'image', name, 'layerdb', 'tmp');
+      const layersBefore = fs.readdirSync(path.join(base, 'image', name, 'layerdb', 'sha256'));
+      child.stdin?.write('go\n');
+      // Kill as soon as the commit's layer is being written (deterministic: we watch for it).
+      while (!fs.readdirSync(tmp).some((n) => n.startsWith('write-'))) {
+        if (child.exitCode !== null) throw new Error('child exited early');
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      child.kill('SIGKILL');
+      await new Promise((r) => child?.once('exit', r));
+
+      const k = await makeTestKernel({ dataRoot: base, provide: { [`graphdriver:${name}`]: drivers[name].factory } });
+      kernels.push(k);
+      const svc = await setupImages(k);
+      assert.deepEqual(svc.images.list().map((i) => svc.namesOf(i.id).tags), [['base:latest']], 'only the base image exists');
+      assert.deepEqual(fs.readdirSync(path.join(base, 'image', name, 'layerdb', 'sha256')), layersBefore, 'no new layer');
+      assert.deepEqual(fs.readdirSync(tmp), []);
+      assert.ok(svc.layers.getMount('btcommit'), 'the container layer is intact');
+      const root = await svc.mountContainerLayer('btcommit');
+      try { assert.equal(fs.statSync(path.join(root, 'big')).size, 96 << 20); } finally { await svc.unmountContainerLayer('btcommit'); }
+      // driver layers: the base layer and the container layer, nothing else
+      assert.equal(driverLayers().length, 2, driverLayers().join(','));
     });
 
     it('collects a layer whose image was never recorded (kill between apply and record)', async () => {
