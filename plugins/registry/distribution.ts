@@ -44,7 +44,7 @@ export class Distribution {
   }
 
   /** Parses a reference (InvalidArgumentError when malformed). */
-  parse(ref: string, defaultTag: string | undefined = 'latest'): RemoteReference {
+  parse(ref: string, defaultTag: string | null = 'latest'): RemoteReference {
     return parseReference(ref, defaultTag);
   }
 

@@ -30,7 +30,11 @@ export interface ImagesPort {
     layerTar(chainId: string): Promise<Readable>;
   };
   images: { get(id: string): { id: string; raw: Buffer } | undefined };
-  refs: { add(ref: Reference, id: string, force?: boolean): Promise<void> };
+  refs: {
+    add(ref: Reference, id: string, force?: boolean): Promise<void>;
+    /** Every reference as [full string, image id]. */
+    all(): Array<[string, string]>;
+  };
   /** Image id for a name[:tag], name@digest or id; undefined when unknown. */
   lookupId(ref: string): string | undefined;
   /** How many leading layers of the chain exist. */

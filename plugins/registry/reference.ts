@@ -22,9 +22,9 @@ export interface RemoteReference {
 /**
  * Parses and normalises a reference. `defaultTag` is applied when there is
  * neither tag nor digest (`latest` for pulls). InvalidArgumentError names what
- * is wrong.
+ * is wrong. Pass `null` for no default tag.
  */
-export function parseReference(ref: string, defaultTag: string | undefined = 'latest'): RemoteReference {
+export function parseReference(ref: string, defaultTag: string | null = 'latest'): RemoteReference {
   const r = parseCoreReference(ref);
   if (r.tag === undefined && r.digest === undefined && defaultTag) r.tag = defaultTag;
   return { registry: r.domain, repository: r.path, tag: r.tag, digest: r.digest, name: r.name, familiar: familiarString(r) };

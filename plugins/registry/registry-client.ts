@@ -65,6 +65,20 @@ export class DistributionClient implements RegistryClient {
     return r.digest;
   }
 
+  /**
+   * The tags to push for an API push request: the given tag, or — Docker's
+   * API with no tag (`docker push --all-tags`) — every local tag of the
+   * repository, sorted. NotFoundError when there is none.
+   */
+  tagsToPush(name: string, tag?: string): string[] {
+    const base = this.dist.parse(name, null);
+    if (tag || base.tag || base.digest) return [tag ? `${base.name}:${tag}` : name];
+    const prefix = `${base.name}:`;
+    const tags = this.images().refs.all().map(([r]) => r).filter((r) => r.startsWith(prefix) && !r.includes('@')).sort();
+    if (!tags.length) throw new NotFoundError(`An image does not exist locally with the tag: ${base.familiar}`);
+    return tags;
+  }
+
   /** Searches the v1 search endpoint; NotImplementedError naming the registry when it has none. */
   async search(term: string, limit: number, auth?: AuthConfig): Promise<SearchResult[]> {
     return this.dist.search(term, limit, auth);

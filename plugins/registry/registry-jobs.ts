@@ -59,7 +59,7 @@ function authOf(a: RegistryAuthInput): AuthConfig | undefined {
 function joinRef(name: string, tag?: string): string {
   if (!name) throw new InvalidArgumentError('image name must not be empty');
   if (!tag) return name;
-  const base = parseReference(name, undefined).name;
+  const base = parseReference(name, null).name;
   return /^[a-z0-9]+:[a-f0-9]{32,}$/.test(tag) ? `${base}@${tag}` : `${base}:${tag}`;
 }
 
@@ -93,10 +93,11 @@ export function registerRegistryJobs(engine: Engine, client: DistributionClient,
   }, owner);
 
   engine.register('image.push', async (job) => {
-    const digest = await client.push({
-      reference: joinRef(job.input.name, job.input.tag), auth: authOf(job.input.auth),
-      progress: jsonLinesSink(job.io.stdout), signal: job.signal,
-    });
+    // No tag at all (the API's --all-tags form) pushes every local tag of the repository.
+    let digest = '';
+    for (const reference of client.tagsToPush(job.input.name, job.input.tag || undefined)) {
+      digest = await client.push({ reference, auth: authOf(job.input.auth), progress: jsonLinesSink(job.io.stdout), signal: job.signal });
+    }
     return { Digest: digest };
   }, owner);
 

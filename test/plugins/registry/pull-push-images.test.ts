@@ -134,6 +134,17 @@ describe('registry.distribution end to end (kernel + image service + docker-regi
     assert.ok(gunzipSync(fs.readFileSync(layerFile)).equals(fs.readFileSync(tarFile)), 'the layer is the imported tar');
   });
 
+  it('image.push without a tag pushes every local tag of the repository (docker push --all-tags)', async () => {
+    const src = `${reg!.host}/src/multi:v1`;
+    await k!.kernel.engine.run('image.tag', { name: src, repo: `${reg!.host}/dst/all`, tag: 'a' });
+    await k!.kernel.engine.run('image.tag', { name: src, repo: `${reg!.host}/dst/all`, tag: 'b' });
+    const r = await runWithProgress(k!.kernel, 'image.push', { name: `${reg!.host}/dst/all` });
+    const lines = r.msgs.map((m) => m.status ?? '').filter((st) => /: digest: /.test(st));
+    assert.deepEqual(lines.map((l) => l.split(':')[0]), ['a', 'b']);
+    const tags = JSON.parse(await skopeo(['list-tags', '--tls-verify=false', `docker://${reg!.host}/dst/all`])) as { Tags: string[] };
+    assert.deepEqual(tags.Tags.sort(), ['a', 'b']);
+  });
+
   it('image.push of a missing image and image.search on a v2-only registry fail with clear typed errors', async () => {
     await assert.rejects(k!.kernel.engine.run('image.push', { name: `${reg!.host}/nope/none`, tag: 'x' }),
       (e: Coded) => e.code === 'NotFound' && e.message.includes('nope/none'));
