@@ -42,6 +42,8 @@ export async function attachStartWait(c: ApiClient, id: string, o: SessionOption
   } catch (err) {
     hijacked.socket.destroy();
     abort.abort();
+    // dockerd removes an --rm container whose start failed; make sure of it from here too.
+    if (o.autoRemove) await c.status('DELETE', `/containers/${enc}`, { query: { force: true } }).catch(() => undefined);
     const msg = (err as Error).message;
     const prefix = err instanceof DaemonError ? 'Error response from daemon: ' : '';
     throw new StatusError(startErrorStatus(msg), `${o.errorPrefix}${prefix}${msg}`);

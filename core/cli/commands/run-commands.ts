@@ -75,6 +75,7 @@ function declare(program: Command, name: 'run' | 'create', ctx: CliContext): voi
       try {
         await c.status('POST', `/containers/${id}/start`);
       } catch (err) {
+        if (flags.rm) await c.status('DELETE', `/containers/${id}`, { query: { force: true } }).catch(() => undefined);
         const { startErrorStatus } = await import('../cli-context');
         throw new StatusError(startErrorStatus((err as Error).message), `berth: Error response from daemon: ${(err as Error).message}`);
       }

@@ -81,8 +81,10 @@ describe('core/cli: berth run/logs/stop/exec against a real berthd', function ()
   });
 
   it('exit codes: 127 command not found, 126 not executable, 125 daemon error', async () => {
-    const nf = await d!.berth(['run', '--rm', IMAGE, '/no/such/binary']);
+    const nf = await d!.berth(['run', '--rm', '--name', 'bt-cli-127', IMAGE, '/no/such/binary']);
     assert.equal(nf.status, 127, nf.stderr);
+    const gone = await d!.berth(['ps', '-a', '--format', '{{.Names}}']);
+    assert.ok(!gone.stdout.split('\n').includes('bt-cli-127'), `--rm removes a container whose start failed: ${gone.stdout}`);
     assert.match(nf.stderr, /no such file or directory|executable file not found/i);
     const ne = await d!.berth(['run', '--rm', IMAGE, '/etc/passwd']);
     assert.equal(ne.status, 126, ne.stderr);
