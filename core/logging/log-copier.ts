@@ -172,6 +172,17 @@ export function startLogCopier(io: ProcessIO, driver: LogDriver, opts: LogCopier
     });
     const consumer = (async () => {
       for (;;) {
+        if (driver.logBatch && r.length > 1) {
+          const batch = r.shiftMany(256);
+          try {
+            await driver.logBatch(batch);
+            stats.copied += batch.length;
+          } catch (err) {
+            stats.errors += 1;
+            onError(err as Error);
+          }
+          continue;
+        }
         const m = r.shift();
         if (m) { await deliver(m); continue; }
         if (ended) return;

@@ -36,6 +36,16 @@ export class MessageRing {
     return m;
   }
 
+  /** Removes and returns up to `max` of the oldest messages, in order. */
+  shiftMany(max: number): LogMessage[] {
+    const n = Math.min(max, this.length);
+    const out = this.items.slice(this.head, this.head + n);
+    this.head += n;
+    for (const m of out) this.bytes -= m.line.length;
+    this.compact();
+    return out;
+  }
+
   /** Messages waiting. */
   get length(): number {
     return this.items.length - this.head;
