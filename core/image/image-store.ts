@@ -52,6 +52,10 @@ export class ImageStore {
         log.warn({ image: hex, err: (err as Error).message }, 'image cannot be loaded; ignoring it');
       }
     }
+    // Metadata of images whose config was never written (a crash inside create).
+    for (const hex of await fsp.readdir(path.join(root, 'metadata', 'sha256'))) {
+      if (!s.images.has(`sha256:${hex}`)) await fsp.rm(path.join(root, 'metadata', 'sha256', hex), { recursive: true, force: true });
+    }
     return s;
   }
 
