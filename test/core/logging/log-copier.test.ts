@@ -105,6 +105,17 @@ describe('core/logging: log copier', function () {
     assert.equal(got.at(-1), 20000, 'the newest message survives (oldest are dropped)');
   });
 
+  it('non-blocking mode into json-file accounts for every line (written in order, or counted as dropped)', async () => {
+    const driver = await jsonFileLogDriverFactory.create(ctxFor(dir, { mode: 'non-blocking', 'max-buffer-size': '64k' }));
+    const copier = startLogCopier(run('seq', ['1', '100000'], children), driver, { mode: 'non-blocking', maxBufferSize: 64 * 1024 });
+    await copier.wait();
+    await driver.close();
+    const nums = loggedNumbers(path.join(dir, `${ID}-json.log`)).stdout;
+    assert.equal(nums.length + copier.dropped, 100_000);
+    for (let i = 1; i < nums.length; i++) if (nums[i] <= nums[i - 1]) assert.fail(`out of order at ${i}`);
+    assert.equal(nums.at(-1), 100_000);
+  });
+
   it('is restartable: a new copier on a new process (and a new driver instance) appends to the same log', async () => {
     const first = await jsonFileLogDriverFactory.create(ctxFor(dir));
     const c1 = startLogCopier(run('seq', ['1', '5000'], children), first);
