@@ -8,10 +8,13 @@ import { BERTH_JS, DIST, startBerthd, type Berthd, type CliResult } from './bert
 const IMAGE = 'bt-busybox:cli';
 const PTY_RUN = path.resolve(DIST, '..', 'test', 'core', 'cli', 'pty-run.py');
 
-/** Runs `berth args` on a pseudo-terminal (python3 pty), optionally typing `send` once `when` shows. */
-function onPty(host: string, args: string[], dialog?: { when: string; send: string }): Promise<CliResult> {
+/**
+ * Runs `berth args` on a pseudo-terminal (python3 pty), optionally typing `send` once `when` shows,
+ * or doing each `on` action (`send:<text>`, `resize:<rows>x<cols>`) once its text shows, in order.
+ */
+function onPty(host: string, args: string[], dialog?: { when: string; send: string }, on: Array<[string, string]> = []): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const extra = dialog ? ['--when', dialog.when, '--send', dialog.send] : [];
+    const extra = [...(dialog ? ['--when', dialog.when, '--send', dialog.send] : []), ...on.flatMap(([t, a]) => ['--on', t, a])];
     const child = spawn('python3', [PTY_RUN, ...extra, '--', process.execPath, BERTH_JS, ...args], {
       env: { ...process.env, BERTH_HOST: host }, stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -259,6 +262,15 @@ describe('core/cli: berth run/logs/stop/exec against a real berthd', function ()
     } finally {
       await d!.berth(['rm', '-f', 'bt-cli-detach']);
     }
+  });
+
+  it('run -it: raw local terminal (ctrl-c reaches the container) and SIGWINCH resizes the container\'s', async () => {
+    const r = await onPty(d!.host, ['run', '--rm', '-it', IMAGE, 'sh', '-c',
+      'trap "echo got-int; exit 3" INT; stty size; echo READY; while true; do stty size; sleep 0.1; done'], undefined,
+    [['READY', 'resize:50x120'], ['50 120', 'send:\\x03']]);
+    assert.equal(r.status, 3, r.stdout);
+    assert.match(r.stdout, /^40 200\r?\r?\nREADY/);
+    assert.match(r.stdout, /50 120[\s\S]*got-int/);
   });
 
   it('run -it gives the container a terminal of the local size', async () => {
