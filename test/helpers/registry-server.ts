@@ -17,6 +17,8 @@ export interface RegistryServerOptions {
   tls?: { cert: string; key: string; clientCa?: string };
   htpasswd?: string;
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /** Accept Docker schema 1 manifests (`compatibility.schema1.enabled`), refused by default since distribution 2.8. */
+  schema1?: boolean;
   /** Storage dir (kept across restarts when given; default inside the server's temp dir). */
   storageDir?: string;
 }
@@ -69,6 +71,7 @@ function yamlConfig(port: number, storage: string, o: RegistryServerOptions): st
   ];
   if (o.tls) lines.push('  tls:', `    certificate: ${o.tls.cert}`, `    key: ${o.tls.key}`);
   if (o.tls?.clientCa) lines.push('    clientcas:', `      - ${o.tls.clientCa}`);
+  if (o.schema1) lines.push('compatibility:', '  schema1:', '    enabled: true');
   if (o.htpasswd) lines.push('auth:', '  htpasswd:', '    realm: berth-test', `    path: ${o.htpasswd}`);
   if (o.token) {
     lines.push('auth:', '  token:', `    realm: ${o.token.realm}`, `    service: ${o.token.service}`,

@@ -123,7 +123,7 @@ export async function skopeo(args: string[]): Promise<string> {
 }
 
 /** Pushes an OCI layout to `docker://<dest>`; `format` v2s2 converts to Docker schema 2. */
-export async function skopeoPush(layout: string, tag: string, dest: string, opts: { format?: 'oci' | 'v2s2'; all?: boolean; creds?: string; certDir?: string } = {}): Promise<void> {
+export async function skopeoPush(layout: string, tag: string, dest: string, opts: { format?: 'oci' | 'v2s2' | 'v2s1'; all?: boolean; creds?: string; certDir?: string } = {}): Promise<void> {
   const args = ['copy', '--quiet'];
   if (opts.all) args.push('--all');
   if (opts.format) args.push('--format', opts.format);

@@ -201,6 +201,19 @@ describe('registry.distribution pull protocol (plain HTTP docker-registry)', fun
     assert.equal(fs.readFileSync(target.blobs.path(upper.digest)).length, upper.tgz.length);
   });
 
+  it('refuses a Docker schema 1 image (pushed by skopeo to a registry with schema1 compatibility) with a clear message', async () => {
+    const old = await startRegistry({ schema1: true });
+    try {
+      await skopeoPush(path.join(tmp, 'single'), 'v1', `${old.host}/legacy/s1:v1`, { format: 'v2s1' });
+      const { target, progress } = fresh('s1');
+      await assert.rejects(dist!.pull(dist!.parse(`${old.host}/legacy/s1:v1`), target, { progress }),
+        (e: Error & { code?: string }) => e.code === 'FailedPrecondition' && /schema 1/.test(e.message) && e.message.includes('legacy/s1:v1'));
+      assert.equal(target.records().length, 0);
+    } finally {
+      await old.stop();
+    }
+  });
+
   it('reports a missing tag as NotFound with the registry message', async () => {
     const { target, progress } = fresh('missing');
     await assert.rejects(dist!.pull(dist!.parse(`${reg!.host}/test/single:nope`), target, { progress }),
