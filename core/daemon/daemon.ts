@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import { ApiServer } from '../api/api-server';
 import { DEFAULT_SOCKET, listen, type Listener } from '../api/listeners';
 import { allRoutes } from '../api/routes';
+import { setupContainers } from '../container/setup';
+import { setupImages } from '../image/setup';
 import { noneLogDriverFactory } from '../logging/none-driver';
 import { setupNetworks } from '../network/setup-networks';
 import { setupSystem, type SystemService } from '../system/setup-system';
@@ -48,14 +50,21 @@ interface Domain {
 }
 
 const DOMAINS: readonly Domain[] = [
-  // images: core/image has no setupImages yet.
+  // Images close on hooks.engine.shutdown (kernel.close), after the containers below stopped.
+  { name: 'images', provides: 'kernel:images', setup: (k) => setupImages(k) },
   {
     name: 'networks', provides: 'kernel:networks',
     setup: (k) => setupNetworks(k),
     stop: (svc) => (svc as { close(): Promise<void> }).close(),
   },
   { name: 'volumes', provides: 'kernel:volumes', setup: (k) => setupVolumes(k) },
-  // containers: core/container has no setupContainers yet.
+  {
+    // Restores containers (restart policies applied) at setup; at stop, detaches with
+    // live-restore, else stops them — before networks and images go away.
+    name: 'containers', provides: 'kernel:containers',
+    setup: (k) => setupContainers(k),
+    stop: (svc) => (svc as { shutdown(): Promise<void> }).shutdown(),
+  },
 ];
 
 /** Something that can be closed: the OwnedKernel from createKernel. */

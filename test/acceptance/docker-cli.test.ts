@@ -1,0 +1,249 @@
+/**
+ * berthd driven by the real docker CLI (`DOCKER_HOST=unix://…`): the whole
+ * path from the CLI through the API, the jobs and the services down to real
+ * namespaces, overlayfs, cgroups, bridges and iptables. One daemon serves the
+ * file; the tests run in order (the image imported first is used by the rest).
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hasBusybox } from '../helpers/busybox-rootfs';
+import { hasRegistry, startRegistry, type RegistryServer } from '../helpers/registry-server';
+import { DOCKER, busyboxTar, startAcceptanceDaemon, type AcceptanceDaemon } from './acceptance-env';
+
+const IMAGE = 'bt-busybox:latest';
+
+/** Polls `fn` until it returns true (bounded number of tries; not a timing assertion). */
+async function eventually(what: string, fn: () => Promise<boolean>, tries = 150): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`never happened: ${what}`);
+}
+
+describe('acceptance: the docker CLI against berthd', function () {
+  let d: AcceptanceDaemon;
+  let work: string;
+
+  before(async function () {
+    if (!DOCKER) { console.log('skip: no docker CLI on this machine'); this.skip(); }
+    if (process.getuid?.() !== 0) { console.log('skip: berthd needs root (namespaces, mounts, cgroups)'); this.skip(); }
+    if (!hasBusybox()) { console.log('skip: no /bin/busybox to build the test image from'); this.skip(); }
+    d = await startAcceptanceDaemon();
+    work = fs.mkdtempSync('/tmp/berth-test-acc-work-');
+  });
+
+  after(async () => {
+    try {
+      await d?.stop();
+    } finally {
+      if (work) fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed' && d) console.log(`berthd log tail:\n${d.log().slice(-3000)}`);
+  });
+
+  it('docker version reports the berth engine at API 1.41', async () => {
+    const out = await d.dockerOk(['version', '--format', '{{.Server.Platform.Name}} {{.Server.APIVersion}} {{.Server.Os}}']);
+    assert.equal(out.trim(), 'Berth Engine 1.41 linux');
+  });
+
+  it('docker info shows the storage driver, cgroups, security options and plugins', async () => {
+    const info = JSON.parse(await d.dockerOk(['info', '--format', '{{json .}}']));
+    assert.equal(info.Driver, 'overlay2');
+    assert.ok(['1', '2'].includes(info.CgroupVersion));
+    assert.equal(info.CgroupDriver, 'cgroupfs');
+    assert.ok(info.SecurityOptions.some((o: string) => o.startsWith('name=seccomp')), JSON.stringify(info.SecurityOptions));
+    assert.ok(info.Plugins.Network.includes('bridge'));
+    assert.ok(info.Plugins.Log.includes('json-file'));
+    assert.equal(info.DockerRootDir, path.join(d.dir, 'data'));
+  });
+
+  it('imports a busybox rootfs as an image and lists it', async () => {
+    const tar = await busyboxTar(work);
+    const id = (await d.dockerOk(['import', '--change', 'CMD ["sh"]', '-', IMAGE], { input: tar })).trim();
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    const list = await d.dockerOk(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+    assert.ok(list.split('\n').includes(IMAGE), list);
+  });
+
+  it('runs echo and passes exit codes through', async () => {
+    const r = await d.docker(['run', '--rm', IMAGE, 'echo', 'hello from berth']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hello from berth\n');
+    const three = await d.docker(['run', '--rm', IMAGE, 'sh', '-c', 'echo oops >&2; exit 3']);
+    assert.equal(three.code, 3);
+    assert.equal(three.stderr, 'oops\n');
+  });
+
+  it('feeds stdin with -i and ends it when the input ends', async () => {
+    const r = await d.docker(['run', '-i', '--rm', IMAGE, 'sh', '-c', 'wc -c; echo done'], { input: 'twelve bytes' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.replace(/ +/g, ''), '12\ndone\n');
+  });
+
+  it('gives a terminal with -t', async () => {
+    const r = await d.docker(['run', '-t', '--rm', IMAGE, 'sh', '-c', 'tty; echo x']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\/dev\/(pts\/[0-9]+|console)\r\nx\r\n$/);
+  });
+
+  it('runs detached, shows logs, stops and removes', async () => {
+    const id = (await d.dockerOk(['run', '-d', '--name', 'bt-web', IMAGE, 'sh', '-c', 'echo started; echo warn >&2; while true; do sleep 1; done'])).trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    await eventually('logs show the output', async () => (await d.docker(['logs', 'bt-web'])).stdout === 'started\n');
+    const logs = await d.docker(['logs', 'bt-web']);
+    assert.equal(logs.stderr, 'warn\n');
+    assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}}', 'bt-web'])).trim(), 'running');
+    const ps = await d.dockerOk(['ps', '--filter', 'name=bt-web', '--format', '{{.Names}} {{.Image}}']);
+    assert.equal(ps.trim(), `bt-web ${IMAGE}`);
+  });
+
+  it('execs in the running container: output, exit code, stdin', async () => {
+    assert.equal(await d.dockerOk(['exec', 'bt-web', 'echo', 'inside']), 'inside\n');
+    assert.equal((await d.docker(['exec', 'bt-web', 'sh', '-c', 'exit 4'])).code, 4);
+    assert.equal(await d.dockerOk(['exec', '-i', 'bt-web', 'cat'], { input: 'piped in' }), 'piped in');
+  });
+
+  it('copies files both ways with docker cp and shows them in docker diff', async () => {
+    const src = path.join(work, 'note.txt');
+    fs.writeFileSync(src, 'copied in\n');
+    await d.dockerOk(['cp', src, 'bt-web:/tmp/note.txt']);
+    assert.equal(await d.dockerOk(['exec', 'bt-web', 'cat', '/tmp/note.txt']), 'copied in\n');
+    const dst = path.join(work, 'passwd');
+    await d.dockerOk(['cp', 'bt-web:/etc/passwd', dst]);
+    assert.match(fs.readFileSync(dst, 'utf8'), /^root:x:0:0:/);
+    const diff = (await d.dockerOk(['diff', 'bt-web'])).split('\n');
+    assert.ok(diff.includes('A /tmp/note.txt'), diff.join('\n'));
+    assert.ok(diff.includes('C /tmp'), diff.join('\n'));
+  });
+
+  it('reports stats once with --no-stream', async () => {
+    const out = await d.dockerOk(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'bt-web']);
+    const [name, pids] = out.trim().split(' ');
+    assert.equal(name, 'bt-web');
+    assert.ok(Number(pids) >= 1, out);
+  });
+
+  it('pauses and unpauses', async () => {
+    await d.dockerOk(['pause', 'bt-web']);
+    assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}}', 'bt-web'])).trim(), 'paused');
+    await d.dockerOk(['unpause', 'bt-web']);
+    assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}}', 'bt-web'])).trim(), 'running');
+  });
+
+  it('commits a container into an image that carries its changes', async () => {
+    const id = (await d.dockerOk(['commit', 'bt-web', 'bt-committed:1'])).trim();
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(await d.dockerOk(['run', '--rm', 'bt-committed:1', 'cat', '/tmp/note.txt']), 'copied in\n');
+  });
+
+  it('tags and removes image references', async () => {
+    await d.dockerOk(['tag', IMAGE, 'bt-copy:v1']);
+    const ids = await d.dockerOk(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']);
+    const byName = new Map(ids.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+    assert.equal(byName.get('bt-copy:v1'), byName.get(IMAGE));
+    assert.match(await d.dockerOk(['rmi', 'bt-copy:v1']), /^Untagged: bt-copy:v1$/m);
+    const busy = await d.docker(['rmi', IMAGE]);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /conflict: unable to remove repository reference "bt-busybox:latest" \(must force\) - container [0-9a-f]{12} is using its referenced image/);
+  });
+
+  it('saves an image and loads it back', async () => {
+    const file = path.join(work, 'saved.tar');
+    await d.dockerOk(['save', '-o', file, 'bt-committed:1']);
+    assert.ok(fs.statSync(file).size > 1024);
+    await d.dockerOk(['rmi', 'bt-committed:1']);
+    assert.equal((await d.docker(['image', 'inspect', 'bt-committed:1'])).code, 1);
+    assert.match(await d.dockerOk(['load', '-i', file]), /Loaded image: bt-committed:1/);
+    assert.equal(await d.dockerOk(['run', '--rm', 'bt-committed:1', 'cat', '/tmp/note.txt']), 'copied in\n');
+  });
+
+  it('stops with the timeout, then removes', async () => {
+    await d.dockerOk(['stop', '-t', '1', 'bt-web']);
+    assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'bt-web'])).trim(), 'exited 137');
+    await d.dockerOk(['rm', 'bt-web']);
+    const gone = await d.docker(['inspect', 'bt-web']);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /No such object: bt-web/);
+  });
+
+  it('streams events for a container lifecycle, filtered by container', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    await d.dockerOk(['run', '--name', 'bt-ev', IMAGE, 'true']);
+    await d.dockerOk(['rm', 'bt-ev']);
+    await d.dockerOk(['run', '--rm', IMAGE, 'true']); // another container: filtered out
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const out = await d.dockerOk(['events', '--since', String(since), '--until', String(until),
+      '--filter', 'container=bt-ev', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}']);
+    const lines = out.trim().split('\n');
+    for (const action of ['create', 'start', 'die', 'destroy']) {
+      assert.ok(lines.includes(`container ${action} bt-ev`), `${action} missing in:\n${out}`);
+    }
+    assert.ok(lines.every((l) => l.endsWith(' bt-ev')), out);
+  });
+
+  it('applies the on-failure restart policy with its retry limit', async () => {
+    await d.dockerOk(['run', '-d', '--name', 'bt-rp', '--restart', 'on-failure:2', IMAGE, 'sh', '-c', 'exit 1']);
+    await eventually('two restarts, then exited', async () =>
+      (await d.dockerOk(['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', 'bt-rp'])).trim() === 'exited 2');
+    assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.ExitCode}}', 'bt-rp'])).trim(), '1');
+    await d.dockerOk(['rm', 'bt-rp']);
+  });
+
+  it('creates a network where containers reach each other by name', async () => {
+    await d.dockerOk(['network', 'create', 'bt-net']);
+    await d.dockerOk(['run', '-d', '--network', 'bt-net', '--name', 'bt-srv', IMAGE, 'httpd', '-f', '-p', '8080', '-h', '/etc']);
+    await eventually('httpd answers by name', async () =>
+      (await d.docker(['run', '--rm', '--network', 'bt-net', IMAGE, 'wget', '-qO-', 'http://bt-srv:8080/passwd'])).stdout.startsWith('root:x:0:0:'));
+    await d.dockerOk(['rm', '-f', 'bt-srv']);
+    await d.dockerOk(['network', 'rm', 'bt-net']);
+  });
+
+  it('keeps data in a named volume across containers', async () => {
+    await d.dockerOk(['volume', 'create', 'bt-vol']);
+    await d.dockerOk(['run', '--rm', '-v', 'bt-vol:/data', IMAGE, 'sh', '-c', 'echo kept > /data/f']);
+    assert.equal(await d.dockerOk(['run', '--rm', '-v', 'bt-vol:/data', IMAGE, 'cat', '/data/f']), 'kept\n');
+    await d.dockerOk(['volume', 'rm', 'bt-vol']);
+  });
+
+  it('answers bad requests with Docker messages and exit codes', async () => {
+    await d.dockerOk(['create', '--name', 'bt-dup', IMAGE, 'true']);
+    const dup = await d.docker(['run', '--name', 'bt-dup', IMAGE, 'true']);
+    assert.equal(dup.code, 125);
+    assert.match(dup.stderr, /Conflict\. The container name "\/bt-dup" is already in use/);
+    const bad = await d.docker(['run', '--name', 'bad name', IMAGE, 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /Invalid container name \(bad name\), only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/);
+    const none = await d.docker(['logs', 'bt-nosuch']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /No such container: bt-nosuch/);
+    const noImage = await d.docker(['run', '--rm', 'bt-no-such-image:1', 'true']);
+    assert.notEqual(noImage.code, 0);
+    await d.dockerOk(['rm', 'bt-dup']);
+  });
+
+  describe('with a local registry', function () {
+    let registry: RegistryServer | undefined;
+    before(async function () {
+      if (!hasRegistry()) { console.log('skip: docker-registry (Debian package) is not installed'); this.skip(); }
+      registry = await startRegistry();
+    });
+    after(async () => { await registry?.stop(); });
+
+    it('pushes and pulls with a progress stream', async () => {
+      const ref = `${registry!.host}/bt/busybox:1`;
+      await d.dockerOk(['tag', IMAGE, ref]);
+      const push = await d.dockerOk(['push', ref]);
+      assert.match(push, /digest: sha256:[0-9a-f]{64}/);
+      await d.dockerOk(['rmi', ref]);
+      const pull = await d.dockerOk(['pull', ref]);
+      assert.match(pull, /Status: Downloaded newer image for|Status: Image is up to date for/);
+      assert.equal(await d.dockerOk(['run', '--rm', ref, 'echo', 'pulled']), 'pulled\n');
+      await d.dockerOk(['rmi', ref]);
+    });
+  });
+});
