@@ -135,7 +135,7 @@ export class Puller {
         if (more && (ep.mirror || (err instanceof UnavailableError && !ep.tlsVerify))) continue;
         throw err;
       }
-      progress(status(`Pulling from ${ref.repository}`, ref.digest ?? ref.tag));
+      progress({ status: `Pulling from ${ref.repository}`, id: ref.digest ?? ref.tag });
       return this.pullFrom(session, params, top, want, target);
     }
     throw lastErr instanceof BerthError ? lastErr : new UnavailableError(`no endpoint of ${ref.registry} answered`);
@@ -174,11 +174,10 @@ export class Puller {
     const img: PulledImage = {
       ref, manifestDigest: top.digest, manifest, manifestBytes, configDigest: manifest.config.digest, configBytes, config,
     };
-    const familiarForStatus = ref.familiar;
     const state = await target.lookup(ref, img.configDigest);
     if (state === 'up-to-date') {
       progress(status(`Digest: ${top.digest}`));
-      progress(status(`Status: Image is up to date for ${familiarForStatus}`));
+      progress(status(`Status: Image is up to date for ${ref.familiar}`));
       return { id: img.configDigest, manifestDigest: top.digest, upToDate: true };
     }
 
@@ -234,7 +233,7 @@ export class Puller {
       await target.applyLayers(img, have, feeds);
       const imageId = await target.record(img);
       progress(status(`Digest: ${top.digest}`));
-      progress(status(`Status: Downloaded newer image for ${familiarForStatus}`));
+      progress(status(`Status: Downloaded newer image for ${ref.familiar}`));
       return { id: imageId, manifestDigest: top.digest, upToDate: false };
     } catch (err) {
       firstError ??= err;
