@@ -33,6 +33,7 @@ async function fsyncDir(dir: string): Promise<void> {
   try { await fh.sync(); } finally { await fh.close(); }
 }
 
+/** Blobs by digest (see file comment); open with ContentStore.open. */
 export class ContentStore {
   private constructor(readonly root: string) {}
 

@@ -8,6 +8,7 @@ import * as zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { InvalidArgumentError } from '../errors';
 
+/** What `sniffCompression` can tell apart. */
 export type Compression = 'gzip' | 'zstd' | 'none';
 
 /** The compression of a stream by its first bytes. */

@@ -26,10 +26,12 @@ import { mknod, setXattrs, type XattrWrite } from './fs-ops';
 import { cleanEntryName, resolveInRoot } from './secure-path';
 import { xattrsFromPax } from './tar-pax';
 
+/** Whiteout markers of the layer tar format (OCI / AUFS style). */
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
 export const WHITEOUT_OPAQUE = '.wh..wh..opq';
 
+/** How extractLayer writes whiteouts and owners. */
 export interface ExtractOptions {
   /** `overlay`: whiteouts become 0/0 char devices and opaque xattrs; `delete`: they remove what they hide. */
   whiteouts: 'overlay' | 'delete';
@@ -37,6 +39,7 @@ export interface ExtractOptions {
   chown?: boolean;
 }
 
+/** What extractLayer did. */
 export interface ExtractResult {
   /** Bytes of regular-file content written. */
   size: number;

@@ -24,6 +24,7 @@ export interface ImageRunConfig {
   [k: string]: unknown;
 }
 
+/** One `history` entry of an image config. */
 export interface HistoryEntry {
   created?: string;
   created_by?: string;

@@ -14,6 +14,7 @@ import { chainIds, digestHex, sha256Digest } from './digest';
 import { parseImageConfig, type OciImageConfigFile } from './image-config';
 import type { LayerStore } from './layer-store';
 
+/** An image as stored: its config, parsed and raw. */
 export interface StoredImage {
   id: string;
   config: OciImageConfigFile;
@@ -25,6 +26,7 @@ export interface StoredImage {
 
 interface ImageMeta { parent?: string; lastUpdated?: string }
 
+/** Image configs by id (see file comment); open with ImageStore.open. */
 export class ImageStore {
   private readonly images = new Map<string, StoredImage>();
   private readonly meta = new Map<string, ImageMeta>();

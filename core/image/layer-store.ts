@@ -26,6 +26,7 @@ import { chainIdOf, checkDigest, digestHex, DigestStream } from './digest';
 import { decompress } from './decompress';
 import type { ContentStore } from './content-store';
 
+/** A committed read-only layer. */
 export interface LayerInfo {
   chainId: string;
   diffId: string;
@@ -39,6 +40,7 @@ export interface LayerInfo {
   tarSize: number;
 }
 
+/** A container's read-write layer. */
 export interface MountInfo {
   containerId: string;
   mountId: string;
@@ -59,6 +61,7 @@ async function fsyncDir(dir: string): Promise<void> {
 
 const randomId = (): string => randomBytes(32).toString('hex');
 
+/** Layers by chain id and container layers (see file comment); open with LayerStore.open. */
 export class LayerStore {
   private readonly layers = new Map<string, LayerInfo>();
   private readonly mounts = new Map<string, MountInfo>();

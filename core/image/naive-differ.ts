@@ -73,6 +73,7 @@ export async function changesSize(root: string, changes: Change[]): Promise<numb
 export class NaiveDiffDriver implements GraphDriverWithDiff {
   constructor(private readonly inner: GraphDriver) {}
 
+  // The GraphDriver methods delegate to the wrapped driver unchanged.
   get name(): string { return this.inner.name; }
   /** The wrapped driver, unchanged. */
   get driver(): GraphDriver { return this.inner; }

@@ -11,6 +11,7 @@ import { type Reference, referenceString } from './reference';
 
 interface RepositoriesFile { Repositories: Record<string, Record<string, string>> }
 
+/** Tags and digest references of images (see file comment). */
 export class ReferenceStore {
   private repos: Record<string, Record<string, string>> = {};
 

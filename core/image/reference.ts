@@ -6,7 +6,9 @@
  */
 import { InvalidArgumentError } from '../errors';
 
+/** Registry of names without a domain. */
 export const DEFAULT_DOMAIN = 'docker.io';
+/** Tag of names without tag or digest. */
 export const DEFAULT_TAG = 'latest';
 const LEGACY_DOMAIN = 'index.docker.io';
 const OFFICIAL_PREFIX = 'library/';

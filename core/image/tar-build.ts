@@ -6,6 +6,7 @@
 import * as tar from 'tar-stream';
 import { paxFromXattrs } from './tar-pax';
 
+/** One entry of a tar to build; defaults in buildTar. */
 export interface TarEntrySpec {
   name: string;
   type?: tar.Header['type'];

@@ -6,6 +6,7 @@
 import { promises as fsp, type BigIntStats } from 'node:fs';
 import * as path from 'node:path';
 
+/** One path below the walked root, relative, with its lstat (bigint). */
 export interface TreeEntry { rel: string; st: BigIntStats }
 
 /** All entries under `root` (the root itself excluded), in tar order. */

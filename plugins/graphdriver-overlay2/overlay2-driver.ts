@@ -35,6 +35,7 @@ function shortId(): string {
   return s;
 }
 
+/** The overlay2 driver (layout above); open with Overlay2Driver.open. */
 export class Overlay2Driver implements GraphDriverWithDiff {
   readonly name = 'overlay2';
   private readonly refs = new Map<string, number>();

@@ -17,6 +17,7 @@ import {
 
 const run = promisify(execFile);
 
+/** The vfs driver (see file comment); open with VfsDriver.open. */
 export class VfsDriver implements GraphDriver {
   readonly name = 'vfs';
   private readonly refs = new Map<string, number>();
