@@ -7,7 +7,8 @@
  * or a bare socket path.
  */
 import * as http from 'node:http';
-import type { Duplex, Readable } from 'node:stream';
+import { Duplex, type Readable } from 'node:stream';
+import { InvalidArgumentError } from '../errors';
 
 /** The socket berthd listens on unless told otherwise. */
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
@@ -43,7 +44,7 @@ export function parseHost(h: string): Endpoint {
   if (h.startsWith('/')) return { socketPath: h };
   const m = /^(?:tcp|http):\/\/\[?([^\]/]*?)\]?(?::([0-9]+))?\/?$/.exec(h);
   if (m) return { host: m[1] === '' ? '127.0.0.1' : m[1], port: m[2] ? Number(m[2]) : 2375 };
-  throw new Error(`invalid host ${JSON.stringify(h)}: expected unix:///path or tcp://host:port`);
+  throw new InvalidArgumentError(`invalid host ${JSON.stringify(h)}: expected unix:///path or tcp://host:port`);
 }
 
 export type QueryValue = string | number | boolean | undefined | null | string[];
@@ -186,8 +187,8 @@ export class ApiClient {
           readAll(res).then((b) => reject(new DaemonError(status, errorMessage(status, b))), reject);
           return;
         }
-        // No upgrade: the body is the output stream; writes go nowhere useful.
-        resolve({ socket: res as unknown as Duplex, head: Buffer.alloc(0) });
+        // No upgrade (an older daemon): read the body, write on the same connection.
+        resolve({ socket: Duplex.from({ readable: res, writable: req.socket ?? undefined }), head: Buffer.alloc(0) });
       });
       if (o.body !== undefined) req.end(JSON.stringify(o.body));
       else req.end();

@@ -6,6 +6,7 @@
  * notices the detach sequence (ctrl-p ctrl-q by default).
  */
 import type { Readable, Writable } from 'node:stream';
+import { InvalidArgumentError } from '../errors';
 import type { Hijacked } from './api-client';
 
 /** Splits Docker's multiplexed stream into stdout/stderr writes, keeping partial frames. */
@@ -50,8 +51,8 @@ export function parseDetachKeys(spec: string): Buffer {
       else if (c === ']') out.push(29);
       else if (c === '^') out.push(30);
       else if (c === '_') out.push(31);
-      else throw new Error(`invalid detach keys: unknown character ${JSON.stringify(raw)}`);
-    } else throw new Error(`invalid detach keys: ${JSON.stringify(raw)}`);
+      else throw new InvalidArgumentError(`invalid detach keys: unknown character ${JSON.stringify(raw)}`);
+    } else throw new InvalidArgumentError(`invalid detach keys: ${JSON.stringify(raw)}`);
   }
   return Buffer.from(out);
 }

@@ -47,7 +47,11 @@ export function createContext(program: Command): CliContext {
       if (!c) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { ApiClient } = require('./api-client') as typeof import('./api-client');
-        c = new ApiClient(host());
+        try {
+          c = new ApiClient(host());
+        } catch (err) {
+          throw new StatusError(1, `berth: ${(err as Error).message}`);
+        }
       }
       return c;
     },

@@ -5,6 +5,7 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
 import { collect, StatusError, type CliContext } from '../cli-context';
+import { InvalidArgumentError, NotFoundError } from '../../errors';
 import { BERTH_VERSION } from '../../version';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -15,7 +16,7 @@ export function filtersParam(filters: string[]): string | undefined {
   const out: Record<string, string[]> = {};
   for (const f of filters) {
     const i = f.indexOf('=');
-    if (i <= 0) throw Object.assign(new Error(`bad format of filter (expected name=value): ${f}`), { name: 'InvalidArgumentError' });
+    if (i <= 0) throw new InvalidArgumentError(`bad format of filter (expected name=value): ${f}`);
     (out[f.slice(0, i)] ??= []).push(f.slice(i + 1));
   }
   return JSON.stringify(out);
@@ -128,7 +129,7 @@ async function inspectOne(ctx: CliContext, name: string, type: string | undefine
       if (status !== 404 && status !== 501) throw err;
     }
   }
-  throw new Error(`No such object: ${name}`);
+  throw new NotFoundError(`No such object: ${name}`);
 }
 
 /** Declares version, info, system df, events, inspect. */
