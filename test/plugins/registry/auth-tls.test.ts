@@ -99,7 +99,7 @@ describe('registry.distribution auth and TLS (real docker-registry)', function (
   describe('Bearer token auth (auth.token + JWT issuer signed by the test CA)', () => {
     let reg: RegistryServer;
     before(async () => {
-      issuer = await startTokenIssuer(ca.caCert, ca.caKey, { bob: 'hunter2', carol: 'pw' }, { staleFirstTokenFor: ['carol'] });
+      issuer = await startTokenIssuer(ca.caCert, ca.caKey, { bob: 'hunter2', carol: 'pw' }, { staleFirstTokenFor: ['carol'], refreshTokens: { 'rt-dave-123': 'dave' } });
       reg = await registry({ token: { realm: issuer.realm, service: issuer.service, issuer: issuer.issuer, rootCertBundle: ca.caCert } });
       await skopeoPush(layout, 'v1', `${reg.host}/team/bb:v1`, { creds: 'bob:hunter2' });
     });
@@ -124,6 +124,27 @@ describe('registry.distribution auth and TLS (real docker-registry)', function (
       await d.pull(d.parse(`${reg.host}/team/bb:v1`), t, { progress: noProgress, auth: { username: 'carol', password: 'pw' } });
       assert.equal(t.records().length, 1);
       assert.equal(issuer!.issued.length - before, 2, 'the refused token was replaced exactly once');
+    });
+
+    it('uses an identitytoken with the OAuth2 refresh-token form, and a registrytoken as is', async () => {
+      const d = dist();
+      const before = issuer!.issued.length;
+      const t = target();
+      await d.pull(d.parse(`${reg.host}/team/bb:v1`), t, { progress: noProgress, auth: { identitytoken: 'rt-dave-123' } });
+      assert.equal(t.records().length, 1);
+      assert.deepEqual(issuer!.issued.slice(before), [{ account: 'dave', scopes: ['repository:team/bb:pull'] }]);
+      await assert.rejects(dist().pull(d.parse(`${reg.host}/team/bb:v1`), target(), { progress: noProgress, auth: { identitytoken: 'wrong' } }),
+        (e: Coded) => e.code === 'Unauthorized');
+
+      // A token obtained elsewhere (X-Registry-Auth registrytoken) is sent as is: no token request.
+      const res = await fetch(`${issuer!.realm}?service=${issuer!.service}&scope=repository:team/bb:pull`,
+        { headers: { Authorization: `Basic ${Buffer.from('bob:hunter2').toString('base64')}` } });
+      const { token } = await res.json() as { token: string };
+      const n = issuer!.issued.length;
+      const t2 = target();
+      await dist().pull(d.parse(`${reg.host}/team/bb:v1`), t2, { progress: noProgress, auth: { registrytoken: token } });
+      assert.equal(t2.records().length, 1);
+      assert.equal(issuer!.issued.length, n, 'no token was requested');
     });
 
     it('fails anonymous pulls with Unauthorized (the token grants nothing) and bad passwords at the token server', async () => {

@@ -23,7 +23,7 @@ const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64ur
 
 /** Starts the issuer. `users` maps username → password; each user gets every action asked for. */
 export async function startTokenIssuer(caCertFile: string, caKeyFile: string, users: Record<string, string>,
-  opts: { staleFirstTokenFor?: string[] } = {}): Promise<TokenIssuer> {
+  opts: { staleFirstTokenFor?: string[]; refreshTokens?: Record<string, string> } = {}): Promise<TokenIssuer> {
   /** Users whose first token grants nothing, as a revoked or stale token would: the client must retry once with a fresh one. */
   const stale = new Set(opts.staleFirstTokenFor ?? []);
   const key = createPrivateKey(fs.readFileSync(caKeyFile));
@@ -32,6 +32,18 @@ export async function startTokenIssuer(caCertFile: string, caKeyFile: string, us
   const issuerName = 'berth-test-issuer';
   const issued: TokenIssuer['issued'] = [];
   const server = http.createServer((req, res) => {
+    if (req.method === 'POST') {
+      // The OAuth2 form (`identitytoken` / refresh token): grant_type=refresh_token&refresh_token=&service=&scope=
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('end', () => {
+        const f = new URLSearchParams(body);
+        const user = opts.refreshTokens?.[f.get('refresh_token') ?? ''];
+        if (f.get('grant_type') !== 'refresh_token' || !user) { res.writeHead(401); res.end('{"details":"bad refresh token"}'); return; }
+        answer(res, user, (f.get('scope') ?? '').split(' ').filter(Boolean));
+      });
+      return;
+    }
     const u = new URL(req.url ?? '/', 'http://x');
     const auth = req.headers.authorization ?? '';
     let account = '';
@@ -40,7 +52,9 @@ export async function startTokenIssuer(caCertFile: string, caKeyFile: string, us
       if (users[user] !== pass) { res.writeHead(401, { 'Content-Type': 'application/json' }); res.end('{"details":"bad credentials"}'); return; }
       account = user;
     }
-    const scopes = u.searchParams.getAll('scope');
+    answer(res, account, u.searchParams.getAll('scope'));
+  });
+  const answer = (res: http.ServerResponse, account: string, scopes: string[]): void => {
     const staleNow = stale.delete(account);
     const access = account && !staleNow ? scopes.map((s) => {
       const [type, ...rest] = s.split(':');
@@ -56,7 +70,7 @@ export async function startTokenIssuer(caCertFile: string, caKeyFile: string, us
     issued.push({ account, scopes });
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
-  });
+  };
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
