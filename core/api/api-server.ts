@@ -114,8 +114,11 @@ export class ApiServer {
       for (const [k, v] of Object.entries(found.params)) if (v !== undefined) params[k] = v;
 
       let body: unknown;
+      // On an upgraded connection the request's own body (Content-Length bytes; dockerode
+      // sends its options there) comes first; only what follows it is the client's stream.
+      const upgradeBody = upgrade ? await readUpgradeBody(req, upgrade.socket, head ?? Buffer.alloc(0)) : undefined;
       if (route.bodyKind === 'json') {
-        const raw = upgrade ? await readUpgradeBody(req, upgrade.socket, head ?? Buffer.alloc(0)) : await readAll(req);
+        const raw = upgradeBody ?? await readAll(req);
         const ct = String(req.headers['content-type'] ?? '');
         if (raw.length > 0 && ct !== '' && !/^application\/json\b/i.test(ct) && !/\+json\b/i.test(ct)) {
           throw new InvalidArgumentError(`unsupported Content-Type header (${ct}): must be 'application/json'`);
@@ -123,8 +126,6 @@ export class ApiServer {
         body = parseJsonBody(raw);
         if (body === undefined && route.def.bodyRequired) throw new InvalidArgumentError('invalid request body: a JSON body is required');
         if (body !== undefined && route.validate) route.validate(body);
-      } else if (upgrade && head && head.length > 0) {
-        upgrade.socket.unshift(head);
       } else if (route.bodyKind === 'none' && !upgrade) {
         req.resume();
       }
