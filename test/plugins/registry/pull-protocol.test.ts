@@ -193,6 +193,26 @@ describe('registry.distribution pull protocol (plain HTTP docker-registry)', fun
     }
   });
 
+  it('queues layers beyond max-concurrent-downloads with Waiting, and still applies them in order', async () => {
+    const one = newDistribution(fs.mkdtempSync(path.join(tmp, 'one-')), { maxConcurrentDownloads: 1 });
+    try {
+      const target = new DirTarget(fs.mkdtempSync(path.join(tmp, 'one-t-')));
+      const msgs: ProgressMessage[] = [];
+      await one.pull(one.parse(`${reg!.host}/test/multi:v1`), target, { progress: (m) => msgs.push(m) });
+      const upperId = upper.digest.slice(7, 19);
+      const baseId = base.digest.slice(7, 19);
+      const waiting = msgs.findIndex((m) => m.status === 'Waiting' && m.id === upperId);
+      const baseDone = msgs.findIndex((m) => m.status === 'Download complete' && m.id === baseId);
+      const upperFirstByte = msgs.findIndex((m) => m.status === 'Downloading' && m.id === upperId);
+      assert.ok(waiting >= 0, 'the second layer waited');
+      assert.ok(!msgs.some((m) => m.status === 'Waiting' && m.id === baseId), 'the first did not');
+      assert.ok(baseDone < upperFirstByte, 'with one slot, the second download starts after the first completes');
+      assert.deepEqual(target.applied, [base.digest, upper.digest]);
+    } finally {
+      one.close();
+    }
+  });
+
   it('lets two simultaneous pulls share a layer download instead of corrupting one ingest', async () => {
     const { target, progress } = fresh('twice');
     const ref = dist!.parse(`${reg!.host}/test/multi:v1`);
