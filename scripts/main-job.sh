@@ -19,9 +19,14 @@ berthd_js="$repo/dist/core/bin/berthd.js"
 node_bin="${NODE:-node}"
 image="busybox:latest"
 name="berth-main-web"
-# Names of this run only (another main job may run at the same time): bridge btm<5 hex>.
-bridge="$(printf 'btm%05x' $(( ($$ * 7919 + RANDOM) % 1048576 )))"
+# Names of this run only (another main job or berthd may run at the same time):
+# bridge btm<5 hex>, iptables chains BTM<5 HEX>…, veths btm<2 hex>…, cgroup parent bt-main-<pid>.
+hex="$(printf '%05x' $(( ($$ * 7919 + RANDOM) % 1048576 )))"
+bridge="btm$hex"
+chain_prefix="BTM${hex^^}"
+veth_prefix="btm${hex:0:2}"
 cgroup_parent="bt-main-$$"
+ip_forward_before="$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null || true)"
 page="hello from a berth container: busybox httpd on a published port"
 
 step=""
@@ -53,13 +58,20 @@ cleanup() {
       rc=1
     fi
   fi
-  # berthd leaves its bridge up when it stops (as dockerd leaves docker0): remove ours and its rules.
+  # berthd leaves its bridge and chains in place when it stops (as dockerd leaves docker0):
+  # remove ours — the rules naming the bridge, the jumps into our chains, the chains.
   for table in nat filter; do
-    iptables -t "$table" -S 2>/dev/null | grep -E -- "(^| )$bridge( |$)" | sed 's/^-A /-D /' | while read -r rule; do
-      eval "iptables -t $table $rule" 2>/dev/null
+    iptables -w -t "$table" -S 2>/dev/null | grep -E -- "(^| )$bridge( |$)|-j $chain_prefix" | grep -v -- "^-A $chain_prefix" \
+      | sed 's/^-A /-D /' | while read -r rule; do eval "iptables -w -t $table $rule" 2>/dev/null; done
+    for chain in $(iptables -w -t "$table" -S 2>/dev/null | awk -v p="$chain_prefix" '$1 == "-N" && index($2, p) == 1 { print $2 }'); do
+      iptables -w -t "$table" -F "$chain" 2>/dev/null
+    done
+    for chain in $(iptables -w -t "$table" -S 2>/dev/null | awk -v p="$chain_prefix" '$1 == "-N" && index($2, p) == 1 { print $2 }'); do
+      iptables -w -t "$table" -X "$chain" 2>/dev/null
     done
   done
   [[ -e "/sys/class/net/$bridge" ]] && ip link del "$bridge" 2>/dev/null
+  [[ -n "$ip_forward_before" ]] && echo "$ip_forward_before" > /proc/sys/net/ipv4/ip_forward 2>/dev/null
   # the containers' parent cgroup, in every hierarchy (children first)
   for cg in /sys/fs/cgroup/*/"$cgroup_parent" /sys/fs/cgroup/"$cgroup_parent"; do
     [[ -d "$cg" ]] && find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
@@ -103,7 +115,10 @@ cat > "$work/daemon.json" <<EOF
   "hosts": ["unix://$work/berth.sock"],
   "pidfile": "$work/berthd.pid",
   "bridge": "$bridge",
-  "cgroup-parent": "$cgroup_parent"
+  "cgroup-parent": "$cgroup_parent",
+  "plugin-options": {
+    "networkdriver.bridge": { "defaultBridge": "$bridge", "chainPrefix": "$chain_prefix", "vethPrefix": "$veth_prefix" }
+  }
 }
 EOF
 

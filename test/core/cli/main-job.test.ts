@@ -17,6 +17,7 @@ describe('scripts/main-job.sh: the README main job', function () {
   it('serves a page from a busybox container on 127.0.0.1, prints it, and leaves nothing behind', async function () {
     if (!hasBusybox()) { console.log('skip: no static busybox at /bin/busybox for scripts/make-busybox-image.sh'); this.skip(); }
     const before = { work: tmpEntries('berth-main-job.'), run: tmpEntries('berth-run.') };
+    const ipForward = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
     const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
       // exactly as scripts/setup.sh calls it (from the repo root), built-ins not compiled yet left out
       const child = spawn('bash', ['scripts/main-job.sh'], {
@@ -38,6 +39,9 @@ describe('scripts/main-job.sh: the README main job', function () {
     assert.ok(!fs.existsSync(`/sys/class/net/${bridge}`), 'bridge removed');
     const rules = execFileSync('iptables-save', { encoding: 'utf8' });
     assert.ok(!new RegExp(`\\b${bridge}\\b`).test(rules), 'no iptables rule names the bridge');
+    const chains = `BTM${bridge!.slice(3).toUpperCase()}`;
+    assert.ok(!rules.includes(chains), `no chain ${chains}… left`);
+    assert.equal(fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), ipForward, 'ip_forward as it was');
     assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes('/tmp/berth-main-job.'), 'nothing left mounted');
   });
 });
