@@ -124,7 +124,7 @@ export async function startBerthd(extraConfig: Record<string, unknown> = {}): Pr
   const execRoot = fs.mkdtempSync('/tmp/bt-');
   const config = path.join(dir, 'daemon.json');
   fs.writeFileSync(config, JSON.stringify({
-    'disable-plugins': missingBuiltins(), bridge, iptables: false, 'cgroup-parent': bridge, ...extraConfig,
+    'disable-plugins': missingBuiltins(), bridge, iptables: false, 'ip-forward': false, 'cgroup-parent': bridge, ...extraConfig,
   }));
   const logFile = path.join(dir, 'berthd.log');
   const log = fs.openSync(logFile, 'a');
