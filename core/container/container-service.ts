@@ -192,6 +192,11 @@ export class ContainerService {
     const volumes = volumeMounts.length > 0 ? this.volumes : null;
     if (volumeMounts.length > 0 && !volumes) throw new NotImplementedError('volume mounts need the volume service, which is not set up');
 
+    const net = this.networks;
+    if (net?.inspectNetwork && !['default', 'bridge', 'none', 'host'].includes(hc.NetworkMode) && !hc.NetworkMode.startsWith('container:')) {
+      await net.inspectNetwork(hc.NetworkMode);
+    }
+
     const id = newId();
     const cname = this.store.reserveName(id, name);
     if (config.Hostname === '') config.Hostname = hc.NetworkMode === 'host' ? readHostFile('/etc/hostname').trim() || shortId(id) : shortId(id);
@@ -264,6 +269,12 @@ export class ContainerService {
       c.record.HasBeenManuallyStopped = false;
       c.record.RestartCount = 0;
       await this.startLocked(c);
+    }).catch((err: unknown) => {
+      // like dockerd: an AutoRemove container whose start failed is removed (`docker run --rm` waits for that)
+      if (c.hostConfig.AutoRemove && !c.record.State.Running) {
+        void this.remove(c.record.ID, { force: true }).catch((e: Error) => this.kernel.log.warn({ container: c.record.ID, err: e.message }, 'auto-remove after failed start'));
+      }
+      throw err;
     });
   }
 

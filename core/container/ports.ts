@@ -64,6 +64,8 @@ export interface NetworkPort {
   attach(req: NetworkAttachRequest): Promise<NetworkAttachResult>;
   /** Removes endpoints, port rules and the sandbox. Idempotent. */
   detach(containerId: string): Promise<void>;
+  /** A network by name or id; NotFoundError `network X not found` (checked at create, as Docker does). */
+  inspectNetwork?(idOrName: string): unknown;
 }
 
 /** The volume service, as far as containers use it (`kernel:volumes`). */
