@@ -12,6 +12,7 @@ import type { PullTarget } from './pull-target';
 import { Pusher, type PushSource } from './pusher';
 import { parseReference, type RemoteReference } from './reference';
 import { searchRegistry } from './search';
+import { listTags } from './tags';
 
 export interface DistributionConfig {
   insecureRegistries: readonly string[];
@@ -58,6 +59,11 @@ export class Distribution {
   async push(ref: RemoteReference, source: PushSource, opts: { auth?: AuthConfig; progress: ProgressSink; signal?: AbortSignal }): Promise<{ digest: string; size: number }> {
     const pusher = new Pusher({ resolver: this.resolver, tokens: this.tokens, maxConcurrent: this.cfg.maxConcurrentUploads, chunkSize: this.cfg.chunkSize });
     return pusher.push({ ref, source, creds: this.credentials(ref.registry, opts.auth), progress: opts.progress, signal: opts.signal });
+  }
+
+  /** Every tag of `ref`'s repository on its registry (sorted). */
+  async tags(ref: RemoteReference, auth?: AuthConfig, signal?: AbortSignal): Promise<string[]> {
+    return listTags(this.resolver, this.tokens, ref, this.credentials(ref.registry, auth), signal);
   }
 
   /** Searches a registry's v1 search endpoint (`registry/term` picks the registry; Docker Hub otherwise). */

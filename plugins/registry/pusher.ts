@@ -7,15 +7,16 @@
  */
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
-import { BerthError, InvalidArgumentError, UnavailableError, type ProgressSink } from '../../core';
+import { InvalidArgumentError, UnavailableError, type ProgressSink } from '../../core';
 import type { TokenCache } from './auth-challenge';
+import { connectRegistry } from './connect';
 import type { Credentials } from './credentials';
 import type { EndpointResolver } from './endpoints';
 import { readBody } from './http-send';
 import { MediaTypes } from './manifest';
 import { bytes, shortId, status } from './progress';
 import type { RemoteReference } from './reference';
-import { RegistrySession } from './session';
+import type { RegistrySession } from './session';
 
 /** A blob to push: its compressed bytes are produced by `open()`. */
 export interface PushBlob {
@@ -76,7 +77,7 @@ export class Pusher {
     const mountFrom = new Set<string>();
     for (const l of source.layers) for (const r of source.mountSources?.(l.digest) ?? []) if (r !== repo) mountFrom.add(r);
     const scopes = [`repository:${repo}:pull,push`, ...[...mountFrom].map((r) => `repository:${r}:pull`)];
-    const session = await this.connect(ref, scopes, p.creds, signal);
+    const session = await connectRegistry(this.deps.resolver, this.deps.tokens, ref.registry, scopes, p.creds, signal);
 
     const shown = [...source.layers].reverse();
     for (const l of shown) progress(status('Preparing', shortId(l.digest)));
@@ -126,21 +127,6 @@ export class Pusher {
     progress(status(`${tag}: digest: ${digest} size: ${manifest.length}`));
     progress({ progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: manifest.length } });
     return { digest, size: manifest.length };
-  }
-
-  /** The first push endpoint that answers (HTTPS before HTTP for insecure registries). */
-  private async connect(ref: RemoteReference, scopes: string[], creds: Credentials | undefined, signal?: AbortSignal): Promise<RegistrySession> {
-    const eps = this.deps.resolver.endpoints(ref.registry, true);
-    let last: unknown;
-    for (const [i, ep] of eps.entries()) {
-      const s = new RegistrySession(ep, scopes, creds, this.deps.tokens);
-      try { await s.ping(signal); return s; } catch (err) {
-        last = err;
-        if (i < eps.length - 1 && err instanceof UnavailableError && !ep.tlsVerify) continue;
-        throw err;
-      }
-    }
-    throw last instanceof BerthError ? last : new UnavailableError(`no endpoint of ${ref.registry} answered`);
   }
 
   /** Uploads one blob unless present; returns how it got there. */

@@ -6,7 +6,7 @@
  * it into an HTTP error, or an `errorDetail` line once output started).
  */
 import {
-  InvalidArgumentError, type AuthConfig, type Engine, type SearchResult,
+  InvalidArgumentError, NotFoundError, type AuthConfig, type Engine, type SearchResult,
 } from '../../core';
 import { decodeRegistryAuth } from './credentials';
 import { jsonLinesSink } from './progress';
@@ -19,7 +19,7 @@ export type RegistryAuthInput = AuthConfig | Record<string, unknown> | string | 
 export interface ImagePullInput {
   /** Image name, possibly with tag or digest (`busybox`, `127.0.0.1:5000/x:1`). */
   fromImage: string;
-  /** Tag or digest; appended to fromImage when given. */
+  /** Tag or digest; replaces a tag in fromImage. Neither here nor in fromImage: every tag is pulled (as Docker's API does). */
   tag?: string;
   /** `os/arch[/variant]` */
   platform?: string;
@@ -84,11 +84,18 @@ function filterResults(results: SearchResult[], filters: Record<string, string[]
 /** Registers image.pull, image.push and image.search on the engine under `owner`. */
 export function registerRegistryJobs(engine: Engine, client: DistributionClient, owner: string): void {
   engine.register('image.pull', async (job) => {
-    const reference = joinRef(job.input.fromImage, job.input.tag);
-    const r = await client.pullDetailed({
-      reference, platform: job.input.platform || undefined, auth: authOf(job.input.auth),
-      progress: jsonLinesSink(job.io.stdout), signal: job.signal,
-    });
+    const { fromImage, tag } = job.input;
+    const common = { platform: job.input.platform || undefined, auth: authOf(job.input.auth), progress: jsonLinesSink(job.io.stdout), signal: job.signal };
+    const bare = client.dist.parse(fromImage, null);
+    if (!tag && !bare.tag && !bare.digest) {
+      // Docker's API: no tag at all pulls every tag of the repository (`docker pull --all-tags`).
+      const tags = await client.dist.tags(bare, common.auth, job.signal);
+      if (!tags.length) throw new NotFoundError(`repository ${bare.familiar} has no tags on ${bare.registry}`);
+      let last = { id: '', digest: '' };
+      for (const t of tags) last = await client.pullDetailed({ reference: `${bare.name}:${t}`, ...common });
+      return { Id: last.id, Digest: last.digest };
+    }
+    const r = await client.pullDetailed({ reference: joinRef(fromImage, tag), ...common });
     return { Id: r.id, Digest: r.digest };
   }, owner);
 

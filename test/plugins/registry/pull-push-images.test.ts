@@ -145,6 +145,15 @@ describe('registry.distribution end to end (kernel + image service + docker-regi
     assert.deepEqual(tags.Tags.sort(), ['a', 'b']);
   });
 
+  it('image.pull without any tag pulls every tag of the repository (tags/list), as Docker\'s API does', async () => {
+    writeOciLayout(path.join(tmp, 'tags'), 'v1', [{ layers: [base] }]);
+    await skopeoPush(path.join(tmp, 'tags'), 'v1', `${reg!.host}/src/tags:one`);
+    await skopeoPush(path.join(tmp, 'tags'), 'v1', `${reg!.host}/src/tags:two`);
+    const r = await runWithProgress(k!.kernel, 'image.pull', { fromImage: `${reg!.host}/src/tags` });
+    const inspect = await k!.kernel.engine.run('image.inspect', { name: r.output.Id });
+    assert.deepEqual([...inspect.RepoTags].sort(), [`${reg!.host}/src/tags:one`, `${reg!.host}/src/tags:two`]);
+  });
+
   it('image.push of a missing image and image.search on a v2-only registry fail with clear typed errors', async () => {
     await assert.rejects(k!.kernel.engine.run('image.push', { name: `${reg!.host}/nope/none`, tag: 'x' }),
       (e: Coded) => e.code === 'NotFound' && e.message.includes('nope/none'));
