@@ -25,6 +25,7 @@ import type { Change, GraphDriverWithDiff } from '../drivers/graphdriver';
 import { chainIdOf, checkDigest, digestHex, DigestStream } from './digest';
 import { decompress } from './decompress';
 import type { ContentStore } from './content-store';
+import { setupInitLayer } from './init-layer';
 
 /** A committed read-only layer. */
 export interface LayerInfo {
@@ -48,6 +49,8 @@ export interface MountInfo {
   parent: string | null;
   /** The image the container was created from. */
   imageId: string | null;
+  /** Driver id of the init layer under the read-write layer (null for layers made before init layers). */
+  initId: string | null;
 }
 
 async function readText(file: string): Promise<string | null> {
@@ -96,6 +99,7 @@ export class LayerStore {
         containerId: cid, mountId,
         parent: (await readText(path.join(dir, 'parent'))) || null,
         imageId: (await readText(path.join(dir, 'image'))) || null,
+        initId: (await readText(path.join(dir, 'init-id'))) || null,
       });
     }
     for (const l of s.layers.values()) if (l.parent) s.bump(l.parent, 1);
@@ -107,8 +111,9 @@ export class LayerStore {
     const tmp = path.join(this.root, 'tmp');
     for (const n of await fsp.readdir(tmp)) {
       const dir = path.join(tmp, n);
-      const id = (await readText(path.join(dir, 'cache-id'))) ?? (await readText(path.join(dir, 'mount-id')));
-      if (id) {
+      for (const f of ['cache-id', 'mount-id', 'init-id']) {
+        const id = await readText(path.join(dir, f));
+        if (!id) continue;
         this.log.info({ cacheId: id }, 'removing a layer left unfinished by a crash');
         await this.driver.remove(id).catch((err: Error) => this.log.warn({ err: err.message }, 'removing leftover layer failed'));
       }
@@ -304,18 +309,24 @@ export class LayerStore {
       const mountId = randomId();
       const work = path.join(this.root, 'tmp', `mount-${mountId.slice(0, 16)}`);
       await fsp.mkdir(work, { mode: 0o700 });
+      const initId = `${mountId}-init`;
       await atomicWrite(path.join(work, 'mount-id'), mountId);
+      await atomicWrite(path.join(work, 'init-id'), initId);
       try {
-        await this.driver.createReadWrite(mountId, parentInfo ? parentInfo.cacheId : null);
+        await this.driver.create(initId, parentInfo ? parentInfo.cacheId : null);
+        const initRoot = await this.driver.get(initId);
+        try { await setupInitLayer(initRoot); } finally { await this.driver.put(initId); }
+        await this.driver.createReadWrite(mountId, initId);
         if (parent) await atomicWrite(path.join(work, 'parent'), parent);
         if (imageId) await atomicWrite(path.join(work, 'image'), imageId);
         await fsp.rename(work, path.join(this.root, 'mounts', containerId));
       } catch (err) {
         await this.driver.remove(mountId).catch(() => undefined);
+        await this.driver.remove(initId).catch(() => undefined);
         await fsp.rm(work, { recursive: true, force: true });
         throw err;
       }
-      const m: MountInfo = { containerId, mountId, parent, imageId };
+      const m: MountInfo = { containerId, mountId, parent, imageId, initId };
       this.mounts.set(containerId, m);
       if (parent) this.bump(parent, 1);
       return m;
@@ -347,30 +358,35 @@ export class LayerStore {
       await fsp.rename(path.join(this.root, 'mounts', containerId), trash);
       this.mounts.delete(containerId);
       await this.driver.remove(m.mountId);
+      if (m.initId) await this.driver.remove(m.initId);
       await fsp.rm(trash, { recursive: true, force: true });
       if (m.parent) await this.releaseNow(m.parent);
     });
   }
 
-  /** Changes of the container layer against its image. */
+  /** Driver id the container layer is diffed against: its init layer, else the image's top layer. */
+  private mountBase(m: MountInfo): string | null {
+    if (m.initId) return m.initId;
+    const parent = m.parent ? this.layers.get(m.parent) : null;
+    return parent ? parent.cacheId : null;
+  }
+
+  /** Changes of the container layer against its image (init-layer mount points excluded). */
   async mountChanges(containerId: string): Promise<Change[]> {
     const m = this.mountOf(containerId);
-    const parent = m.parent ? this.layers.get(m.parent) : null;
-    return this.driver.changes(m.mountId, parent ? parent.cacheId : null);
+    return this.driver.changes(m.mountId, this.mountBase(m));
   }
 
   /** The container layer's changes as a layer tar. */
   async mountDiff(containerId: string): Promise<Readable> {
     const m = this.mountOf(containerId);
-    const parent = m.parent ? this.layers.get(m.parent) : null;
-    return this.driver.diff(m.mountId, parent ? parent.cacheId : null);
+    return this.driver.diff(m.mountId, this.mountBase(m));
   }
 
   /** Bytes the container layer adds. */
   async mountSize(containerId: string): Promise<number> {
     const m = this.mountOf(containerId);
-    const parent = m.parent ? this.layers.get(m.parent) : null;
-    return this.driver.diffSize(m.mountId, parent ? parent.cacheId : null);
+    return this.driver.diffSize(m.mountId, this.mountBase(m));
   }
 
   /** Driver metadata of the container layer (GraphDriver.Data). */

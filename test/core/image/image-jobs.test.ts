@@ -112,6 +112,9 @@ for (const [driverName, factory] of [['vfs', vfs], ['overlay2', overlay2]] as co
         assert.deepEqual(fs.readdirSync(path.join(root, 'data')), ['c'], 'opaque /data');
         assert.equal(fs.readFileSync(path.join(root, 'hello.txt'), 'utf8'), 'hello from layer 3\n');
         assert.ok(fs.existsSync(path.join(root, 'bin/busybox')));
+        assert.equal(fs.statSync(path.join(root, 'etc/hosts')).size, 0, 'the init layer provides mount points');
+        assert.ok(fs.existsSync(path.join(root, '.dockerenv')));
+        fs.writeFileSync(path.join(root, 'etc/hosts'), '');
         fs.writeFileSync(path.join(root, 'new.txt'), 'new');
         fs.rmSync(path.join(root, 'hello.txt'));
         fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0::/:/bin/sh\n');
@@ -119,6 +122,7 @@ for (const [driverName, factory] of [['vfs', vfs], ['overlay2', overlay2]] as co
       const changes = await svc.containerChanges('btc1');
       const has = (p: string, k: number): boolean => changes.some((c) => c.path === p && c.kind === k);
       assert.ok(has('/new.txt', 1) && has('/hello.txt', 2) && has('/etc/passwd', 0), JSON.stringify(changes));
+      assert.ok(!changes.some((c) => ['/etc/hostname', '/.dockerenv', '/proc', '/etc/mtab'].includes(c.path)), `init-layer entries are not changes: ${JSON.stringify(changes)}`);
       assert.ok((await svc.containerLayerSize('btc1')) >= 3);
 
       const exported: Buffer[] = [];
