@@ -291,7 +291,24 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export async function containerChanges(svc: ContainerService, ref: string): Promise<Array<{ Path: string; Kind: number }>> {
   const c = svc.store.get(ref);
   const changes = await svc.images.containerChanges(c.record.ID);
-  return changes.map((ch) => ({ Path: ch.path, Kind: ch.kind }));
+  return filterRuntimeChanges(changes.map((ch) => ({ Path: ch.path, Kind: ch.kind })));
+}
+
+/**
+ * Paths the runtime itself creates in the RW layer (mount points of the
+ * /etc files and the kernel filesystems). Docker keeps them in the `-init`
+ * layer under the RW layer, so `docker diff` of a fresh container is empty;
+ * berth has no init layer and hides them here instead.
+ */
+const RUNTIME_PATHS = ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/etc/mtab', '/.dockerenv', '/dev', '/proc', '/sys'];
+
+/** Drops runtime-made paths, and directories modified only because of them. */
+export function filterRuntimeChanges(changes: Array<{ Path: string; Kind: number }>): Array<{ Path: string; Kind: number }> {
+  const runtime = (p: string): boolean => RUNTIME_PATHS.some((r) => p === r || p.startsWith(`${r}/`));
+  const kept = changes.filter((ch) => !runtime(ch.Path));
+  const droppedParents = new Set(changes.filter((ch) => runtime(ch.Path)).map((ch) => ch.Path.slice(0, ch.Path.lastIndexOf('/')) || '/'));
+  return kept.filter((ch) => !(ch.Kind === 0 && droppedParents.has(ch.Path)
+    && !kept.some((o) => o !== ch && o.Path.startsWith(`${ch.Path === '/' ? '' : ch.Path}/`))));
 }
 
 /** container.export: the container's full filesystem as a tar, written to job.io.stdout. */

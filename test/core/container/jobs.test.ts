@@ -119,6 +119,10 @@ describe('container jobs: logs, wait, attach stdin, exec tty, rename, update, pr
     const changes = await run('container.changes', { id });
     assert.deepEqual(changes.filter((c: { Path: string }) => ['/tmp/new', '/etc/group'].includes(c.Path)).sort((a: { Path: string }, b: { Path: string }) => a.Path.localeCompare(b.Path)),
       [{ Path: '/etc/group', Kind: 2 }, { Path: '/tmp/new', Kind: 1 }]);
+    assert.ok(!changes.some((c: { Path: string }) => ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/proc', '/dev'].includes(c.Path)), 'runtime mount points are hidden');
+    const fresh = await runToEnd({ Cmd: ['true'] });
+    assert.equal(await run('container.changes', { id: fresh }), null, 'a container that wrote nothing has no changes');
+    await run('container.remove', { id: fresh });
     const running = await create({ Cmd: ['sleep', '1000'] });
     await run('container.start', { id: running });
     const pruned = await run('container.prune', {});
