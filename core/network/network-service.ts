@@ -339,9 +339,18 @@ export class NetworkService {
       return;
     }
     try {
-      const fd = sb.bindSocket(att.sandboxPath, 'udp', '127.0.0.11', 53);
+      const udp = sb.bindSocket(att.sandboxPath, 'udp', '127.0.0.11', 53);
+      let tcp: number | undefined;
+      try {
+        tcp = sb.bindSocket(att.sandboxPath, 'tcp', '127.0.0.11', 53);
+      } catch (err) {
+        this.kernel.log.warn({ err, container: att.containerId }, 'embedded DNS: no TCP listener');
+      }
       const id = att.containerId;
-      this.dns.set(id, new EmbeddedDnsServer(fd, (name) => this.resolveFor(id, name), () => this.upstreams(att), this.kernel.log));
+      this.dns.set(id, new EmbeddedDnsServer(udp, tcp, {
+        forward: (name) => this.resolveFor(id, name),
+        reverse: (ip) => this.reverseFor(id, ip),
+      }, () => this.upstreams(att), this.kernel.log));
     } catch (err) {
       this.kernel.log.warn({ err, container: att.containerId }, 'embedded DNS could not start');
     }
@@ -370,6 +379,20 @@ export class NetworkService {
       }
     }
     return ips.length ? ips : null;
+  }
+
+  /** The name of the container holding `ip` on one of `containerId`'s user-defined networks (`name.network`), or null. */
+  reverseFor(containerId: string, ip: string): string | null {
+    const me = this.records.attachments.get(containerId);
+    if (!me) return null;
+    for (const mine of me.endpoints) {
+      const net = this.records.networks.get(mine.networkId);
+      if (!net || net.builtin) continue;
+      for (const { att, ep } of this.records.endpointsOn(net.id)) {
+        if (ep.info.ipv4Address.split('/')[0] === ip) return `${att.containerName.replace(/^\//, '')}.${net.name}`;
+      }
+    }
+    return null;
   }
 
   private upstreams(att: Attachment): Upstream[] {

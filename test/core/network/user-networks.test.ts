@@ -5,6 +5,7 @@
  * remove refused while in use, prune, and 50 parallel attaches.
  */
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as dnsPacket from 'dns-packet';
@@ -31,6 +32,31 @@ function testResolver(): Promise<{ addr: string; close(): void; queries: string[
       s.send(dnsPacket.encode({ id: q.id, type: 'response', flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers }), r.port, r.address);
     });
     s.bind(0, '127.0.0.1', () => resolve({ addr: `127.0.0.1:${s.address().port}`, close: () => s.close(), queries }));
+  });
+}
+
+/** One A query over TCP to 127.0.0.11:53 inside the sandbox (busybox nc as the transport; async: the server is in this process). */
+function tcpQuery(netns: string, name: string): Promise<string[]> {
+  const q = dnsPacket.encode({ id: 7, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(q.length);
+  return new Promise((resolve) => {
+    const p = spawn('nsenter', [`--net=${netns}`, '/bin/busybox', 'nc', '-w', '2', '127.0.0.11', '53']);
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
+    p.stdout.on('data', (d: Buffer) => {
+      chunks.push(d);
+      const out = Buffer.concat(chunks);
+      if (out.length >= 2 && out.length >= 2 + out.readUInt16BE(0)) p.kill('SIGKILL');
+    });
+    p.on('close', () => {
+      clearTimeout(timer);
+      const out = Buffer.concat(chunks);
+      if (out.length < 2) return resolve([]);
+      const reply = dnsPacket.decode(out.subarray(2, 2 + out.readUInt16BE(0)));
+      resolve((reply.answers ?? []).filter((a) => a.type === 'A').map((a) => String((a as { data?: unknown }).data)));
+    });
+    p.stdin.write(Buffer.concat([len, q]));
   });
 }
 
@@ -96,6 +122,10 @@ describe('core/network: user-defined networks (real kernel)', function () {
       assert.equal(r.code, 0, `${name}: ${r.out}`);
       assert.ok(r.out.includes(webIp), `${name} → ${webIp}: ${r.out}`);
     }
+    const ptr = await runInSandbox(cli.netnsPath!, cli, env!.dir, ['/bin/busybox', 'nslookup', webIp, '127.0.0.11']);
+    assert.ok(ptr.out.includes('web.bt-app'), `reverse lookup of ${webIp}: ${ptr.out}`);
+    const tcp = await tcpQuery(cli.netnsPath!, 'www');
+    assert.deepEqual(tcp, [webIp], 'DNS over TCP answers too');
     const ping = await runInSandbox(cli.netnsPath!, cli, env!.dir, ['/bin/busybox', 'ping', '-c', '1', '-W', '2', 'www']);
     assert.equal(ping.code, 0, ping.out);
     const up = await runInSandbox(cli.netnsPath!, cli, env!.dir, ['/bin/busybox', 'nslookup', 'upstream.test', '127.0.0.11']);
