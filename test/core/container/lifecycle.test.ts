@@ -184,4 +184,31 @@ describe('container lifecycle through the jobs (vfs, native exec driver, json-fi
     await run('container.remove', { id: a });
     await run('container.remove', { id: b, force: true });
   });
+
+  it('records an OOM kill: exit 137 and OOMKilled', async () => {
+    const id = await create({ Cmd: ['tail', '/dev/zero'], HostConfig: { Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024 } });
+    await run('container.start', { id });
+    assert.equal((await run('container.wait', { id })).StatusCode, 137);
+    const info = await run('container.inspect', { id });
+    assert.equal(info.State.OOMKilled, true);
+    assert.equal(info.State.ExitCode, 137);
+  });
+
+  it('restart stops and starts again with a new PID; stats streams until the caller goes away', async () => {
+    const id = await create({ Cmd: ['sleep', '1000'] });
+    await run('container.start', { id });
+    const pid1 = (await run('container.inspect', { id })).State.Pid;
+    await run('container.restart', { id, t: 0 });
+    const after = await run('container.inspect', { id });
+    assert.equal(after.State.Status, 'running');
+    assert.notEqual(after.State.Pid, pid1);
+    const ac = new AbortController();
+    const cap = captureIO();
+    let lines = 0;
+    cap.io.stdout.on('data', (d: Buffer) => { lines += d.toString().split('\n').filter(Boolean).length; if (lines >= 2) ac.abort(); });
+    await bed.kernel.engine.run('container.stats', { id, stream: true }, { io: cap.io, signal: ac.signal });
+    const objs = cap.out().trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(objs.length >= 2);
+    assert.equal(objs[1].precpu_stats.cpu_usage.total_usage, objs[0].cpu_stats.cpu_usage.total_usage, 'precpu is the previous sample');
+  });
 });
