@@ -77,7 +77,19 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       });
       const noTrunc = !o.trunc;
       if (o.quiet) { for (const x of list) process.stdout.write(`${shortId(x.Id, noTrunc)}\n`); return; }
-      if (o.format) { for (const x of list) process.stdout.write(`${renderTemplate(o.format, { ...x, ID: x.Id, Names: (x.Names ?? []).map((n: string) => n.replace(/^\//, '')).join(',') })}\n`); return; }
+      if (o.format) {
+        // the fields docker's `ps --format` offers, formatted as it formats them
+        for (const x of list) {
+          process.stdout.write(`${renderTemplate(o.format, {
+            ...x, ID: shortId(x.Id, noTrunc), Names: (x.Names ?? []).map((n: string) => n.replace(/^\//, '')).join(','),
+            Command: JSON.stringify(noTrunc ? String(x.Command ?? '') : ellipsis(String(x.Command ?? ''), 20)),
+            CreatedAt: new Date((x.Created ?? 0) * 1000).toISOString(), RunningFor: ago(x.Created).replace(/ ago$/, ''),
+            Ports: formatPorts(x.Ports), Networks: Object.keys(x.NetworkSettings?.Networks ?? {}).join(','),
+            Labels: Object.entries((x.Labels ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(','),
+          })}\n`);
+        }
+        return;
+      }
       const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(o.size ? ['SIZE'] : [])]];
       for (const x of list) {
         const command = noTrunc ? String(x.Command ?? '') : ellipsis(String(x.Command ?? ''), 20);

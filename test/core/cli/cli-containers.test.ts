@@ -109,6 +109,11 @@ describe('core/cli: berth run/logs/stop/exec against a real berthd', function ()
         follow.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; if (out.includes('line-5\n')) resolve(); });
         follow.on('close', () => reject(new Error(`logs -f ended early: ${out}`)));
       });
+      const ps = await d!.berth(['ps', '--filter', 'name=bt-cli-logs', '--format', '{{.Names}}|{{.Status}}|{{.Command}}|{{.Image}}']);
+      assert.match(ps.stdout, /^bt-cli-logs\|Up [^|]+\|"sh -c [^"]{13}…"\|bt-busybox:cli\n$/, 'COMMAND cut to 20 characters with an ellipsis');
+      const table = await d!.berth(['ps']);
+      assert.match(table.stdout, /^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES\n/);
+      assert.match(table.stdout, /\n[0-9a-f]{12} +bt-busybox:cli +"sh -c .*" +.* ago +Up .* +bt-cli-logs\n/);
       const stop = await d!.berth(['stop', '-t', '1', 'bt-cli-logs']);
       assert.equal(stop.status, 0, stop.stderr);
       assert.equal(stop.stdout, 'bt-cli-logs\n');
