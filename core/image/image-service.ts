@@ -224,6 +224,7 @@ export class ImageService {
     if (this.images.children(id).length) return;
     const parent = this.images.parent(id);
     await this.images.delete(id);
+    await this.content.remove(id); // its config blob
     out.push({ Deleted: id });
     await this.kernel.hooks.image.deleted.promise(id);
     if (pruneParents && parent && this.images.get(parent) && this.refs.refsOf(parent).length === 0

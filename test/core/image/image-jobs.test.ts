@@ -169,6 +169,7 @@ for (const [driverName, factory] of [['vfs', vfs], ['overlay2', overlay2]] as co
       assert.deepEqual(out, [{ Untagged: 'busybox:latest' }, { Deleted: id }]);
       assert.deepEqual(await kernel.engine.run('image.list', {}), []);
       assert.equal(svc.layers.list().length, 0, 'the layer went with the last image');
+      assert.deepEqual(await svc.content.list(), [], 'and its config and layer blobs with it');
     });
 
     it('shares layers between images and removes them only when unused', async () => {
