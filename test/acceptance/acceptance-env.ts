@@ -34,6 +34,12 @@ export interface AcceptanceDaemon {
   dockerOk(args: string[], opts?: { input?: string | Buffer }): Promise<string>;
   /** The daemon's log so far (for failure messages). */
   log(): string;
+  /** Stops berthd (SIGTERM) without cleaning anything up: containers stay as shutdown leaves them. */
+  shutdown(): Promise<void>;
+  /** shutdown(), then a new berthd on the same roots and socket, waiting until it answers. */
+  restart(): Promise<void>;
+  /** Whether the berthd process is running. */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -91,6 +97,23 @@ function purgeChains(prefix: string): void {
   }
 }
 
+/** SIGKILLs every process still in a cgroup under `parent` (a test that failed half-way). */
+function killCgroupProcs(parent: string): void {
+  const root = '/sys/fs/cgroup';
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[] = [];
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name));
+    let procs = '';
+    try { procs = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8'); } catch { return; }
+    for (const pid of procs.split('\n').filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
+  };
+  let ctrls: string[] = [];
+  try { ctrls = fs.readdirSync(root); } catch { return; }
+  for (const c of ctrls) walk(path.join(root, c, parent));
+  walk(path.join(root, parent));
+}
+
 function removeCgroups(parent: string): void {
   const root = '/sys/fs/cgroup';
   const rmTree = (dir: string): void => {
@@ -106,7 +129,7 @@ function removeCgroups(parent: string): void {
 }
 
 /** Starts berthd with fresh state and waits until it answers /_ping. */
-export async function startAcceptanceDaemon(): Promise<AcceptanceDaemon> {
+export async function startAcceptanceDaemon(extraConfig: Record<string, unknown> = {}): Promise<AcceptanceDaemon> {
   const h = randomBytes(2).toString('hex');
   const bridge = `bt-a${h}`;
   const chainPrefix = `BTA${h.toUpperCase()}`;
@@ -117,6 +140,7 @@ export async function startAcceptanceDaemon(): Promise<AcceptanceDaemon> {
   const socket = path.join(dir, 'berth.sock');
   const ipForward = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
   const config = {
+    ...extraConfig,
     'disable-plugins': missingBuiltins(),
     'storage-driver': 'overlay2',
     bridge,
@@ -128,16 +152,37 @@ export async function startAcceptanceDaemon(): Promise<AcceptanceDaemon> {
   fs.writeFileSync(path.join(dir, 'daemon.json'), JSON.stringify(config));
   fs.mkdirSync(path.join(dir, 'docker-config'));
   const logFile = path.join(dir, 'berthd.log');
-  const logFd = fs.openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [BERTHD_JS, '--config-file', path.join(dir, 'daemon.json'),
-    '--data-root', path.join(dir, 'data'), '--exec-root', execRoot, '-H', `unix://${socket}`,
-    '--pidfile', path.join(dir, 'berthd.pid')], { stdio: ['ignore', logFd, logFd] });
-  fs.closeSync(logFd);
+  const spawnBerthd = (): ChildProcess => {
+    const logFd = fs.openSync(logFile, 'a');
+    const c = spawn(process.execPath, [BERTHD_JS, '--config-file', path.join(dir, 'daemon.json'),
+      '--data-root', path.join(dir, 'data'), '--exec-root', execRoot, '-H', `unix://${socket}`,
+      '--pidfile', path.join(dir, 'berthd.pid')], { stdio: ['ignore', logFd, logFd] });
+    fs.closeSync(logFd);
+    return c;
+  };
+  let child = spawnBerthd();
   const host = `unix://${socket}`;
   const env = { ...process.env, DOCKER_HOST: host, DOCKER_CONFIG: path.join(dir, 'docker-config') };
   const log = (): string => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
 
   let stopped = false;
+  let everUp = false;
+  /** SIGTERM (SIGKILL after 20 s) and wait for the exit. */
+  const terminate = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 20000);
+    await exited;
+    clearTimeout(t);
+  };
+  const waitUp = async (): Promise<boolean> => {
+    for (let i = 0; i < 400 && !(await ping(socket)); i++) {
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return ping(socket);
+  };
   const docker = (args: string[], opts: { input?: string | Buffer } = {}): Promise<RunResult> => {
     if (!DOCKER) throw new Error('no docker CLI on this machine');
     return run(DOCKER, args, { input: opts.input, env });
@@ -146,16 +191,17 @@ export async function startAcceptanceDaemon(): Promise<AcceptanceDaemon> {
     if (stopped) return;
     stopped = true;
     try {
+      // Containers left running across a shutdown (live-restore) are removed through a new berthd.
+      if (!(child.exitCode === null && child.signalCode === null) && everUp) {
+        child = spawnBerthd();
+        await waitUp();
+      }
       if (child.exitCode === null && child.signalCode === null) {
         const ids = (await docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
         if (ids.length > 0) await docker(['rm', '-f', ...ids]);
         await docker(['network', 'prune', '-f']);
-        const exited = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 20000);
-        await exited;
-        clearTimeout(t);
       }
+      await terminate();
     } finally {
       unmountUnder(dir);
       unmountUnder(execRoot);
@@ -163,6 +209,7 @@ export async function startAcceptanceDaemon(): Promise<AcceptanceDaemon> {
         if (link === bridge) { try { execFileSync('ip', ['link', 'del', link], { stdio: 'ignore' }); } catch { /* gone */ } }
       }
       purgeChains(chainPrefix);
+      killCgroupProcs(cgroupParent);
       removeCgroups(cgroupParent);
       fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', ipForward);
       fs.rmSync(dir, { recursive: true, force: true });
@@ -170,17 +217,23 @@ export async function startAcceptanceDaemon(): Promise<AcceptanceDaemon> {
     }
   };
 
-  for (let i = 0; i < 400 && !(await ping(socket)); i++) {
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!(await ping(socket))) {
+  everUp = await waitUp();
+  if (!everUp) {
     const text = log().slice(-4000);
     await stop();
     throw new Error(`berthd did not come up on ${socket}:\n${text}`);
   }
   return {
     dir, socket, host, bridge, docker, log, stop,
+    async shutdown() {
+      await terminate();
+    },
+    async restart() {
+      await terminate();
+      child = spawnBerthd();
+      if (!(await waitUp())) throw new Error(`berthd did not come back on ${socket}:\n${log().slice(-4000)}`);
+    },
+    alive: () => child.exitCode === null && child.signalCode === null,
     async dockerOk(args, opts) {
       const r = await docker(args, opts);
       if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
