@@ -94,9 +94,7 @@ function formatInfo(i: Json, plugins: Json[] | undefined): string {
   const indexes = Object.keys(i.RegistryConfig?.IndexConfigs ?? {}).filter((k) => i.RegistryConfig.IndexConfigs[k].Secure === false);
   if (insecure.length + indexes.length > 0) { l.push(' Insecure Registries:'); for (const x of [...indexes, ...insecure]) l.push(`  ${x}`); }
   kv(l, ' ', 'Live Restore Enabled', i.LiveRestoreEnabled);
-  let text = l.join('\n') + '\n';
-  for (const w of (i.Warnings ?? []) as string[]) text += `${w}\n`;
-  return text;
+  return l.join('\n') + '\n';
 }
 
 function eventLine(e: Json): string {
@@ -161,6 +159,8 @@ export function registerSystemCommands(program: Command, ctx: CliContext): void 
         return;
       }
       process.stdout.write(formatInfo(info, plugins));
+      // as docker: the daemon's warnings go to stderr, after the report
+      for (const w of (info.Warnings ?? []) as string[]) process.stderr.write(`${w}\n`);
     });
 
   const system = program.command('system').description('manage berth');
