@@ -22,9 +22,12 @@ fi
 
 # Debian packages: build tools and libseccomp headers for the native addon; busybox-static for
 # test images; iptables (nf_tables) and iproute2 for networking; docker-registry, skopeo,
-# apache2-utils and openssl for the registry interoperability tests; runc for the exec benchmark.
+# apache2-utils and openssl for the registry interoperability tests; docker.io (dockerd, never
+# started as a service here) as the reference the json-file format tests and the benchmarks
+# compare against; runc for the exec benchmark.
 PKGS=(build-essential cmake python3 libseccomp-dev busybox-static iptables iproute2 kmod
-      docker-registry skopeo apache2-utils openssl procps util-linux ca-certificates)
+      docker-registry skopeo apache2-utils openssl procps util-linux ca-certificates
+      docker.io runc)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -35,9 +38,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian starts a docker-registry service on :5000 when it installs it; berth's tests start
-# their own registries on 127.0.0.1 and must not meet a stray one.
-if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+# On a machine with systemd, Debian starts docker-registry (:5000) and dockerd (172.17.0.0/16,
+# FORWARD policy DROP) when it installs them; berth's tests and benchmarks start their own, on
+# their own sockets and ports, and must not meet stray ones.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  systemctl disable --now docker-registry docker.socket docker containerd >/dev/null 2>&1 || true
+fi
 pkill -x docker-registry >/dev/null 2>&1 || true
 
 echo "==> npm ci (builds native/ with cmake-js, then the TypeScript)"
