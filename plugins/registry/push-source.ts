@@ -45,13 +45,14 @@ export async function pushSourceFor(images: ImagesPort, meta: LayerMetadata, ima
   const chain = chainIdsOf(diffIds);
   const layers: PushBlob[] = [];
   for (const [i, diffId] of diffIds.entries()) {
+    // Berth pushes Docker schema 2 manifests, whose layers are gzip tars: a
+    // blob pulled as gzip (Docker or OCI type, same bytes) is reused as is;
+    // anything else (zstd, plain tar, no blob) is compressed once and remembered.
     let digest: string | undefined;
-    let mediaType: string = MediaTypes.dockerLayer;
+    const mediaType: string = MediaTypes.dockerLayer;
     const known = meta.get(diffId);
-    if (known && await images.content.has(known.digest)) {
+    if (known && /gzip$/.test(known.mediaType) && await images.content.has(known.digest)) {
       digest = known.digest;
-      mediaType = known.mediaType.includes('oci') ? MediaTypes.ociLayerGzip : MediaTypes.dockerLayer;
-      if (known.mediaType.endsWith('zstd')) mediaType = known.mediaType;
     } else {
       const info = images.layers.get(chain[i]);
       if (!info) throw new NotFoundError(`layer ${chain[i]} of image ${imageId} is missing`);

@@ -170,6 +170,14 @@ describe('registry.distribution end to end (kernel + image service + docker-regi
     const arm = await runWithProgress(k!.kernel, 'image.pull', { fromImage: `${reg!.host}/src/idx:v1`, platform: 'linux/arm64' });
     const inspect = await k!.kernel.engine.run('image.inspect', { name: arm.output.Id });
     assert.equal(inspect.Architecture, 'arm64');
+    // Pushing the pulled OCI image back reuses its gzip blobs (same digests) in a Docker schema 2 manifest.
+    await k!.kernel.engine.run('image.tag', { name: arm.output.Id, repo: `${reg!.host}/dst/arm`, tag: 'v1' });
+    const pushed = await runWithProgress(k!.kernel, 'image.push', { name: `${reg!.host}/dst/arm`, tag: 'v1' });
+    const raw = JSON.parse(await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${reg!.host}/dst/arm:v1`])) as { mediaType: string; layers: Array<{ digest: string; mediaType: string }>; config: { digest: string } };
+    assert.equal(raw.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+    assert.deepEqual(raw.layers.map((l) => l.digest), [base.digest, upper.digest]);
+    assert.equal(raw.config.digest, arm.output.Id);
+    assert.ok(pushed.msgs.some((m) => /^v1: digest: /.test(m.status ?? '')));
     await assert.rejects(k!.kernel.engine.run('image.pull', { fromImage: `${reg!.host}/src/idx:v1`, platform: 'linux/riscv64' }),
       (e: Coded) => e.code === 'NotFound' && /linux\/riscv64/.test(e.message) && /linux\/arm64\/v8/.test(e.message));
   });
