@@ -94,6 +94,18 @@ export async function imageHistory(svc: ImageService, ref: string): Promise<Hist
     if (!h.empty_layer) { size = svc.layers.get(chain[layer] ?? '')?.size ?? 0; layer++; }
     return { Id: '<missing>', Created: secs(h.created), CreatedBy: h.created_by ?? '', Tags: null, Size: size, Comment: h.comment ?? '' };
   }).reverse();
+  // Entries that end a local ancestor (the image a commit started from) carry its id and tags, as in Docker.
+  for (let anc = svc.images.parent(rec.id); anc; anc = svc.images.parent(anc)) {
+    const a = svc.images.get(anc);
+    if (!a) break;
+    const n = a.config.history?.length ?? 0;
+    const at = items.length - n;
+    if (n > 0 && at >= 0 && at < items.length) {
+      const tags = svc.namesOf(anc).tags;
+      items[at].Id = anc;
+      items[at].Tags = tags.length ? tags : null;
+    }
+  }
   if (items.length) { items[0].Id = rec.id; items[0].Tags = rec.repoTags.length ? rec.repoTags : null; }
   return items;
 }

@@ -143,6 +143,16 @@ for (const [driverName, factory] of [['vfs', vfs], ['overlay2', overlay2]] as co
       assert.deepEqual(ins.Config?.Labels, { from: 'body' });
       assert.equal(ins.Parent, rec.id);
       assert.equal(ins.Comment, 'by test');
+      const hist = await kernel.engine.run('image.history', { name: 'committed:v2' });
+      assert.equal(hist.length, 4);
+      assert.equal(hist[0].Id, c.Id);
+      assert.equal(hist[0].Comment, 'by test');
+      assert.equal(hist[1].Id, rec.id, 'the entry ending the local parent image carries its id');
+      assert.deepEqual(hist[1].Tags, ['localhost:5000/multi:v1']);
+      assert.equal(hist[3].Id, '<missing>');
+      const byRef = await kernel.engine.run('image.list', { filters: { reference: ['committ*'] } });
+      assert.deepEqual(byRef.map((i) => i.RepoTags), [['committed:v2']]);
+      assert.deepEqual((await kernel.engine.run('image.list', { filters: { label: ['nope'] } })), []);
       await svc.createContainerLayer('btc2', c.Id);
       const r2 = await svc.mountContainerLayer('btc2');
       try {
