@@ -88,6 +88,23 @@ describe('container jobs: logs, wait, attach stdin, exec tty, rename, update, pr
     await assert.rejects(run('exec.create', { id, body: { Cmd: ['true'] } }), (e: unknown) => isConflict(e) && /is not running/.test((e as Error).message));
   });
 
+  it('resize reaches the tty; --init runs an init as PID 1; beforeCreate hooks rewrite the body', async () => {
+    const tty = await create({ Cmd: ['sh', '-c', 'while [ "$(stty size 2>/dev/null)" != "33 77" ]; do sleep 0.05; done; echo resized'], Tty: true });
+    await run('container.start', { id: tty });
+    await run('container.resize', { id: tty, h: 33, w: 77 });
+    assert.equal((await run('container.wait', { id: tty })).StatusCode, 0);
+    assert.equal((await logs({ id: tty })).out.replace(/\r/g, ''), 'resized\n');
+
+    const init = await runToEnd({ Cmd: ['sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; echo; echo $$'], HostConfig: { Init: true } });
+    const [cmdline, shPid] = (await logs({ id: init })).out.trim().split('\n');
+    assert.notEqual(shPid.trim(), '1', 'the command is not PID 1');
+    assert.match(cmdline, /init/);
+
+    bed.kernel.hooks.container.beforeCreate.tapPromise('test.hook', async (body) => ({ ...body, Labels: { ...(body.Labels as object ?? {}), hooked: 'yes' } }));
+    const hooked = await create({ Cmd: ['true'] });
+    assert.equal((await run('container.inspect', { id: hooked })).Config.Labels.hooked, 'yes');
+  });
+
   it('rename keeps names unique and refuses the same name', async () => {
     const a = await create({ Cmd: ['true'] }, 'bt-ren-a');
     await create({ Cmd: ['true'] }, 'bt-ren-b');

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
 import { hostSnapshot, type HostSnapshot } from '../network/net-test-env';
 import { captureIO, makeTestbed, requireContainers, type ContainerTestbed } from './container-harness';
 
@@ -57,5 +58,34 @@ describe('containers on the real network service (bridge plugin, test bridge, tr
     assert.equal(cap.out(), 'by-name\n');
     for (const c of bed.svc.store.all()) await run('container.remove', { id: c.record.ID, force: true });
     await run('network.remove', { id: net });
+  });
+
+  it('publishes a port on 127.0.0.1 and serves through it (traffic to loopback only)', async () => {
+    bed = await makeTestbed({}, undefined, { network: true });
+    const id = (await run('container.create', {
+      body: {
+        Image: 'busybox', Cmd: ['sh', '-c', 'mkdir -p /www && echo served-by-berth > /www/index.html && exec httpd -f -p 80 -h /www'],
+        ExposedPorts: { '80/tcp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+      },
+    })).Id;
+    await run('container.start', { id });
+    const info = await run('container.inspect', { id });
+    const binding = info.NetworkSettings.Ports['80/tcp'][0];
+    assert.equal(binding.HostIp, '127.0.0.1');
+    const port = Number(binding.HostPort);
+    assert.ok(port > 0);
+    const list = await run('container.list', {});
+    assert.deepEqual(list[0].Ports, [{ IP: '127.0.0.1', PrivatePort: 80, PublicPort: port, Type: 'tcp' }]);
+    let body = '';
+    for (let i = 0; i < 50 && body === ''; i++) {
+      body = await new Promise<string>((resolve) => {
+        http.get({ host: '127.0.0.1', port, path: '/index.html', agent: false }, (res) => {
+          let b = '';
+          res.on('data', (d: Buffer) => { b += d.toString(); });
+          res.on('end', () => resolve(b));
+        }).on('error', () => setTimeout(() => resolve(''), 100));
+      });
+    }
+    assert.equal(body, 'served-by-berth\n');
   });
 });
