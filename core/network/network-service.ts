@@ -23,7 +23,9 @@ import type { DockerFilters, DockerNetwork, NetworkCreateBody, NetworkSettings }
 import { DefaultIpam } from './ipam/default-ipam';
 import { hostNetworks } from './ipam/host-networks';
 import type { Ipam } from './ipam/ipam';
-import { contains, parseCidr, parseIPv4, formatCidr, formatIPv4 } from './ipam/ipv4';
+import { contains, parseCidr, parseIPv4 } from './ipam/ipv4';
+import { defaultNetworkRequest } from './default-network';
+import { lookupAddress, lookupName } from './dns/name-lookup';
 import { matchesFilters, parseFilters } from './network-filters';
 import { NetworkRecords, type Attachment, type EndpointRecord, type NetworkRecord } from './network-records';
 import { toDockerNetwork, toNetworkSettings } from './network-views';
@@ -78,7 +80,6 @@ export const NetworkServiceOptionsToken = Symbol.for('berth.NetworkServiceOption
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const DEFAULT_NETWORK = 'bridge';
-const OPT_DEFAULT_BRIDGE = 'com.docker.network.bridge.default_bridge';
 
 function newId(): string {
   return randomBytes(32).toString('hex');
@@ -348,51 +349,12 @@ export class NetworkService {
       }
       const id = att.containerId;
       this.dns.set(id, new EmbeddedDnsServer(udp, tcp, {
-        forward: (name) => this.resolveFor(id, name),
-        reverse: (ip) => this.reverseFor(id, ip),
+        forward: (name) => lookupName(this.records, id, name),
+        reverse: (ip) => lookupAddress(this.records, id, ip),
       }, () => this.upstreams(att), this.kernel.log));
     } catch (err) {
       this.kernel.log.warn({ err, container: att.containerId }, 'embedded DNS could not start');
     }
-  }
-
-  /**
-   * Names container `containerId` can resolve: on each of its user-defined
-   * networks, every container's name, aliases, full and 12-character id, and
-   * `<name>.<network>`. Null when nothing matches (the query is forwarded).
-   */
-  resolveFor(containerId: string, name: string): string[] | null {
-    const me = this.records.attachments.get(containerId);
-    if (!me) return null;
-    const ips: string[] = [];
-    for (const mine of me.endpoints) {
-      const net = this.records.networks.get(mine.networkId);
-      if (!net || net.builtin) continue;
-      for (const { att, ep } of this.records.endpointsOn(net.id)) {
-        const cname = att.containerName.replace(/^\//, '').toLowerCase();
-        const names = [cname, `${cname}.${net.name.toLowerCase()}`, ...ep.aliases.map((a) => a.toLowerCase())];
-        const idMatch = name.length >= 12 && att.containerId.startsWith(name) && (name.length === 12 || name.length === 64);
-        if (idMatch || names.includes(name)) {
-          const ip = ep.info.ipv4Address.split('/')[0];
-          if (!ips.includes(ip)) ips.push(ip);
-        }
-      }
-    }
-    return ips.length ? ips : null;
-  }
-
-  /** The name of the container holding `ip` on one of `containerId`'s user-defined networks (`name.network`), or null. */
-  reverseFor(containerId: string, ip: string): string | null {
-    const me = this.records.attachments.get(containerId);
-    if (!me) return null;
-    for (const mine of me.endpoints) {
-      const net = this.records.networks.get(mine.networkId);
-      if (!net || net.builtin) continue;
-      for (const { att, ep } of this.records.endpointsOn(net.id)) {
-        if (ep.info.ipv4Address.split('/')[0] === ip) return `${att.containerName.replace(/^\//, '')}.${net.name}`;
-      }
-    }
-    return null;
   }
 
   private upstreams(att: Attachment): Upstream[] {
@@ -592,35 +554,14 @@ export class NetworkService {
     }
   }
 
-  /** The default bridge: `bip` (gateway/subnet), `fixed-cidr` (allocation range), else Docker's 172.17.0.0/16 or the next free pool. */
+  /** The default bridge network, from `bip` / `fixed-cidr` / default pools (see default-network.ts). */
   private async createDefaultNetwork(): Promise<void> {
-    const c = this.kernel.config;
     const id = newId();
-    let subnet: string | undefined;
-    let gateway: string | undefined;
-    let ipRange: string | undefined;
-    if (c.bip) {
-      const cidr = parseCidr(c.bip, 'bip', false);
-      subnet = formatCidr(cidr);
-      gateway = c.bip.split('/')[0];
-      if (gateway === formatIPv4(cidr.base)) throw new InvalidArgumentError(`bip ${c.bip}: give the bridge's own address (e.g. ${formatIPv4(cidr.base + 1)}/${cidr.prefix}), not the network address`);
-    }
-    if (c['fixed-cidr']) {
-      ipRange = formatCidr(parseCidr(c['fixed-cidr'], 'fixed-cidr', false));
-      subnet ??= ipRange;
-    }
-    const pool = await this.ipam.requestPool(id, { subnet, gateway, ipRange });
-    const options: Record<string, string> = {
-      [OPT_DEFAULT_BRIDGE]: 'true',
-      'com.docker.network.bridge.enable_icc': String(c.icc !== false),
-      'com.docker.network.bridge.enable_ip_masquerade': 'true',
-      'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
-      'com.docker.network.driver.mtu': String(c.mtu || 1500),
-    };
-    if (c.bridge) options['com.docker.network.bridge.name'] = c.bridge;
+    const { pool: want, options } = defaultNetworkRequest(this.kernel.config);
+    const pool = await this.ipam.requestPool(id, want);
     const rec: NetworkRecord = {
       id, name: DEFAULT_NETWORK, driver: 'bridge', created: new Date().toISOString(), internal: false, attachable: false,
-      enableIPv6: false, ipamRequest: subnet ? [{ subnet, gateway, ipRange }] : [], options, labels: {}, builtin: true,
+      enableIPv6: false, ipamRequest: want.subnet ? [want] : [], options, labels: {}, builtin: true,
     };
     try {
       rec.info = await this.driver().createNetwork({ id, name: DEFAULT_NETWORK, options, ipam: [pool], internal: false, enableIPv6: false, labels: {} });

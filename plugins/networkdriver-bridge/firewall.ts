@@ -41,9 +41,13 @@ export interface Firewall {
   readonly enabled: boolean;
   /** (Re)creates the chains empty and the jumps into them from the built-in chains. */
   reset(): Promise<void>;
+  /** Adds a network's NAT, forwarding, icc and isolation rules. */
   addNetwork(n: FirewallNetwork): Promise<void>;
+  /** Removes exactly the rules addNetwork added; missing ones are skipped. */
   removeNetwork(n: FirewallNetwork): Promise<void>;
+  /** Adds DNAT, hairpin MASQUERADE and FORWARD ACCEPT rules for published ports. */
   addPorts(ports: FirewallPort[]): Promise<void>;
+  /** Removes exactly the rules addPorts added; missing ones are skipped. */
   removePorts(ports: FirewallPort[]): Promise<void>;
   /** Removes the jumps and the chains (purge; tests). */
   removeAll(): Promise<void>;
