@@ -4,6 +4,8 @@
  * All decisions (capability masks, seccomp rules, mount order, cgroup paths)
  * are made here so the C side only executes them.
  */
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { InvalidArgumentError } from '../../core';
 import type { ContainerSpec, NamespaceMode, ProcessSpec } from '../../core';
 import { capabilityMask } from './capabilities';
@@ -35,6 +37,12 @@ export class BootstrapWriter {
     return this;
   }
 
+  /** Appends another writer's records. */
+  append(other: BootstrapWriter): this {
+    this.parts.push(...other.parts);
+    return this;
+  }
+
   toBuffer(): Buffer {
     return Buffer.from(this.parts.map((p) => `${p}\0`).join(''), 'utf8');
   }
@@ -60,13 +68,24 @@ export function writeProcess(w: BootstrapWriter, p: ProcessSpec, args: string[] 
   if (p.apparmorProfile && p.apparmorProfile !== 'unconfined') w.record('apparmor', p.apparmorProfile);
 }
 
-export function writeSeccomp(w: BootstrapWriter, s: FlatSeccomp | null): void {
+/**
+ * The seccomp records. With `cache` (a private directory and a salt naming the
+ * shim build), the shim keeps the compiled program in `<dir>/<sha256>.bpf`
+ * and reuses it for the same rules (compiling takes ~10 ms; loading ~0.1 ms).
+ */
+export function writeSeccomp(w: BootstrapWriter, s: FlatSeccomp | null, cache?: { dir: string; salt: string }): void {
   if (!s) return;
-  w.record('scmp_default', s.defaultAction, s.defaultErrno);
-  for (const a of s.arches) w.record('scmp_arch', a.replace(/^SCMP_ARCH_/, '').toLowerCase());
+  const rules = new BootstrapWriter();
+  rules.record('scmp_default', s.defaultAction, s.defaultErrno);
+  for (const a of s.arches) rules.record('scmp_arch', a.replace(/^SCMP_ARCH_/, '').toLowerCase());
   for (const r of s.rules) {
-    w.record('scmp_rule', r.name, r.action, r.errno, r.args.length);
-    for (const a of r.args) w.record(String(a.index), a.op, a.value, a.valueTwo);
+    rules.record('scmp_rule', r.name, r.action, r.errno, r.args.length);
+    for (const a of r.args) rules.record(String(a.index), a.op, a.value, a.valueTwo);
+  }
+  w.append(rules);
+  if (cache) {
+    const hash = createHash('sha256').update(cache.salt).update(rules.toBuffer()).digest('hex');
+    w.record('scmp_cache', path.join(cache.dir, `${hash}.bpf`));
   }
 }
 

@@ -27,7 +27,11 @@ export default definePlugin<NativeExecOptions>({
   },
   defaults: {},
   init(ctx) {
-    ctx.provide('execdriver:native', new NativeExecDriver({ shimPath: ctx.options.shimPath, initPath: ctx.options.initPath }));
+    ctx.provide('execdriver:native', new NativeExecDriver({
+      shimPath: ctx.options.shimPath,
+      initPath: ctx.options.initPath,
+      seccompCacheDir: `${ctx.stateDir}/seccomp-cache`,
+    }));
   },
 });
 

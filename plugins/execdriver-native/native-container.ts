@@ -57,6 +57,7 @@ export class NativeContainer implements RunningContainer {
     readonly pid: number,
     private readonly shim: ShimClient,
     private readonly cgroup: ContainerCgroup,
+    private readonly seccompCache?: { dir: string; salt: string },
   ) {}
 
   get id(): string { return this.spec.id; }
@@ -99,7 +100,7 @@ export class NativeContainer implements RunningContainer {
     await prepareApparmor(p.apparmorProfile, this.spec.privileged);
     const w = new BootstrapWriter();
     writeProcess(w, p);
-    if (!this.spec.privileged) writeSeccomp(w, seccompFor(this.spec.seccomp, p.capabilities));
+    if (!this.spec.privileged) writeSeccomp(w, seccompFor(this.spec.seccomp, p.capabilities), this.seccompCache);
     writeCgroups(w, this.cgroup.procsFiles());
     const { pid, stream } = await this.shim.exec(w.toBuffer(), p.terminal);
     return new NativeExec(pid, this.shim, stream, p.terminal);

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   FailedPreconditionError, InvalidArgumentError, NotFoundError, atomicWriteJson, isUnavailable, nativeExecutable, readJsonIfExists,
@@ -30,6 +31,22 @@ export interface NativeExecDriverOptions {
   shimPath?: string;
   /** Host path of berth-init for `--init` (default: the native build). */
   initPath?: string;
+  /**
+   * Private directory (created 0700, must be owned by us) where the shim caches
+   * compiled seccomp programs. Default: `<tmpdir>/berth-seccomp-<uid>`.
+   */
+  seccompCacheDir?: string;
+}
+
+/** Creates/validates the seccomp cache dir: a real directory, ours, writable by nobody else. */
+function prepareCacheDir(dir: string): boolean {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.lstatSync(dir);
+    return st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
 }
 
 function validateSpec(spec: ContainerSpec): void {
@@ -77,7 +94,20 @@ export class NativeExecDriver implements ExecDriver {
 
   constructor(private readonly opts: NativeExecDriverOptions = {}) {}
 
+  private cache?: { dir: string; salt: string } | null;
+
   private shimPath(): string { return this.opts.shimPath ?? nativeExecutable('berth-shim'); }
+
+  /** Where compiled seccomp programs are cached, salted with the shim build; null when unusable. */
+  seccompCache(): { dir: string; salt: string } | undefined {
+    if (this.cache === undefined) {
+      const dir = this.opts.seccompCacheDir ?? path.join(os.tmpdir(), `berth-seccomp-${process.getuid?.() ?? 0}`);
+      const shim = this.shimPath();
+      const st = fs.statSync(shim);
+      this.cache = prepareCacheDir(dir) ? { dir, salt: `${shim}:${st.size}:${st.mtimeMs}` } : null;
+    }
+    return this.cache ?? undefined;
+  }
   private initPath(): string { return this.opts.initPath ?? nativeExecutable('berth-init'); }
 
   /**
@@ -96,14 +126,14 @@ export class NativeExecDriver implements ExecDriver {
     const w = new BootstrapWriter();
     writeProcess(w, proc, spec.init ? [INIT_PATH, '--', ...proc.args] : proc.args);
     writeContainer(w, spec, ops);
-    writeSeccomp(w, seccomp);
+    writeSeccomp(w, seccomp, this.seccompCache());
     writeCgroups(w, cgroup.procsFiles(), cgroup.oomFile());
     const shim = this.shimPath();
     cgroup.create(spec.cgroup.resources, spec.privileged);
     try {
       await atomicWriteJson(path.join(spec.stateDir, SPEC_FILE), spec);
       const pid = await spawnShim(shim, spec.stateDir, w.toBuffer());
-      return new NativeContainer(spec, pid, new ShimClient(path.join(spec.stateDir, SOCKET_FILE)), cgroup);
+      return new NativeContainer(spec, pid, new ShimClient(path.join(spec.stateDir, SOCKET_FILE)), cgroup, this.seccompCache());
     } catch (err) {
       cgroup.remove();
       await fs.promises.rm(path.join(spec.stateDir, SPEC_FILE), { force: true });
@@ -126,7 +156,7 @@ export class NativeExecDriver implements ExecDriver {
       if (spec) {
         const running = /^running (\d+)$/.exec(state);
         const pid = running ? Number(running[1]) : Number((await fs.promises.readFile(path.join(stateDir, 'shim.pid'), 'utf8').catch(() => '0 0')).split(' ')[1]);
-        return new NativeContainer(spec, pid, shim, ContainerCgroup.of(spec.cgroup.parent, spec.id));
+        return new NativeContainer(spec, pid, shim, ContainerCgroup.of(spec.cgroup.parent, spec.id), this.seccompCache());
       }
       if (state.startsWith('exited ')) return parseStatus(state.slice(7));
     } catch (err) {
@@ -145,12 +175,10 @@ export class NativeExecDriver implements ExecDriver {
     const spec = await readJsonIfExists<ContainerSpec>(path.join(stateDir, SPEC_FILE)).catch(() => undefined);
     const shim = new ShimClient(path.join(stateDir, SOCKET_FILE));
     try {
+      const running = (await shim.request('state')).startsWith('running');
       await shim.command('shutdown');
-      // the shim removes its socket when it exits
-      for (let i = 0; i < 500 && fs.existsSync(path.join(stateDir, SOCKET_FILE)); i++) {
-        try { await shim.request('state'); } catch { break; }
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      // a running PID 1 is killed by the shim; wait until its status is recorded
+      if (running) await shim.wait(0).catch(() => undefined);
     } catch (err) {
       if (!isUnavailable(err)) throw err;
     }

@@ -11,7 +11,7 @@
  *   mount SRC DST FSTYPE FLAGS DATA MK   (empty SRC/FSTYPE/DATA = NULL; MK d|f|-)
  *   mknod PATH MODE MAJOR MINOR | symlink TARGET LINK | mkdir PATH MODE
  *   pivot | mask PATH | readonly PATH | rootro
- *   scmp_default ACTION ERRNO | scmp_arch NAME
+ *   scmp_default ACTION ERRNO | scmp_arch NAME | scmp_cache FILE
  *   scmp_rule NAME ACTION ERRNO NARGS {IDX OP VALUE VALUE2}*NARGS
  *
  * Ops (mount .. rootro) run in the order given; `pivot` separates the ones on
@@ -111,6 +111,7 @@ int bootstrap_parse(struct bootstrap *b, char *buf, size_t len, const char **err
       else o->kind = OP_ROOT_RO;
     }
     else if (!strcmp(k, "scmp_default")) { FIELDS(2); b->has_seccomp = 1; b->scmp_default = f[0]; b->scmp_default_errno = num(f[1]); }
+    else if (!strcmp(k, "scmp_cache")) { FIELDS(1); b->scmp_cache = f[0]; }
     else if (!strcmp(k, "scmp_arch")) { FIELDS(1); GROW(b->scmp_arches, b->narches); b->scmp_arches[b->narches++] = f[0]; }
     else if (!strcmp(k, "scmp_rule")) {
       FIELDS(4); GROW(b->rules, b->nrules);

@@ -51,6 +51,7 @@ struct bootstrap {
   int has_seccomp;
   const char *scmp_default; unsigned scmp_default_errno;
   const char **scmp_arches; size_t narches;
+  const char *scmp_cache;   /* compiled-program cache file for these exact rules, or NULL */
   struct scmp_rule *rules; size_t nrules;
   struct sock_fprog prog;   /* filled by seccomp_build() in the shim */
   /* storage */

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 static int recv_fd(int sock) {
@@ -47,6 +49,7 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   const char *err = NULL;
   int rc = seccomp_build(b, &err);
   if (rc) { snprintf(msg, msglen, "container setup failed at seccomp: %s (%s)", strerror(-rc), err); return -1; }
+  if (getenv("BERTH_SHIM_TIMING")) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); fprintf(stderr, "shim-timing bpf %.3f\n", ts.tv_sec * 1e3 + ts.tv_nsec / 1e6); }
 
   struct child_fds fds = { .errfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .ptysock = -1 };
   int errp[2] = { -1, -1 }, inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errout[2] = { -1, -1 }, sp[2] = { -1, -1 };

@@ -8,7 +8,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef HAVE_LIBSECCOMP
 #include <seccomp.h>
@@ -35,8 +38,41 @@ static int op_of(const char *name, enum scmp_compare *out) {
   return -1;
 }
 
+/*
+ * The compiled program depends only on the rule records, so the daemon names
+ * a cache file keyed by their hash (scmp_cache). A cached program is used only
+ * when it is a regular file owned by us and writable by nobody else.
+ */
+static int load_cached(struct bootstrap *b) {
+  if (!b->scmp_cache) return -1;
+  int fd = open(b->scmp_cache, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) ||
+      st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) || st.st_size > (1 << 20)) { close(fd); return -1; }
+  struct sock_filter *f = malloc(st.st_size);
+  if (!f || pread(fd, f, st.st_size, 0) != st.st_size) { free(f); close(fd); return -1; }
+  close(fd);
+  b->prog.filter = f;
+  b->prog.len = st.st_size / sizeof(struct sock_filter);
+  return 0;
+}
+
+static void store_cached(const struct bootstrap *b) {
+  if (!b->scmp_cache) return;
+  char tmp[4200];
+  snprintf(tmp, sizeof(tmp), "%s.%d.tmp", b->scmp_cache, getpid());
+  int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return;
+  size_t len = b->prog.len * sizeof(struct sock_filter);
+  if (write(fd, b->prog.filter, len) != (ssize_t)len || fsync(fd) < 0) { close(fd); unlink(tmp); return; }
+  close(fd);
+  if (rename(tmp, b->scmp_cache) < 0) unlink(tmp);
+}
+
 int seccomp_build(struct bootstrap *b, const char **err) {
   if (!b->has_seccomp) return 0;
+  if (load_cached(b) == 0) return 0;
   uint32_t def;
   if (action_of(b->scmp_default, b->scmp_default_errno, &def)) { *err = "unknown seccomp default action"; return -EINVAL; }
   scmp_filter_ctx ctx = seccomp_init(def);
@@ -78,6 +114,7 @@ int seccomp_build(struct bootstrap *b, const char **err) {
   close(mfd);
   b->prog.filter = f;
   b->prog.len = size / sizeof(struct sock_filter);
+  store_cached(b);
 out:
   seccomp_release(ctx);
   return rc;

@@ -426,6 +426,15 @@ static int read_all(int fd, char **out, size_t *len) {
   return 0;
 }
 
+/* BERTH_SHIM_TIMING=1: stage timestamps on stderr (for bench:exec investigations). */
+static int timing;
+static void mark(const char *what) {
+  if (!timing) return;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  fprintf(stderr, "shim-timing %s %.3f\n", what, ts.tv_sec * 1e3 + ts.tv_nsec / 1e6);
+}
+
 static void answer(const char *s) {
   size_t len = strlen(s);
   ssize_t w = write(1, s, len);
@@ -436,6 +445,8 @@ int main(int argc, char **argv) {
   if (argc != 2) { fprintf(stderr, "usage: berth-shim <stateDir>\n"); return 2; }
   if (chdir(argv[1]) < 0) { char m[512]; snprintf(m, sizeof(m), "err container setup failed at state directory: %s\n", strerror(errno)); answer(m); return 1; }
   signal(SIGPIPE, SIG_IGN);
+  timing = getenv("BERTH_SHIM_TIMING") != NULL;
+  mark("start");
   char *raw; size_t rawlen;
   if (read_all(0, &raw, &rawlen) < 0) { answer("err container setup failed at read bootstrap: I/O error\n"); return 1; }
   struct bootstrap b;
@@ -444,6 +455,7 @@ int main(int argc, char **argv) {
     char m[256]; snprintf(m, sizeof(m), "err container setup failed at bootstrap: %s\n", perr); answer(m); return 1;
   }
   oom_file = b.oom_file;
+  mark("parsed");
 
   sigset_t mask;
   sigemptyset(&mask);
@@ -461,6 +473,7 @@ int main(int argc, char **argv) {
   }
   struct started s;
   char msg[600];
+  mark("socket");
   if (process_start(&b, 0, &s, msg, sizeof(msg))) {
     unlink(BERTH_SHIM_SOCK);
     char line[700]; snprintf(line, sizeof(line), "err %s\n", msg); answer(line); return 1;
@@ -471,6 +484,7 @@ int main(int argc, char **argv) {
   int pf = open(BERTH_SHIM_PIDFILE, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
   if (pf >= 0) { ssize_t w = write(pf, pidline, strlen(pidline)); (void)w; close(pf); }
   snprintf(pidline, sizeof(pidline), "ok %d\n", s.pid);
+  mark("started");
   answer(pidline);
   int devnull = open("/dev/null", O_RDWR);
   int logfd = open("shim.log", O_CREAT | O_APPEND | O_WRONLY, 0600);
