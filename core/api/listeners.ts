@@ -34,7 +34,7 @@ export function parseHost(value: string): HostAddress {
   const m = /^(?:tcp:\/\/)?(\[[0-9a-fA-F:]+\]|[^:/]*):([0-9]+)\/?$/.exec(v);
   if (m) {
     const port = Number(m[2]);
-    if (port < 1 || port > 65535) throw new InvalidArgumentError(`invalid host ${value}: port out of range`);
+    if (port > 65535) throw new InvalidArgumentError(`invalid host ${value}: port out of range`);
     return { kind: 'tcp', host: m[1].replace(/^\[|\]$/g, '') || '127.0.0.1', port };
   }
   if (v.startsWith('fd://') || v.startsWith('ssh://')) throw new NotImplementedError(`host ${value}: only unix:// and tcp:// are supported`);
