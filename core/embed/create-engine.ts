@@ -21,6 +21,8 @@ import type { Engine, RunOptions } from '../engine/engine';
 import type { JobInput, JobName, JobOutput } from '../engine/job-map';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors';
 
+export type {} from './job-types';
+
 export interface CreateEngineOptions {
   /** Persistent state (images, containers, volumes); absolute. */
   dataRoot: string;

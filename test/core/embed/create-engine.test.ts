@@ -53,7 +53,7 @@ describe('core/embed: createEngine, a trimmed engine inside this process', funct
     assert.equal(engine.socket, undefined);
     assert.deepEqual(socketsUnder(dir).filter((s) => s.endsWith('.sock') && !s.includes(`${path.sep}netns${path.sep}`)), []);
     assert.ok(engine.engine.has('network.list'), 'the network domain is set up');
-    const nets = await engine.run('network.list' as never, {} as never) as Array<{ Name: string }>;
+    const nets = await engine.run('network.list', {});
     assert.deepEqual(nets.map((n) => n.Name).sort(), ['bridge', 'host', 'none']);
     assert.ok(!fs.existsSync(path.join(dir, 'run', 'berthd.pid')), 'no pid file for an embedded engine');
     await engine.stop();
@@ -92,25 +92,25 @@ describe('core/embed: createEngine, a trimmed engine inside this process', funct
       const out = new PassThrough();
       let progress = '';
       out.on('data', (c: Buffer) => { progress += c.toString(); });
-      const imported = await engine.run('image.import' as never, { fromSrc: '-', repo: 'bt-embed', tag: 'v1' } as never, {
+      const imported = await engine.run('image.import', { fromSrc: '-', repo: 'bt-embed', tag: 'v1' }, {
         io: { stdin: fs.createReadStream(tar), stdout: out, stderr: new PassThrough() },
-      }) as { id: string };
+      });
       assert.match(imported.id, /^sha256:[0-9a-f]{64}$/);
       assert.ok(progress.includes(imported.id), progress);
-      const created = await engine.run('container.create' as never, {
+      const created = await engine.run('container.create', {
         name: 'bt-embed-c', body: { Image: 'bt-embed:v1', Cmd: ['sh', '-c', 'echo from-embedded; echo err >&2; exit 6'], HostConfig: { NetworkMode: 'none' } },
-      } as never) as { Id: string };
-      await engine.run('container.start' as never, { id: created.Id } as never);
-      const waited = await engine.run('container.wait' as never, { id: created.Id } as never) as { StatusCode: number };
+      });
+      await engine.run('container.start', { id: created.Id });
+      const waited = await engine.run('container.wait', { id: created.Id });
       assert.equal(waited.StatusCode, 6);
       const stdout = new PassThrough(); const stderr = new PassThrough();
       let o = ''; let e = '';
       stdout.on('data', (c: Buffer) => { o += c.toString(); });
       stderr.on('data', (c: Buffer) => { e += c.toString(); });
-      await engine.run('container.logs' as never, { id: created.Id, stdout: true, stderr: true } as never, { io: { stdin: new PassThrough(), stdout, stderr } });
+      await engine.run('container.logs', { id: created.Id, stdout: true, stderr: true }, { io: { stdin: new PassThrough(), stdout, stderr } });
       assert.equal(o, 'from-embedded\n');
       assert.equal(e, 'err\n');
-      await engine.run('container.remove' as never, { id: created.Id } as never);
+      await engine.run('container.remove', { id: created.Id });
       await engine.stop();
     } finally {
       await engine?.stop();
