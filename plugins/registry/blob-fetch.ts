@@ -5,7 +5,7 @@
  */
 import type { Descriptor } from './manifest';
 import type { RegistrySession } from './session';
-import type { BlobStore } from './staging-store';
+import type { BlobStore } from './blob-store';
 
 export interface FetchProgress {
   /** Called with bytes-so-far (including resumed bytes) as data arrives. */

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Reference } from '../../core';
-import type { BlobStore } from './staging-store';
+import type { BlobStore } from './blob-store';
 
 export interface ContentPort extends BlobStore {
   size(digest: string): Promise<number>;

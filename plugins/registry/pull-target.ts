@@ -6,7 +6,7 @@
  */
 import type { Descriptor, ImageManifest } from './manifest';
 import type { RemoteReference } from './reference';
-import type { BlobStore } from './staging-store';
+import type { BlobStore } from './blob-store';
 
 /** The image config fields the puller reads (`rootfs.diff_ids`). */
 export interface PulledConfig {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { atomicWriteJson } from '../../../core';
 import type { LayerFeed, PulledImage, PullTarget } from '../../../plugins/registry/pull-target';
 import type { RemoteReference } from '../../../plugins/registry/reference';
-import { StagingStore } from '../../../plugins/registry/staging-store';
+import { StagingStore } from './staging-store';
 
 export interface DirRecord { id: string; ref: string; manifestDigest: string; layers: string[] }
 
