@@ -54,6 +54,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -146,6 +147,19 @@ static void do_pivot(const struct child_fds *fds, const char *rootfs) {
   CHECK(chdir("/") == 0, "pivot_root", NULL);
   close(oldroot);
   close(newroot);
+}
+
+/* A fresh network namespace has only `lo`, and it is down; Docker brings it up. */
+static void loopback_up(const struct child_fds *fds) {
+  int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  CHECK(sk >= 0, "loopback up", NULL);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  memcpy(ifr.ifr_name, "lo", 3);
+  CHECK(ioctl(sk, SIOCGIFFLAGS, &ifr) == 0, "loopback up", NULL);
+  ifr.ifr_flags |= IFF_UP;
+  CHECK(ioctl(sk, SIOCSIFFLAGS, &ifr) == 0, "loopback up", NULL);
+  close(sk);
 }
 
 static void run_ops(const struct child_fds *fds, const struct bootstrap *b) {
@@ -328,6 +342,7 @@ void child_main(const struct bootstrap *b, const struct child_fds *fds) {
     CHECK(chdir("/") == 0, "chdir", "/");
   }
   if (b->new_cgroupns) CHECK(unshare(CLONE_NEWCGROUP) == 0, "unshare cgroup namespace", NULL);
+  if (!fds->njoin && (b->clone_flags & CLONE_NEWNET)) loopback_up(fds);
 
   /* 4-5. mounts and pivot_root */
   run_ops(fds, b);

@@ -89,6 +89,14 @@ describe('execdriver-native: isolation from inside the container', function () {
     assert.ok(!points.includes('/sys/fs/cgroup/memory'), 'host cgroup mount visible');
   });
 
+  it('gives a private network namespace with only lo, up', async () => {
+    const r = await h.run(['sh', '-c', 'ls /sys/class/net; ip link show lo | head -1; ping -c 1 -W 2 127.0.0.1 >/dev/null && echo ping=ok']);
+    assert.equal(r.status.exitCode, 0, r.err);
+    assert.match(r.out, /^lo\n/);
+    assert.match(r.out, /<LOOPBACK,UP,LOWER_UP>/);
+    assert.match(r.out, /ping=ok/);
+  });
+
   it('leaves only fds 0-2 open in PID 1', async () => {
     // `; true` keeps sh as PID 1 (busybox sh would exec a last lone command)
     const r = await h.run(['sh', '-c', 'ls /proc/1/fd; true']);
