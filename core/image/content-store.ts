@@ -35,6 +35,9 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** Blobs by digest (see file comment); open with ContentStore.open. */
 export class ContentStore {
+  /** Digests (hex) with an open ingest, and a promise settled when it ends. */
+  private readonly active = new Map<string, Promise<void>>();
+
   private constructor(readonly root: string) {}
 
   /** Opens (creating) the store and removes stray temp files. Partial ingests are kept for resuming. */
@@ -127,6 +130,20 @@ export class ContentStore {
    */
   async ingest(digest: string, size: number): Promise<IngestWriter> {
     const hex = digestHex(digest);
+    // One writer per digest at a time (an image may list the same blob twice):
+    // a second ingest waits until the first commits or closes.
+    while (this.active.has(hex)) await this.active.get(hex);
+    let release!: () => void;
+    this.active.set(hex, new Promise<void>((r) => { release = () => { this.active.delete(hex); r(); }; }));
+    try {
+      return await this.openIngest(digest, hex, size, () => release());
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private async openIngest(digest: string, hex: string, size: number, release: () => void): Promise<IngestWriter> {
     const file = path.join(this.root, 'ingest', `sha256-${hex}`);
     const final = this.path(digest);
     let hash: Hash = createHash('sha256');
@@ -161,21 +178,29 @@ export class ContentStore {
       },
       async commit(): Promise<void> {
         closed = true;
-        await fh.sync();
-        await fh.close();
-        const got = `sha256:${hash.digest('hex')}`;
-        if (got !== digest || (size >= 0 && written !== size)) {
-          await fsp.rm(file, { force: true });
-          throw new InvalidArgumentError(`blob verification failed: expected ${digest} (${size} bytes), got ${got} (${written} bytes)`);
+        try {
+          await fh.sync();
+          await fh.close();
+          const got = `sha256:${hash.digest('hex')}`;
+          if (got !== digest || (size >= 0 && written !== size)) {
+            await fsp.rm(file, { force: true });
+            throw new InvalidArgumentError(`blob verification failed: expected ${digest} (${size} bytes), got ${got} (${written} bytes)`);
+          }
+          await fsp.rename(file, final);
+          await fsyncDir(path.dirname(final));
+        } finally {
+          release();
         }
-        await fsp.rename(file, final);
-        await fsyncDir(path.dirname(final));
       },
       async close(): Promise<void> {
         if (closed) return;
         closed = true;
-        await fh.sync().catch(() => undefined);
-        await fh.close();
+        try {
+          await fh.sync().catch(() => undefined);
+          await fh.close();
+        } finally {
+          release();
+        }
       },
     };
   }

@@ -41,6 +41,24 @@ describe('content store', () => {
     assert.ok((await cs.read(d)).equals(data));
   });
 
+  it('lets one writer at a time ingest a digest; the second continues where the first stopped', async () => {
+    const cs = await ContentStore.open(dir);
+    const data = Buffer.from('0123456789abcdef');
+    const d = sha256Digest(data);
+    const w1 = await cs.ingest(d, data.length);
+    let second: Awaited<ReturnType<ContentStore['ingest']>> | null = null;
+    const p2 = cs.ingest(d, data.length).then((w) => { second = w; return w; });
+    await w1.write(data.subarray(0, 6));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(second, null, 'the second ingest waits');
+    await w1.close();
+    const w2 = await p2;
+    assert.equal(w2.offset, 6);
+    await w2.write(data.subarray(6));
+    await w2.commit();
+    assert.ok((await cs.read(d)).equals(data));
+  });
+
   it('refuses a blob whose content does not match and keeps nothing', async () => {
     const cs = await ContentStore.open(dir);
     const d = sha256Digest('expected');
