@@ -211,4 +211,38 @@ describe('container lifecycle through the jobs (vfs, native exec driver, json-fi
     assert.ok(objs.length >= 2);
     assert.equal(objs[1].precpu_stats.cpu_usage.total_usage, objs[0].cpu_stats.cpu_usage.total_usage, 'precpu is the previous sample');
   });
+
+  it('fires Docker\'s events with name and image attributes, and the container hooks', async () => {
+    const events: Array<{ Action: string; id: string; attrs: Record<string, string> }> = [];
+    const hooks: string[] = [];
+    bed.kernel.hooks.engine.event.tapPromise('test.events', async (e) => { if (e.Type === 'container') events.push({ Action: e.Action, id: e.Actor.ID, attrs: e.Actor.Attributes }); });
+    bed.kernel.hooks.container.started.tapPromise('test.hooks', async (_id, pid) => { hooks.push(`started:${pid > 0}`); });
+    bed.kernel.hooks.container.exited.tapPromise('test.hooks', async (_id, code, oom) => { hooks.push(`exited:${code}:${oom}`); });
+    bed.kernel.hooks.container.removed.tapPromise('test.hooks', async () => { hooks.push('removed'); });
+    const id = await create({ Cmd: ['sh', '-c', 'exit 4'], Labels: { team: 'berth' } }, 'bt-events');
+    await run('container.start', { id });
+    await run('container.wait', { id });
+    await run('container.remove', { id });
+    const mine = events.filter((e) => e.id === id);
+    assert.deepEqual(mine.map((e) => e.Action), ['create', 'start', 'die', 'destroy']);
+    assert.deepEqual(mine[0].attrs, { team: 'berth', image: 'busybox', name: 'bt-events' });
+    assert.equal(mine[2].attrs.exitCode, '4');
+    assert.deepEqual(hooks, ['started:true', 'exited:4:false', 'removed']);
+  });
+
+  it('logs since/until select by time', async () => {
+    const id = await create({ Cmd: ['sh', '-c', 'echo early; sleep 1.2; echo late'] });
+    await run('container.start', { id });
+    await run('container.wait', { id });
+    const cap = captureIO();
+    await run('container.logs', { id, stdout: true, timestamps: true }, cap.io);
+    const [early, late] = cap.out().trim().split('\n').map((l) => Date.parse(l.split(' ')[0]) / 1000);
+    const between = (early + late) / 2;
+    const after = captureIO();
+    await run('container.logs', { id, stdout: true, since: between }, after.io);
+    assert.equal(after.out(), 'late\n');
+    const before = captureIO();
+    await run('container.logs', { id, stdout: true, until: between }, before.io);
+    assert.equal(before.out(), 'early\n');
+  });
 });
