@@ -104,6 +104,8 @@ export function packTree(root: string, items: PackItem[]): Readable {
             const sink = pack.entry(h, (err) => (err ? reject(err) : resolve()));
             const src = fh.createReadStream({ autoClose: false });
             src.on('error', reject);
+            // The entry errors when the pack is destroyed (client went away mid-export): no crash.
+            (sink as unknown as NodeJS.EventEmitter).on('error', reject);
             src.pipe(sink as unknown as NodeJS.WritableStream);
           });
         } finally {
