@@ -71,6 +71,11 @@ describe('core/network: bridge connectivity (real kernel)', function () {
     assert.equal(net.Options['com.docker.network.bridge.name'], env!.bridge);
     assert.ok(fs.existsSync(`/sys/class/net/${env!.bridge}`), 'bridge exists');
     assert.deepEqual(env!.svc.listNetworks().map((n) => n.Name).sort(), ['bridge', 'host', 'none']);
+    assert.equal(fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), '1', 'ip_forward on');
+    assert.equal(fs.readFileSync(`/proc/sys/net/ipv4/conf/${env!.bridge}/route_localnet`, 'utf8').trim(), '1', 'route_localnet on the bridge');
+    const filter = require('node:child_process').execFileSync('iptables', ['-w', '-S', 'FORWARD'], { encoding: 'utf8' }) as string;
+    assert.match(filter, /^-P FORWARD DROP$/m, 'the test runs under a DROP policy');
+    assert.match(filter, new RegExp(`^-A FORWARD -j ${env!.chainPrefix}-FORWARD$`, 'm'));
   });
 
   it('two endpoints on the default bridge reach each other by IP (FORWARD policy DROP)', async () => {
