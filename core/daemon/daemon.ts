@@ -91,7 +91,18 @@ export async function startDaemon(kernel: Kernel, opts: StartDaemonOptions = {})
     const closable = kernel as Partial<Closable>;
     if (typeof closable.close === 'function') await closable.close().catch((err: Error) => log.warn({ err }, 'closing the kernel failed'));
     if (pidfile) removePidFile(pidfile);
+    uninstall();
     log.info('berthd stopped');
+  };
+
+  // Like Go's HTTP server recovering a handler's panic: one request's stray stream
+  // error must not take every container's API down. Logged loudly, never silent.
+  const onUncaught = (err: unknown): void => { log.error({ err }, 'uncaught error (berthd keeps running)'); };
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
+  const uninstall = (): void => {
+    process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUncaught);
   };
 
   try {
