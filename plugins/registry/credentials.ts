@@ -1,10 +1,12 @@
 /**
  * Where credentials for a registry come from: the request (the API's
  * `X-Registry-Auth` header, base64url JSON of an AuthConfig) first, then the
- * `auths` map of the Docker CLI config (`docker login` writes it).
+ * Docker CLI config (`docker login` writes it): credential helpers or the
+ * inline `auths` map.
  */
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import { InvalidArgumentError, type AuthConfig } from '../../core';
+import { InvalidArgumentError, UnavailableError, type AuthConfig } from '../../core';
 import { DOCKER_HUB } from './endpoints';
 
 /** What the authorizer needs: Basic credentials and/or tokens. */
@@ -57,15 +59,49 @@ function configKeys(host: string): string[] {
 }
 
 /**
- * Credentials for `host` from a Docker CLI config file; undefined when the
- * file or the entry is missing. A malformed file is an InvalidArgumentError.
+ * Runs a Docker credential helper (`docker-credential-<name> get`, the server
+ * URL on stdin, `{"Username","Secret"}` on stdout). `<token>` as username
+ * means the secret is an identity token. Undefined when the helper knows no
+ * credentials; UnavailableError naming the helper when it cannot be run.
  */
-export function fromDockerConfig(file: string, host: string): Credentials | undefined {
+async function fromHelper(name: string, serverUrl: string): Promise<Credentials | undefined> {
+  const bin = `docker-credential-${name}`;
+  const out = await new Promise<{ code: number | null; stdout: string; stderr: string; err?: Error }>((resolve) => {
+    const child = execFile(bin, ['get'], { timeout: 30_000, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null) : 0, stdout, stderr, err: err ?? undefined });
+    });
+    child.stdin?.end(serverUrl);
+  });
+  if (out.code !== 0) {
+    if (/credentials not found/i.test(out.stdout + out.stderr)) return undefined;
+    throw new UnavailableError(`credential helper ${bin} failed: ${(out.stderr || out.stdout || out.err?.message || '').trim()}`);
+  }
+  let j: { Username?: string; Secret?: string };
+  try { j = JSON.parse(out.stdout) as typeof j; } catch {
+    throw new UnavailableError(`credential helper ${bin} printed invalid JSON`);
+  }
+  if (!j.Secret) return undefined;
+  return j.Username === '<token>' ? { identityToken: j.Secret } : { username: j.Username ?? '', password: j.Secret };
+}
+
+/**
+ * Credentials for `host` from a Docker CLI config file, the way the docker
+ * CLI looks them up: `credHelpers[host]`, then `credsStore`, then the inline
+ * `auths` entry. Undefined when nothing is known. A malformed file is an
+ * InvalidArgumentError.
+ */
+export async function fromDockerConfig(file: string, host: string): Promise<Credentials | undefined> {
   let raw: string;
-  try { raw = fs.readFileSync(file, 'utf8'); } catch { return undefined; }
-  let cfg: { auths?: Record<string, AuthConfig> };
+  try { raw = await fs.promises.readFile(file, 'utf8'); } catch { return undefined; }
+  let cfg: { auths?: Record<string, AuthConfig>; credsStore?: string; credHelpers?: Record<string, string> };
   try { cfg = JSON.parse(raw) as typeof cfg; } catch (err) {
     throw new InvalidArgumentError(`${file}: invalid JSON (${(err as Error).message})`);
+  }
+  const serverUrl = host === DOCKER_HUB ? 'https://index.docker.io/v1/' : host;
+  const helper = cfg.credHelpers?.[host] ?? cfg.credsStore;
+  if (helper) {
+    const c = await fromHelper(helper, serverUrl);
+    if (c) return c;
   }
   const auths = cfg.auths ?? {};
   for (const k of configKeys(host)) {

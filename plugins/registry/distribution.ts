@@ -40,8 +40,8 @@ export class Distribution {
   }
 
   /** Credentials for a registry: the request's auth config first, then the Docker CLI config. */
-  credentials(registry: string, auth?: AuthConfig): Credentials | undefined {
-    return fromAuthConfig(auth) ?? fromDockerConfig(this.cfg.dockerConfig, registry);
+  async credentials(registry: string, auth?: AuthConfig): Promise<Credentials | undefined> {
+    return fromAuthConfig(auth) ?? await fromDockerConfig(this.cfg.dockerConfig, registry);
   }
 
   /** Parses a reference (InvalidArgumentError when malformed). */
@@ -52,18 +52,18 @@ export class Distribution {
   /** Pulls `ref` into `target`; see Puller.pull. */
   async pull(ref: RemoteReference, target: PullTarget, opts: { platform?: string; auth?: AuthConfig; progress: ProgressSink; signal?: AbortSignal }): Promise<PullResult> {
     const puller = new Puller({ resolver: this.resolver, tokens: this.tokens, maxConcurrent: this.cfg.maxConcurrentDownloads, retries: this.cfg.downloadAttempts ?? 5 });
-    return puller.pull({ ref, platform: opts.platform, creds: this.credentials(ref.registry, opts.auth), progress: opts.progress, signal: opts.signal }, target);
+    return puller.pull({ ref, platform: opts.platform, creds: await this.credentials(ref.registry, opts.auth), progress: opts.progress, signal: opts.signal }, target);
   }
 
   /** Pushes `source` as `ref`; resolves with the manifest digest. See Pusher.push. */
   async push(ref: RemoteReference, source: PushSource, opts: { auth?: AuthConfig; progress: ProgressSink; signal?: AbortSignal }): Promise<{ digest: string; size: number }> {
     const pusher = new Pusher({ resolver: this.resolver, tokens: this.tokens, maxConcurrent: this.cfg.maxConcurrentUploads, chunkSize: this.cfg.chunkSize });
-    return pusher.push({ ref, source, creds: this.credentials(ref.registry, opts.auth), progress: opts.progress, signal: opts.signal });
+    return pusher.push({ ref, source, creds: await this.credentials(ref.registry, opts.auth), progress: opts.progress, signal: opts.signal });
   }
 
   /** Every tag of `ref`'s repository on its registry (sorted). */
   async tags(ref: RemoteReference, auth?: AuthConfig, signal?: AbortSignal): Promise<string[]> {
-    return listTags(this.resolver, this.tokens, ref, this.credentials(ref.registry, auth), signal);
+    return listTags(this.resolver, this.tokens, ref, await this.credentials(ref.registry, auth), signal);
   }
 
   /** Searches a registry's v1 search endpoint (`registry/term` picks the registry; Docker Hub otherwise). */

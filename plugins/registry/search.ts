@@ -24,12 +24,12 @@ export function splitSearchTerm(term: string): { registry: string; words: string
 
 /** Runs a search; see the file comment for the errors. */
 export async function searchRegistry(resolver: EndpointResolver, _tokens: TokenCache, term: string, limit: number,
-  credsFor: (registry: string) => Credentials | undefined): Promise<SearchResult[]> {
+  credsFor: (registry: string) => Promise<Credentials | undefined>): Promise<SearchResult[]> {
   if (!term.trim()) throw new InvalidArgumentError('search: term must not be empty');
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new InvalidArgumentError(`search: limit ${limit} must be between 1 and 100`);
   const { registry, words } = splitSearchTerm(term.trim());
   const eps = resolver.endpoints(registry, true);
-  const creds = credsFor(registry);
+  const creds = await credsFor(registry);
   let last: unknown;
   for (const [i, ep] of eps.entries()) {
     const base = registry === DOCKER_HUB ? 'https://index.docker.io' : ep.base;

@@ -96,6 +96,41 @@ describe('registry.distribution auth and TLS (real docker-registry)', function (
     });
   });
 
+  describe('Docker credential helpers', () => {
+    let reg: RegistryServer;
+    before(async () => {
+      const pw = path.join(tmp, 'htpasswd-helper');
+      fs.writeFileSync(pw, execFileSync('htpasswd', ['-Bbn', 'erin', 'h3lper']));
+      reg = await registry({ htpasswd: pw });
+      await skopeoPush(layout, 'v1', `${reg.host}/priv/helped:v1`, { creds: 'erin:h3lper' });
+    });
+
+    it('asks docker-credential-<credHelpers[host]> for the registry (credsStore protocol: URL on stdin, JSON out)', async () => {
+      const bin = fs.mkdtempSync(path.join(tmp, 'bin-'));
+      const asked = path.join(bin, 'asked');
+      fs.writeFileSync(path.join(bin, 'docker-credential-berthtest'), [
+        '#!/bin/sh',
+        `[ "$1" = get ] || exit 2`,
+        'read url',
+        `echo "$url" >> ${asked}`,
+        `if [ "$url" = "${reg.host}" ]; then echo '{"ServerURL":"${reg.host}","Username":"erin","Secret":"h3lper"}'; else echo 'credentials not found in native keychain'; exit 1; fi`,
+      ].join('\n') + '\n', { mode: 0o755 });
+      const cfg = path.join(bin, 'config.json');
+      fs.writeFileSync(cfg, JSON.stringify({ auths: {}, credHelpers: { [reg.host]: 'berthtest' } }));
+      const savedPath = process.env.PATH;
+      process.env.PATH = `${bin}:${savedPath ?? ''}`;
+      try {
+        const d = dist({ dockerConfig: cfg });
+        const t = target();
+        await d.pull(d.parse(`${reg.host}/priv/helped:v1`), t, { progress: noProgress });
+        assert.equal(t.records().length, 1);
+        assert.equal(fs.readFileSync(asked, 'utf8'), `${reg.host}\n`);
+      } finally {
+        process.env.PATH = savedPath;
+      }
+    });
+  });
+
   describe('Bearer token auth (auth.token + JWT issuer signed by the test CA)', () => {
     let reg: RegistryServer;
     before(async () => {

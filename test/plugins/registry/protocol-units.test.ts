@@ -79,14 +79,14 @@ describe('registry.distribution protocol units', () => {
     } finally { r.close(); }
   });
 
-  it('decodes X-Registry-Auth and docker config auths', () => {
+  it('decodes X-Registry-Auth and docker config auths', async () => {
     const hdr = Buffer.from(JSON.stringify({ username: 'u', password: 'p' })).toString('base64url');
     assert.deepEqual(fromAuthConfig(decodeRegistryAuth(hdr)), { username: 'u', password: 'p' });
     assert.throws(() => decodeRegistryAuth('!!notjson'), (e: Coded) => e.code === 'InvalidArgument' && /X-Registry-Auth/.test(e.message));
     const cfg = path.join(tmp, 'config.json');
     fs.writeFileSync(cfg, JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('hub:pw').toString('base64') } } }));
-    assert.deepEqual(fromDockerConfig(cfg, 'docker.io'), { username: 'hub', password: 'pw' });
-    assert.equal(fromDockerConfig(cfg, 'other.example'), undefined);
+    assert.deepEqual(await fromDockerConfig(cfg, 'docker.io'), { username: 'hub', password: 'pw' });
+    assert.equal(await fromDockerConfig(cfg, 'other.example'), undefined);
   });
 
   it('normalises references through core\'s parser', () => {
