@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  FailedPreconditionError, InvalidArgumentError, NotFoundError, atomicWriteJson, isUnavailable, nativeExecutable, readJsonIfExists,
+  FailedPreconditionError, InvalidArgumentError, NotFoundError, atomicWriteJson, isUnavailable, loadAddon, nativeExecutable, readJsonIfExists,
 } from '../../core';
 import type { ContainerSpec, ExecDriver, ExitStatus, RunningContainer } from '../../core';
 import { apparmorAvailable, prepareApparmor } from './apparmor';
@@ -59,7 +59,42 @@ function validateSpec(spec: ContainerSpec): void {
   if (path.join(spec.stateDir, SOCKET_FILE).length > 107) throw new InvalidArgumentError(`stateDir is too long for a unix socket path: ${spec.stateDir}`);
 }
 
-/** Starts berth-shim with `bootstrap` on stdin; resolves with PID 1's host pid. */
+interface ExecAddon { spawnShim(shim: string, stateDir: string, bootstrap: Buffer): Promise<string> }
+let addon: ExecAddon | null | undefined;
+
+/** The berth_exec addon when built (posix_spawn of the shim on a worker thread), else null. */
+function execAddon(): ExecAddon | null {
+  if (addon === undefined) {
+    try {
+      const a = loadAddon<Partial<ExecAddon>>('berth_exec');
+      addon = typeof a.spawnShim === 'function' ? (a as ExecAddon) : null;
+    } catch {
+      addon = null;
+    }
+  }
+  return addon;
+}
+
+/** Turns the shim's start answer into PID 1's pid, or FailedPreconditionError with its message. */
+function parseStartAnswer(answer: string): number {
+  const line = answer.split('\n')[0];
+  const m = /^ok (\d+)$/.exec(line);
+  if (m) return Number(m[1]);
+  throw new FailedPreconditionError(line.replace(/^err /, ''));
+}
+
+/**
+ * Starts berth-shim with `bootstrap` on stdin; resolves with PID 1's host pid.
+ * Uses the addon's posix_spawn when built (≈0.5 ms, and the shim is not our
+ * child), child_process.spawn otherwise (≈2-6 ms measured here).
+ */
+async function startShim(shim: string, stateDir: string, bootstrap: Buffer): Promise<number> {
+  const a = execAddon();
+  if (a) return parseStartAnswer(await a.spawnShim(shim, stateDir, bootstrap));
+  return spawnShim(shim, stateDir, bootstrap);
+}
+
+/** child_process fallback of startShim. */
 function spawnShim(shim: string, stateDir: string, bootstrap: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(shim, [stateDir], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
@@ -78,10 +113,7 @@ function spawnShim(shim: string, stateDir: string, bootstrap: Buffer): Promise<n
       out += d.toString('utf8');
       const nl = out.indexOf('\n');
       if (nl < 0) return;
-      const line = out.slice(0, nl);
-      const m = /^ok (\d+)$/.exec(line);
-      if (m) finish(null, Number(m[1]));
-      else finish(new FailedPreconditionError(line.replace(/^err /, '')));
+      try { finish(null, parseStartAnswer(out)); } catch (err) { finish(err as Error); }
     });
     child.once('exit', (code, sig) => finish(new FailedPreconditionError(`berth-shim exited before starting the container (${sig ?? code})`)));
     child.stdin!.on('error', () => { /* reported through exit */ });
@@ -132,7 +164,7 @@ export class NativeExecDriver implements ExecDriver {
     cgroup.create(spec.cgroup.resources, spec.privileged);
     try {
       await atomicWriteJson(path.join(spec.stateDir, SPEC_FILE), spec);
-      const pid = await spawnShim(shim, spec.stateDir, w.toBuffer());
+      const pid = await startShim(shim, spec.stateDir, w.toBuffer());
       return new NativeContainer(spec, pid, new ShimClient(path.join(spec.stateDir, SOCKET_FILE)), cgroup, this.seccompCache());
     } catch (err) {
       cgroup.remove();

@@ -442,7 +442,16 @@ static void answer(const char *s) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) { fprintf(stderr, "usage: berth-shim <stateDir>\n"); return 2; }
+  /* --fork: leave the spawner at once (the caller reaps the intermediate), so the
+   * shim is nobody's child but init's / the subreaper's. */
+  if (argc == 3 && !strcmp(argv[1], "--fork")) {
+    pid_t p = fork();
+    if (p < 0) { answer("err container setup failed at fork shim: cannot fork\n"); return 1; }
+    if (p > 0) _exit(0);
+    argv[1] = argv[2];
+    argc = 2;
+  }
+  if (argc != 2) { fprintf(stderr, "usage: berth-shim [--fork] <stateDir>\n"); return 2; }
   if (chdir(argv[1]) < 0) { char m[512]; snprintf(m, sizeof(m), "err container setup failed at state directory: %s\n", strerror(errno)); answer(m); return 1; }
   signal(SIGPIPE, SIG_IGN);
   timing = getenv("BERTH_SHIM_TIMING") != NULL;
