@@ -47,16 +47,33 @@ export interface NetTestEnvOptions {
   isRunning?: NetworkServiceOptions['isRunning'];
 }
 
-/** Names for one env (random so parallel runs do not collide). */
+/**
+ * Every kernel-object name this test process handed out (bridges, veth and
+ * chain prefixes, user bridges, temp dirs): hostSnapshot counts only these,
+ * so other processes' tests running at the same time cannot disturb it.
+ */
+const mine = { bridges: new Set<string>(), vethPrefixes: new Set<string>(), chainPrefixes: new Set<string>(), dirs: new Set<string>() };
+
+/** Records a bridge name (user networks' `br-…`) or temp dir as this process's. */
+export function registerTestObject(kind: 'bridge' | 'dir', name: string): void {
+  (kind === 'bridge' ? mine.bridges : mine.dirs).add(name);
+}
+
+/** Names for one env (random so parallel runs do not collide); registered for hostSnapshot. */
 export function testNames(): { bridge: string; vethPrefix: string; chainPrefix: string; octet: number } {
   const h = randomBytes(2).toString('hex');
-  return { bridge: `bt-${h}`, vethPrefix: `btv${h.slice(0, 2)}`, chainPrefix: `BT${h.toUpperCase()}`, octet: 1 + (randomBytes(1)[0] % 250) };
+  const names = { bridge: `bt-${h}`, vethPrefix: `btv${h.slice(0, 2)}`, chainPrefix: `BT${h.toUpperCase()}`, octet: 1 + (randomBytes(1)[0] % 250) };
+  mine.bridges.add(names.bridge);
+  mine.vethPrefixes.add(names.vethPrefix);
+  mine.chainPrefixes.add(names.chainPrefix);
+  return names;
 }
 
 /** Builds the env and starts the network service. */
 export async function makeNetTestEnv(o: NetTestEnvOptions = {}): Promise<NetTestEnv> {
   const names = o.names ?? testNames();
   const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-net-'));
+  registerTestObject('dir', dir);
   const forwardPolicy = o.forwardDrop ? forwardPolicyNow() : undefined;
   const ipForward = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
   const options: BridgePluginOptions = {
@@ -80,6 +97,7 @@ export async function makeNetTestEnv(o: NetTestEnvOptions = {}): Promise<NetTest
     },
   });
   const reg = kernel.plugins;
+  kernel.hooks.network.created.tap('test', (id: string) => registerTestObject('bridge', `br-${id.slice(0, 12)}`));
   if (o.forwardDrop) execFileSync('iptables', ['-w', '-P', 'FORWARD', 'DROP']);
   fs.writeFileSync(path.join(dir, 'host-resolv.conf'), 'nameserver 127.0.0.1\nsearch test.invalid\n');
   let svc: NetworkService;
@@ -135,27 +153,25 @@ function forwardPolicyNow(): string {
 }
 
 /**
- * What "berth objects on the host" the network tests count: the test-named
- * links (bridges `bt-xxxx`, veths `btvxx…`, user bridges `br-…` holding a
- * 10.213/10.214 test address), their IPv4 addresses, the iptables rules and
- * chains that name a test chain (`BTXXXX`), test link or test subnet, and
- * sandbox mounts under /tmp/berth-test-*. Scoped to test names so other
- * engineers' daemons running on the same machine do not disturb the count.
+ * What "berth objects on the host" the network tests count, limited to names
+ * this process handed out (see testNames): its bridges and user bridges, veths
+ * with its prefixes, their IPv4 addresses, the iptables lines naming its
+ * chains, and sandbox (nsfs) mounts under its temp dirs.
  */
 export interface HostSnapshot { links: string[]; addresses: number; rules: string[]; nsMounts: number }
 
-const TEST_LINK = /^(bt-[0-9a-f]{4}|btv[0-9a-f]{2}.*)$/;
-const TEST_RULE = /\bBT[0-9A-F]{4}\b|\bbt-[0-9a-f]{4}\b|\bbtv[0-9a-f]{2}|10\.21[34]\./;
-
-/** Counts the test-named objects (see HostSnapshot). */
+/** Counts this process's test objects (see HostSnapshot). */
 export function hostSnapshot(): HostSnapshot {
-  const addrs = JSON.parse(execFileSync('ip', ['-j', '-4', 'addr'], { encoding: 'utf8' })) as Array<{ ifname: string; addr_info: Array<{ local: string }> }>;
-  const testBr = addrs.filter((a) => a.ifname.startsWith('br-') && a.addr_info.some((i) => /^10\.21[34]\./.test(i.local))).map((a) => a.ifname);
-  const links = fs.readdirSync('/sys/class/net').filter((n) => TEST_LINK.test(n) || testBr.includes(n)).sort();
+  const vp = [...mine.vethPrefixes];
+  const links = fs.readdirSync('/sys/class/net').filter((n) => mine.bridges.has(n) || vp.some((p) => n.startsWith(p))).sort();
+  const addrs = JSON.parse(execFileSync('ip', ['-j', '-4', 'addr'], { encoding: 'utf8' })) as Array<{ ifname: string; addr_info: unknown[] }>;
   const addresses = addrs.filter((a) => links.includes(a.ifname)).reduce((s, a) => s + a.addr_info.length, 0);
-  const rules = execFileSync('iptables-save', [], { encoding: 'utf8' }).split('\n')
-    .filter((l) => (l.startsWith('-A') || l.startsWith(':')) && TEST_RULE.test(l)).sort();
-  const nsMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - nsfs /.test(l) && l.includes('/berth-test-')).length;
+  const chainRe = mine.chainPrefixes.size ? new RegExp(`\\b(${[...mine.chainPrefixes].join('|')})(?![0-9A-F])`) : null;
+  const rules = chainRe ? execFileSync('iptables-save', [], { encoding: 'utf8' }).split('\n')
+    .filter((l) => (l.startsWith('-A') || l.startsWith(':')) && chainRe.test(l)).sort() : [];
+  const dirs = [...mine.dirs];
+  const nsMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .filter((l) => / - nsfs /.test(l) && dirs.some((d) => l.includes(d))).length;
   return { links, addresses, rules, nsMounts };
 }
 

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createBridgeParts, type BridgeParts } from '../../../plugins/networkdriver-bridge/create-bridge';
-import { hostSnapshot, testNames, type HostSnapshot } from '../../core/network/net-test-env';
+import { hostSnapshot, registerTestObject, testNames, type HostSnapshot } from '../../core/network/net-test-env';
 
 function inNs(netns: string, args: string[]): { code: number; out: string } {
   const r = spawnSync('nsenter', [`--net=${netns}`, ...args], { encoding: 'utf8' });
@@ -40,6 +40,7 @@ describe('plugins/networkdriver-bridge: driver and sandboxes (real kernel)', fun
   beforeEach(() => {
     snap = hostSnapshot();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-bridge-'));
+    registerTestObject('dir', dir);
   });
 
   afterEach(async () => {
