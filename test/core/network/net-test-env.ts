@@ -195,9 +195,10 @@ export function runInSandbox(netns: string, files: { resolvConf: string; hostsFi
   return new Promise((resolve) => {
     const p = spawn('unshare', sandboxArgs(netns, files, dir, cmd));
     let out = '';
+    const timer = setTimeout(() => { out += '\n[killed after 20 s]'; p.kill('SIGKILL'); }, 20000);
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { out += d; });
-    p.on('close', (code) => resolve({ code: code ?? -1, out }));
+    p.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, out }); });
   });
 }
 
