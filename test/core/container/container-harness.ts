@@ -64,6 +64,8 @@ export interface ContainerTestbed {
   kernel: OwnedKernel;
   svc: ContainerService;
   cgroupParent: string;
+  /** The test bridge's names (with `network`). */
+  net?: { bridge: string; vethPrefix: string; chainPrefix: string };
   /** Closes this kernel (its shutdown hooks run) without removing containers (for restore tests). */
   closeKernel(): Promise<void>;
   /** Force-removes every container, closes the kernel, removes cgroups and the roots. */
@@ -132,6 +134,7 @@ export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pi
     const svc = await setupContainers(kernel);
     const bed: ContainerTestbed = {
       dataRoot, execRoot, kernel, svc, cgroupParent,
+      net: opts.network ? { bridge: names.bridge, vethPrefix: names.vethPrefix, chainPrefix: names.chainPrefix } : undefined,
       async closeKernel() {
         if (closed) return;
         closed = true;
@@ -156,4 +159,16 @@ export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pi
     if (!reuse) removeRoots();
     throw err;
   }
+}
+
+/** Kernel objects left by one testbed's network: its bridge, veths, iptables rules and netns mounts (scoped to its names). */
+export function networkLeftovers(bed: Pick<ContainerTestbed, 'net' | 'execRoot' | 'dataRoot'>): string[] {
+  if (!bed.net) return [];
+  const { bridge, vethPrefix, chainPrefix } = bed.net;
+  const links = fs.readdirSync('/sys/class/net').filter((n) => n === bridge || n.startsWith(vethPrefix));
+  const rules = execFileSync('iptables-save', [], { encoding: 'utf8' }).split('\n')
+    .filter((l) => l.includes(chainPrefix) || l.includes(bridge));
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .filter((l) => l.includes(bed.execRoot) || l.includes(bed.dataRoot));
+  return [...links, ...rules, ...mounts];
 }

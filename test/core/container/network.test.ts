@@ -1,21 +1,18 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { hostSnapshot, type HostSnapshot } from '../network/net-test-env';
-import { captureIO, makeTestbed, requireContainers, type ContainerTestbed } from './container-harness';
+import { captureIO, makeTestbed, networkLeftovers, requireContainers, type ContainerTestbed } from './container-harness';
 
 describe('containers on the real network service (bridge plugin, test bridge, traffic only inside it)', function () {
   this.timeout(90_000);
   let bed: ContainerTestbed | undefined;
-  let before: HostSnapshot | undefined;
 
-  beforeEach(function () {
-    requireContainers(this);
-    before = hostSnapshot();
-  });
+  beforeEach(function () { requireContainers(this); });
   afterEach(async () => {
-    await bed?.destroy();
+    if (!bed) return;
+    const b = bed;
     bed = undefined;
-    if (before) assert.deepEqual(hostSnapshot(), before, 'no bridge, veth, rule or netns mount left behind');
+    await b.destroy();
+    assert.deepEqual(networkLeftovers(b), [], 'no bridge, veth, rule or netns mount of this test left behind');
   });
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
