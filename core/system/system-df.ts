@@ -11,7 +11,7 @@ async function list<T>(kernel: Kernel, name: string, input: unknown): Promise<T[
   return Array.isArray(volumes) ? volumes : [];
 }
 
-interface ImageRow { Id: string; Size?: number; Containers?: number }
+interface ImageRow { Id: string; Size?: number; VirtualSize?: number; SharedSize?: number; Containers?: number }
 interface ContainerRow { ImageID?: string }
 
 /** Docker's SystemDataUsageResponse. `type` limits which parts are computed. */
@@ -20,7 +20,12 @@ export async function systemDf(kernel: Kernel, type?: string[]): Promise<SystemD
   const containers = want('container') || want('image') ? await list<ContainerRow>(kernel, 'container.list', { all: true, size: true }) : [];
   const images = want('image') ? await list<ImageRow>(kernel, 'image.list', { all: false }) : [];
   const volumes = want('volume') ? await list<Record<string, unknown>>(kernel, 'volume.list', {}) : [];
-  for (const img of images) img.Containers = containers.filter((c) => c.ImageID === img.Id).length;
+  for (const img of images) {
+    img.Containers = containers.filter((c) => c.ImageID === img.Id).length;
+    // The CLI's RECLAIMABLE column needs both; berth does not compute layer sharing yet.
+    if (img.SharedSize === undefined || img.SharedSize < 0) img.SharedSize = 0;
+    if (img.VirtualSize === undefined || img.VirtualSize < 0) img.VirtualSize = img.Size ?? 0;
+  }
   return {
     LayersSize: images.reduce((n, i) => n + (i.Size ?? 0), 0),
     Images: images,

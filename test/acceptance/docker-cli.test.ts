@@ -171,6 +171,52 @@ describe('acceptance: the docker CLI against berthd', function () {
     assert.match(gone.stderr, /No such object: bt-web/);
   });
 
+  it('manages a running container: top, rename, update, export, attach, restart, kill, wait', async () => {
+    await d.dockerOk(['run', '-d', '-i', '--name', 'bt-ops', IMAGE, 'sh', '-c', 'read x; echo "got $x"; exec sleep 300']);
+    assert.match(await d.dockerOk(['top', 'bt-ops']), /read x/);
+    await d.dockerOk(['rename', 'bt-ops', 'bt-ops2']);
+    assert.equal((await d.dockerOk(['inspect', '-f', '{{.Name}}', 'bt-ops2'])).trim(), '/bt-ops2');
+    await d.dockerOk(['update', '--memory', '64m', '--memory-swap', '128m', 'bt-ops2']);
+    assert.equal((await d.dockerOk(['inspect', '-f', '{{.HostConfig.Memory}}', 'bt-ops2'])).trim(), String(64 * 1024 * 1024));
+    const tarFile = path.join(work, 'export.tar');
+    await d.dockerOk(['export', '-o', tarFile, 'bt-ops2']);
+    const { run } = await import('./acceptance-env');
+    const listing = (await run('tar', ['-tf', tarFile])).stdout.split('\n');
+    assert.ok(listing.includes('bin/busybox'), listing.slice(0, 20).join(' '));
+    // docker attach with piped stdin: the container reads it and answers on the attached stdout
+    const attached = d.docker(['attach', 'bt-ops2'], { input: 'over attach\n' });
+    await eventually('the container answered', async () => (await d.docker(['logs', 'bt-ops2'])).stdout.includes('got over attach'));
+    await d.dockerOk(['kill', 'bt-ops2']);
+    const att = await attached;
+    assert.match(att.stdout, /got over attach/);
+    assert.equal((await d.dockerOk(['wait', 'bt-ops2'])).trim(), '137');
+    const pid1 = Number((await d.dockerOk(['inspect', '-f', '{{.State.Pid}}', 'bt-ops2'])).trim());
+    assert.equal(pid1, 0);
+    await d.dockerOk(['restart', '-t', '1', 'bt-ops2']);
+    assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}}', 'bt-ops2'])).trim(), 'running');
+    await d.dockerOk(['rm', '-f', 'bt-ops2']);
+  });
+
+  it('follows logs until the container exits, and prunes stopped containers', async () => {
+    await d.dockerOk(['run', '-d', '--name', 'bt-follow', IMAGE, 'sh', '-c', 'echo one; sleep 1; echo two']);
+    assert.equal(await d.dockerOk(['logs', '-f', 'bt-follow']), 'one\ntwo\n');
+    assert.equal((await d.dockerOk(['wait', 'bt-follow'])).trim(), '0');
+    const pruned = await d.dockerOk(['container', 'prune', '-f']);
+    assert.match(pruned, /Deleted Containers:/);
+    assert.equal((await d.docker(['inspect', 'bt-follow'])).code, 1);
+  });
+
+  it('reports disk usage, image history, networks and volumes', async () => {
+    const df = await d.dockerOk(['system', 'df', '--format', '{{.Type}} {{.TotalCount}}']);
+    assert.match(df, /^Images [1-9]/m);
+    assert.match(df, /^Containers [0-9]+/m);
+    const history = await d.dockerOk(['image', 'history', '--format', '{{.Comment}}', IMAGE]);
+    assert.match(history, /Imported from -/);
+    const nets = (await d.dockerOk(['network', 'ls', '--format', '{{.Name}} {{.Driver}}'])).trim().split('\n').sort();
+    assert.deepEqual(nets, ['bridge bridge', 'host host', 'none null']);
+    assert.equal((await d.dockerOk(['volume', 'ls', '-q'])).trim(), '');
+  });
+
   it('streams events for a container lifecycle, filtered by container', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     await d.dockerOk(['run', '--name', 'bt-ev', IMAGE, 'true']);
