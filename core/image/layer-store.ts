@@ -69,6 +69,8 @@ export class LayerStore {
   private readonly layers = new Map<string, LayerInfo>();
   private readonly mounts = new Map<string, MountInfo>();
   private readonly refs = new Map<string, number>();
+  /** Containers whose layer is being created. */
+  private readonly pendingMounts = new Set<string>();
   /** Serialises registrations and removals so refcounts stay consistent. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -204,53 +206,56 @@ export class LayerStore {
    * InvalidArgumentError and nothing is kept. An existing identical layer is
    * reused (the new copy discarded).
    */
-  register(tar: Readable, parent: string | null, expectedDiffId?: string): Promise<LayerInfo> {
+  async register(tar: Readable, parent: string | null, expectedDiffId?: string): Promise<LayerInfo> {
     if (expectedDiffId) checkDigest(expectedDiffId, 'diff_id');
-    return this.serial(async () => {
-      const parentInfo = parent ? this.layers.get(parent) : null;
-      if (parent && !parentInfo) throw new NotFoundError(`parent layer ${parent} not found`);
-      const cacheId = randomId();
-      const work = path.join(this.root, 'tmp', `write-${cacheId.slice(0, 16)}`);
+    const parentInfo = parent ? this.layers.get(parent) : null;
+    if (parent && !parentInfo) throw new NotFoundError(`parent layer ${parent} not found`);
+    // The apply runs outside the store's queue (a big pull must not hold up
+    // container layers); the parent is held so it cannot go meanwhile.
+    if (parent) this.bump(parent, 1);
+    const cacheId = randomId();
+    const work = path.join(this.root, 'tmp', `write-${cacheId.slice(0, 16)}`);
+    let keep = false;
+    try {
       await fsp.mkdir(work, { mode: 0o700 });
       await atomicWrite(path.join(work, 'cache-id'), cacheId);
-      let keep = false;
+      await this.driver.create(cacheId, parentInfo ? parentInfo.cacheId : null);
+      const hasher = new DigestStream();
+      // The blob is kept as received (for save/push); the driver gets the plain tar.
+      const toContent = new PassThrough({ highWaterMark: 1 << 20 });
+      const toApply = new PassThrough({ highWaterMark: 1 << 20 });
+      tar.on('error', (e) => { toContent.destroy(e); toApply.destroy(e); });
+      tar.pipe(toContent);
+      tar.pipe(toApply);
+      const blobP = this.content.put(toContent);
+      const plain = decompress(toApply);
+      plain.on('error', (e) => hasher.destroy(e));
+      let size: number;
       try {
-        await this.driver.create(cacheId, parentInfo ? parentInfo.cacheId : null);
-        const hasher = new DigestStream();
-        // The blob is kept as received (for save/push); the driver gets the plain tar.
-        const toContent = new PassThrough({ highWaterMark: 1 << 20 });
-        const toApply = new PassThrough({ highWaterMark: 1 << 20 });
-        tar.on('error', (e) => { toContent.destroy(e); toApply.destroy(e); });
-        tar.pipe(toContent);
-        tar.pipe(toApply);
-        const blobP = this.content.put(toContent);
-        const plain = decompress(toApply);
-        plain.on('error', (e) => hasher.destroy(e));
-        let size: number;
-        try {
-          size = await this.driver.applyDiff(cacheId, parentInfo ? parentInfo.cacheId : null, plain.pipe(hasher));
-        } catch (err) {
-          toContent.destroy();
-          await blobP.catch(() => undefined);
-          throw err;
-        }
-        const blob = await blobP;
-        const diffId = hasher.digest();
-        const tarSize = hasher.bytes;
-        if (expectedDiffId && diffId !== expectedDiffId) {
-          throw new InvalidArgumentError(`layer diff_id mismatch: expected ${expectedDiffId}, got ${diffId}`);
-        }
-        const chainId = chainIdOf(parent, diffId);
+        size = await this.driver.applyDiff(cacheId, parentInfo ? parentInfo.cacheId : null, plain.pipe(hasher));
+      } catch (err) {
+        toContent.destroy();
+        await blobP.catch(() => undefined);
+        throw err;
+      }
+      const blob = await blobP;
+      const diffId = hasher.digest();
+      const tarSize = hasher.bytes;
+      if (expectedDiffId && diffId !== expectedDiffId) {
+        throw new InvalidArgumentError(`layer diff_id mismatch: expected ${expectedDiffId}, got ${diffId}`);
+      }
+      const chainId = chainIdOf(parent, diffId);
+      await atomicWrite(path.join(work, 'diff'), diffId);
+      await atomicWrite(path.join(work, 'size'), String(size));
+      await atomicWrite(path.join(work, 'blob'), blob);
+      await atomicWrite(path.join(work, 'tar-size'), String(tarSize));
+      if (parent) await atomicWrite(path.join(work, 'parent'), parent);
+      return await this.serial(async () => {
         const existing = this.layers.get(chainId);
         if (existing) {
           this.bump(chainId, 1);
           return existing;
         }
-        await atomicWrite(path.join(work, 'diff'), diffId);
-        await atomicWrite(path.join(work, 'size'), String(size));
-        await atomicWrite(path.join(work, 'blob'), blob);
-        await atomicWrite(path.join(work, 'tar-size'), String(tarSize));
-        if (parent) await atomicWrite(path.join(work, 'parent'), parent);
         await fsp.rename(work, path.join(this.root, 'sha256', digestHex(chainId)));
         await fsyncDir(path.join(this.root, 'sha256'));
         keep = true;
@@ -259,13 +264,14 @@ export class LayerStore {
         if (parent) this.bump(parent, 1);
         this.bump(chainId, 1);
         return info;
-      } finally {
-        if (!keep) {
-          await this.driver.remove(cacheId).catch(() => undefined);
-          await fsp.rm(work, { recursive: true, force: true });
-        }
+      });
+    } finally {
+      if (!keep) {
+        await this.driver.remove(cacheId).catch(() => undefined);
+        await fsp.rm(work, { recursive: true, force: true });
       }
-    });
+      if (parent) await this.release(parent);
+    }
   }
 
   /** Total size of a chain: its layer plus all parents. */
@@ -300,37 +306,43 @@ export class LayerStore {
   }
 
   /** Creates the read-write layer of a container on `parent` (AlreadyExistsError if it has one). */
-  createMount(containerId: string, parent: string | null, imageId: string | null = null): Promise<MountInfo> {
+  async createMount(containerId: string, parent: string | null, imageId: string | null = null): Promise<MountInfo> {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(containerId)) throw new InvalidArgumentError(`invalid container id "${containerId}"`);
-    return this.serial(async () => {
-      if (this.mounts.has(containerId)) throw new AlreadyExistsError(`container ${containerId} already has a layer`);
-      const parentInfo = parent ? this.layers.get(parent) : null;
-      if (parent && !parentInfo) throw new NotFoundError(`layer ${parent} not found`);
-      const mountId = randomId();
-      const work = path.join(this.root, 'tmp', `mount-${mountId.slice(0, 16)}`);
+    if (this.mounts.has(containerId) || this.pendingMounts.has(containerId)) {
+      throw new AlreadyExistsError(`container ${containerId} already has a layer`);
+    }
+    const parentInfo = parent ? this.layers.get(parent) : null;
+    if (parent && !parentInfo) throw new NotFoundError(`layer ${parent} not found`);
+    this.pendingMounts.add(containerId);
+    if (parent) this.bump(parent, 1); // becomes the mount's reference on success
+    const mountId = randomId();
+    const initId = `${mountId}-init`;
+    const work = path.join(this.root, 'tmp', `mount-${mountId.slice(0, 16)}`);
+    let ok = false;
+    try {
       await fsp.mkdir(work, { mode: 0o700 });
-      const initId = `${mountId}-init`;
       await atomicWrite(path.join(work, 'mount-id'), mountId);
       await atomicWrite(path.join(work, 'init-id'), initId);
-      try {
-        await this.driver.create(initId, parentInfo ? parentInfo.cacheId : null);
-        const initRoot = await this.driver.get(initId);
-        try { await setupInitLayer(initRoot); } finally { await this.driver.put(initId); }
-        await this.driver.createReadWrite(mountId, initId);
-        if (parent) await atomicWrite(path.join(work, 'parent'), parent);
-        if (imageId) await atomicWrite(path.join(work, 'image'), imageId);
-        await fsp.rename(work, path.join(this.root, 'mounts', containerId));
-      } catch (err) {
+      await this.driver.create(initId, parentInfo ? parentInfo.cacheId : null);
+      const initRoot = await this.driver.get(initId);
+      try { await setupInitLayer(initRoot); } finally { await this.driver.put(initId); }
+      await this.driver.createReadWrite(mountId, initId);
+      if (parent) await atomicWrite(path.join(work, 'parent'), parent);
+      if (imageId) await atomicWrite(path.join(work, 'image'), imageId);
+      await fsp.rename(work, path.join(this.root, 'mounts', containerId));
+      ok = true;
+      const m: MountInfo = { containerId, mountId, parent, imageId, initId };
+      this.mounts.set(containerId, m);
+      return m;
+    } finally {
+      this.pendingMounts.delete(containerId);
+      if (!ok) {
         await this.driver.remove(mountId).catch(() => undefined);
         await this.driver.remove(initId).catch(() => undefined);
         await fsp.rm(work, { recursive: true, force: true });
-        throw err;
+        if (parent) await this.release(parent);
       }
-      const m: MountInfo = { containerId, mountId, parent, imageId, initId };
-      this.mounts.set(containerId, m);
-      if (parent) this.bump(parent, 1);
-      return m;
-    });
+    }
   }
 
   private mountOf(containerId: string): MountInfo {

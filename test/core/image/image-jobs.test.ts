@@ -287,6 +287,26 @@ for (const [driverName, factory] of [['vfs', vfs], ['overlay2', overlay2]] as co
       assert.deepEqual(await kernel.engine.run('image.list', {}), []);
     });
 
+    it('creates container layers while a slow layer apply is in progress, and dedupes identical layers', async () => {
+      await load(archive);
+      const img = await svc.resolve('busybox');
+      const t = await buildTar([{ name: 'slow', body: Buffer.alloc(100_000, 3) }]);
+      const slow = new PassThrough();
+      slow.write(t.subarray(0, 5000));
+      const pending = svc.layers.register(slow, null);
+      await svc.createContainerLayer('btwhile', img.id); // would never resolve if it queued behind the apply
+      slow.end(t.subarray(5000));
+      const a = await pending;
+      const b = await svc.layers.register(Readable.from([t]), null);
+      assert.equal(b.chainId, a.chainId);
+      assert.equal(b.cacheId, a.cacheId, 'the second copy was discarded');
+      assert.equal(svc.layers.refCount(a.chainId), 2);
+      await svc.layers.release(a.chainId);
+      await svc.layers.release(a.chainId);
+      assert.equal(svc.layers.get(a.chainId), undefined);
+      await svc.removeContainerLayer('btwhile');
+    });
+
     it('prunes dangling images', async () => {
       await load(archive);
       const t = await buildTar([{ name: 'x', body: '1' }]);
