@@ -52,6 +52,8 @@ export interface PortBinding {
   hostIp: string;
   /** 0 means "pick a free one from the ephemeral range". */
   hostPort: number;
+  /** With hostPort, a range `hostPort-hostPortEnd` to pick the first free port from (`-p 8000-8010:80`). */
+  hostPortEnd?: number;
 }
 
 export interface EndpointCreateRequest {

@@ -35,14 +35,18 @@ export function toPortBindings(
     seen.add(portKey(containerPort, protocol));
     for (const b of list ?? []) {
       const hp = (b.HostPort ?? '').trim();
-      if (hp !== '' && !/^\d{1,5}$/.test(hp)) {
-        throw new InvalidArgumentError(`invalid host port ${JSON.stringify(hp)} for ${key}: expected a port number (ranges are not supported)`);
+      const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(hp);
+      if (hp !== '' && !m) {
+        throw new InvalidArgumentError(`invalid host port ${JSON.stringify(hp)} for ${key}: expected a port or a range (8000-8010)`);
       }
-      const hostPort = hp === '' ? 0 : Number(hp);
-      if (hostPort > 65535) throw new InvalidArgumentError(`invalid host port ${hp} for ${key}`);
+      const hostPort = m ? Number(m[1]) : 0;
+      const hostPortEnd = m?.[2] !== undefined ? Number(m[2]) : undefined;
+      if (hostPort > 65535 || (hostPortEnd !== undefined && (hostPortEnd > 65535 || hostPortEnd < hostPort || hostPort === 0))) {
+        throw new InvalidArgumentError(`invalid host port ${hp} for ${key}`);
+      }
       const hostIp = (b.HostIp ?? '').trim();
       if (hostIp.includes(':')) continue; // IPv6 host addresses: not supported yet (docs/networking.md)
-      out.push({ containerPort, protocol, hostIp: hostIp || '0.0.0.0', hostPort });
+      out.push({ containerPort, protocol, hostIp: hostIp || '0.0.0.0', hostPort, ...(hostPortEnd !== undefined && hostPortEnd !== hostPort ? { hostPortEnd } : {}) });
     }
   }
   if (publishAll) {

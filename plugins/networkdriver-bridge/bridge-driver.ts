@@ -127,8 +127,8 @@ export class BridgeDriver implements NetworkDriver {
     const bound: PortBinding[] = [];
     try {
       for (const b of req.portBindings) {
-        const hostPort = await this.o.ports.reserve(owner, b.protocol, b.hostIp, b.hostPort);
-        bound.push({ ...b, hostIp: b.hostIp || '0.0.0.0', hostPort });
+        const hostPort = await this.o.ports.reserve(owner, b.protocol, b.hostIp, b.hostPort, b.hostPortEnd);
+        bound.push({ containerPort: b.containerPort, protocol: b.protocol, hostIp: b.hostIp || '0.0.0.0', hostPort });
       }
     } catch (err) {
       this.o.ports.release(owner);

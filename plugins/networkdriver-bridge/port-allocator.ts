@@ -22,11 +22,21 @@ export class PortAllocator {
 
   /**
    * Reserves a host port for `owner` and resolves with it; `port` 0 picks a
-   * free one at random from the ephemeral range. ConflictError
+   * free one at random from the ephemeral range; `port`..`portEnd` the first
+   * free one of that range. ConflictError
    * `Bind for IP:PORT failed: port is already allocated` when it is taken.
    */
-  async reserve(owner: string, proto: 'tcp' | 'udp', hostIp: string, port: number): Promise<number> {
+  async reserve(owner: string, proto: 'tcp' | 'udp', hostIp: string, port: number, portEnd?: number): Promise<number> {
     const ip = hostIp || '0.0.0.0';
+    if (port !== 0 && portEnd !== undefined && portEnd > port) {
+      for (let p = port; p <= portEnd; p++) {
+        if (this.taken(proto, ip, p)) continue;
+        this.claim(owner, proto, ip, p);
+        if (await freeOnHost(proto, ip, p)) return p;
+        this.releaseOne(owner, proto, ip, p);
+      }
+      throw new ConflictError(`Bind for ${ip}:${port}-${portEnd} failed: port is already allocated`);
+    }
     if (port !== 0) {
       this.claim(owner, proto, ip, port);
       if (!(await freeOnHost(proto, ip, port))) {

@@ -125,6 +125,8 @@ describe('core/network: bridge connectivity (real kernel)', function () {
       (e: Error & { code?: string }) => e.code === 'Conflict' && /port is already allocated/.test(e.message),
     );
     assert.equal(env!.svc.listNetworks().find((n) => n.Name === 'bridge')!.Containers['web2'.padEnd(64, '0')], undefined, 'failed attach rolled back');
+    const ranged = await env!.svc.attach(req('web3', { portBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: `${hostPort}-${hostPort + 5}` }] } }));
+    assert.deepEqual(ranged.settings.Ports['80/tcp'], [{ HostIp: '127.0.0.1', HostPort: String(hostPort + 1) }], 'a range gives the first free port');
   });
 
   it('-P picks ephemeral host ports for exposed ports, reachable through 127.0.0.1', async () => {

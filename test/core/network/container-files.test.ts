@@ -29,6 +29,10 @@ describe('core/network: container files and port specs', () => {
       { containerPort: 53, protocol: 'udp', hostIp: '0.0.0.0', hostPort: 0 },
     ]);
     assert.throws(() => toPortBindings({ 'http/tcp': [] }, false, []), /invalid port specification/);
-    assert.throws(() => toPortBindings({ '80': [{ HostPort: '80-90' }] }, false, []), /invalid host port/);
+    assert.deepEqual(toPortBindings({ '80': [{ HostPort: '8000-8010' }] }, false, []), [
+      { containerPort: 80, protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8000, hostPortEnd: 8010 },
+    ]);
+    assert.throws(() => toPortBindings({ '80': [{ HostPort: '90-80' }] }, false, []), /invalid host port 90-80/);
+    assert.throws(() => toPortBindings({ '80': [{ HostPort: 'x' }] }, false, []), /invalid host port/);
   });
 });
