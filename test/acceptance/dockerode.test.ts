@@ -144,6 +144,55 @@ describe('acceptance: dockerode against berthd', function () {
     }
   });
 
+  it('streams stats as JSON lines until the client leaves', async () => {
+    const c = await docker.createContainer({ Image: IMAGE, Cmd: ['sleep', '300'] });
+    try {
+      await c.start();
+      const stream = await c.stats({ stream: true }) as unknown as NodeJS.ReadableStream & { destroy(): void };
+      const samples: Array<{ read: string; memory_stats: { usage?: number }; pids_stats: { current?: number } }> = [];
+      let buf = '';
+      await new Promise<void>((resolve) => {
+        stream.on('data', (b: Buffer) => {
+          buf += b.toString();
+          let i: number;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, i).trim();
+            buf = buf.slice(i + 1);
+            if (line) samples.push(JSON.parse(line));
+            if (samples.length === 2) { stream.destroy(); resolve(); }
+          }
+        });
+      });
+      assert.equal(samples.length, 2);
+      assert.ok(samples[1].pids_stats.current! >= 1);
+      assert.notEqual(samples[0].read, samples[1].read);
+      const once = await c.stats({ stream: false }) as unknown as { pids_stats: { current?: number } };
+      assert.ok(once.pids_stats.current! >= 1);
+    } finally {
+      await c.remove({ force: true });
+    }
+  });
+
+  it('detaches from a tty attach on ctrl-p ctrl-q and leaves the container running', async () => {
+    const c = await docker.createContainer({ Image: IMAGE, Cmd: ['sh'], Tty: true, OpenStdin: true, AttachStdin: true, AttachStdout: true });
+    try {
+      await c.start();
+      const stream = await c.attach({ stream: true, stdin: true, stdout: true, hijack: true });
+      let out = '';
+      stream.on('data', (b: Buffer) => { out += b.toString(); });
+      const ended = new Promise((r) => stream.on('end', r));
+      stream.write('echo marker-$((6*7))\n');
+      for (let i = 0; i < 150 && !out.includes('marker-42'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(out, /marker-42/);
+      stream.write(Buffer.from([0x10, 0x11]));
+      await ended;
+      const info = await c.inspect();
+      assert.equal(info.State.Running, true);
+    } finally {
+      await c.remove({ force: true });
+    }
+  });
+
   it('streams events to getEvents', async () => {
     const stream = await docker.getEvents({ filters: { type: ['container'], event: ['create'] } }) as unknown as NodeJS.ReadableStream & { destroy(): void };
     try {
