@@ -23,7 +23,15 @@ function which(cmd: string): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-async function benchBerth(dir: string, rootfs: string): Promise<number[]> {
+const phases: Record<'start' | 'wait' | 'delete', number[]> = { start: [], wait: [], delete: [] };
+
+/** State dirs live on tmpfs, like the exec-root /run/berth on a real host (here /run is on disk). */
+async function benchBerth(rootfs: string): Promise<number[]> {
+  const dir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'berth-bench-'));
+  try { return await benchBerthIn(dir, rootfs); } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+}
+
+async function benchBerthIn(dir: string, rootfs: string): Promise<number[]> {
   const driver = new NativeExecDriver();
   const times: number[] = [];
   for (let i = 0; i < RUNS + 3; i++) {
@@ -34,11 +42,19 @@ async function benchBerth(dir: string, rootfs: string): Promise<number[]> {
     spec.cgroup.parent = 'bt-bench';
     const t0 = process.hrtime.bigint();
     const c = await driver.start(spec);
+    const t1 = process.hrtime.bigint();
     const st = await c.wait();
+    const t2 = process.hrtime.bigint();
     await driver.delete(id, stateDir);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const t3 = process.hrtime.bigint();
+    const ms = Number(t3 - t0) / 1e6;
     if (st.exitCode !== 0) throw new Error(`true exited ${st.exitCode}`);
-    if (i >= 3) times.push(ms); // warm-up runs are not counted
+    if (i >= 3) { // warm-up runs are not counted
+      times.push(ms);
+      phases.start.push(Number(t1 - t0) / 1e6);
+      phases.wait.push(Number(t2 - t1) / 1e6);
+      phases.delete.push(Number(t3 - t2) / 1e6);
+    }
   }
   for (const c of ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio', 'freezer', 'devices']) {
     try { fs.rmdirSync(`/sys/fs/cgroup/${c}/bt-bench`); } catch { /* absent */ }
@@ -76,8 +92,10 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
   try {
     const rootfs = makeBusyboxRootfs(path.join(dir, 'rootfs'));
-    const berth = median(await benchBerth(dir, rootfs));
+    const berth = median(await benchBerth(rootfs));
     console.log(`berth (execdriver-native): median ${berth.toFixed(2)} ms over ${RUNS} runs of \`true\` (start + wait + delete)`);
+    console.log(`  phases (median ms): start ${median(phases.start).toFixed(2)}, wait ${median(phases.wait).toFixed(2)}, delete ${median(phases.delete).toFixed(2)}`);
+    console.log(`  load average while measuring: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
     const runc = which('runc');
     if (!runc) {
       console.log('runc: not installed (apt-get install -y runc) — no ratio');

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  FailedPreconditionError, InvalidArgumentError, NotFoundError, atomicWriteJson, isUnavailable, loadAddon, nativeExecutable, readJsonIfExists,
+  ConflictError, FailedPreconditionError, InvalidArgumentError, NotFoundError, atomicWriteJson, isUnavailable, loadAddon, nativeExecutable, readJsonIfExists,
 } from '../../core';
 import type { ContainerSpec, ExecDriver, ExitStatus, RunningContainer } from '../../core';
 import { apparmorAvailable, prepareApparmor } from './apparmor';
@@ -161,16 +161,40 @@ export class NativeExecDriver implements ExecDriver {
     writeSeccomp(w, seccomp, this.seccompCache());
     writeCgroups(w, cgroup.procsFiles(), cgroup.oomFile());
     const shim = this.shimPath();
+    await this.clearPreviousShim(spec);
     cgroup.create(spec.cgroup.resources, spec.privileged);
     try {
-      await atomicWriteJson(path.join(spec.stateDir, SPEC_FILE), spec);
-      const pid = await startShim(shim, spec.stateDir, w.toBuffer());
+      // spec.json (for restore) is written while the shim starts
+      const [started, written] = await Promise.allSettled([
+        startShim(shim, spec.stateDir, w.toBuffer()),
+        atomicWriteJson(path.join(spec.stateDir, SPEC_FILE), spec),
+      ]);
+      if (started.status === 'rejected') throw started.reason;
+      if (written.status === 'rejected') {
+        await new ShimClient(path.join(spec.stateDir, SOCKET_FILE)).command('shutdown').catch(() => undefined);
+        throw written.reason;
+      }
+      const pid = started.value;
       return new NativeContainer(spec, pid, new ShimClient(path.join(spec.stateDir, SOCKET_FILE)), cgroup, this.seccompCache());
     } catch (err) {
       cgroup.remove();
       await fs.promises.rm(path.join(spec.stateDir, SPEC_FILE), { force: true });
       throw err;
     }
+  }
+
+  /**
+   * A state directory is reused when a container restarts: a shim still
+   * serving it is shut down if its container exited (ConflictError if it runs).
+   */
+  private async clearPreviousShim(spec: ContainerSpec): Promise<void> {
+    const sock = path.join(spec.stateDir, SOCKET_FILE);
+    if (!fs.existsSync(sock)) return;
+    const shim = new ShimClient(sock);
+    let state: string;
+    try { state = await shim.request('state'); } catch { return; }
+    if (state.startsWith('running')) throw new ConflictError(`container ${spec.id} is already running`);
+    await shim.command('shutdown').catch(() => undefined);
   }
 
   /**
@@ -207,10 +231,8 @@ export class NativeExecDriver implements ExecDriver {
     const spec = await readJsonIfExists<ContainerSpec>(path.join(stateDir, SPEC_FILE)).catch(() => undefined);
     const shim = new ShimClient(path.join(stateDir, SOCKET_FILE));
     try {
-      const running = (await shim.request('state')).startsWith('running');
+      // the shim kills PID 1 if needed and answers once its status is recorded
       await shim.command('shutdown');
-      // a running PID 1 is killed by the shim; wait until its status is recorded
-      if (running) await shim.wait(0).catch(() => undefined);
     } catch (err) {
       if (!isUnavailable(err)) throw err;
     }

@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -53,6 +54,7 @@ struct client {
   enum cmode mode;
   struct proc *p;
   size_t exec_len;
+  int shutdown_reply;  /* a C_WAIT client that asked for shutdown: answer `ok` */
   struct buf in, out;
   struct client *next;
 };
@@ -63,6 +65,13 @@ static struct proc *init_proc;
 static const char *oom_file;
 static int collected, shutdown_req;
 static int listen_fd = -1, sig_fd = -1;
+static ino_t sock_ino, pid_ino;
+
+/* Unlinks `name` only if it is still the file we created (a newer shim may own the path now). */
+static void unlink_if_ours(const char *name, ino_t ino) {
+  struct stat st;
+  if (ino && lstat(name, &st) == 0 && st.st_ino == ino) unlink(name);
+}
 
 static void set_nonblock(int fd) { if (fd >= 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -159,6 +168,8 @@ static void write_status_file(const char *json) {
   if (dfd >= 0) { fsync(dfd); close(dfd); }
 }
 
+static void reply(struct client *c, const char *s);
+
 static void finalize(struct proc *p) {
   if (p->out_fd >= 0) while (pump_output(p, &p->out_fd, BERTH_FRAME_STDOUT, 1)) break;
   if (p->err_fd >= 0) while (pump_output(p, &p->err_fd, BERTH_FRAME_STDERR, 1)) break;
@@ -189,6 +200,7 @@ static void finalize(struct proc *p) {
   for (struct client *c = clients; c; c = c->next) {
     if (c->p != p) continue;
     if (c->mode == C_ATTACH) { buf_frame(&c->out, BERTH_FRAME_EXIT, p->status, strlen(p->status)); c->mode = C_DONE; }
+    else if (c->mode == C_WAIT && c->shutdown_reply) { reply(c, "ok\n"); c->mode = C_DONE; }
     else if (c->mode == C_WAIT) {
       buf_add(&c->out, p->status, strlen(p->status)); buf_add(&c->out, "\n", 1); c->mode = C_DONE;
       if (p->is_init) collected = 1;
@@ -234,9 +246,11 @@ static void handle_command(struct client *c, char *line) {
     reply(c, out); c->mode = C_DONE; return;
   }
   if (!strcmp(verb, "shutdown")) {
+    /* answers once PID 1's status is recorded, so the caller can clean up after */
     shutdown_req = 1;
+    if (init_proc->finalized) { reply(c, "ok\n"); c->mode = C_DONE; return; }
     if (!init_proc->exited) kill(init_proc->pid, SIGKILL);
-    reply(c, "ok\n"); c->mode = C_DONE; return;
+    c->p = init_proc; c->mode = C_WAIT; c->shutdown_reply = 1; return;
   }
   if (!strcmp(verb, "exec")) {
     if (n < 2 || a <= 0 || a > (64 << 20)) { reply(c, "err bad exec length\n"); c->mode = C_DONE; return; }
@@ -480,18 +494,25 @@ int main(int argc, char **argv) {
   if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(listen_fd, 64) < 0) {
     char m[256]; snprintf(m, sizeof(m), "err container setup failed at shim socket: %s\n", strerror(errno)); answer(m); return 1;
   }
+  struct stat sst;
+  if (lstat(BERTH_SHIM_SOCK, &sst) == 0) sock_ino = sst.st_ino;
   struct started s;
   char msg[600];
   mark("socket");
   if (process_start(&b, 0, &s, msg, sizeof(msg))) {
-    unlink(BERTH_SHIM_SOCK);
+    unlink_if_ours(BERTH_SHIM_SOCK, sock_ino);
     char line[700]; snprintf(line, sizeof(line), "err %s\n", msg); answer(line); return 1;
   }
   init_proc = proc_new(&s, 1);
   char pidline[64];
   snprintf(pidline, sizeof(pidline), "%d %d\n", getpid(), s.pid);
   int pf = open(BERTH_SHIM_PIDFILE, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-  if (pf >= 0) { ssize_t w = write(pf, pidline, strlen(pidline)); (void)w; close(pf); }
+  if (pf >= 0) {
+    ssize_t w = write(pf, pidline, strlen(pidline)); (void)w;
+    struct stat pst;
+    if (fstat(pf, &pst) == 0) pid_ino = pst.st_ino;
+    close(pf);
+  }
   snprintf(pidline, sizeof(pidline), "ok %d\n", s.pid);
   mark("started");
   answer(pidline);
@@ -501,7 +522,7 @@ int main(int argc, char **argv) {
   if (devnull > 2) close(devnull);
   if (logfd > 2) close(logfd);
   loop();
-  unlink(BERTH_SHIM_SOCK);
-  unlink(BERTH_SHIM_PIDFILE);
+  unlink_if_ours(BERTH_SHIM_SOCK, sock_ino);
+  unlink_if_ours(BERTH_SHIM_PIDFILE, pid_ino);
   return 0;
 }

@@ -122,6 +122,23 @@ describe('execdriver-native: lifecycle', function () {
     assert.equal(st.exitCode, 7);
   });
 
+  it('restarts in the same state directory: refused while running, fine after exit', async () => {
+    const spec = h.spec(['sh', '-c', 'read x; echo run']);
+    spec.process.openStdin = true;
+    const c = await h.start(spec);
+    await assert.rejects(h.driver.start(spec), /already running/);
+    const io = await c.attach();
+    const out = collect(io.stdout);
+    io.stdin!.end('go\n');
+    assert.equal((await c.wait()).exitCode, 0);
+    assert.equal(await out, 'run\n');
+    const again = await h.driver.start(spec);
+    const io2 = await again.attach();
+    io2.stdin!.end('go\n');
+    assert.equal(await collect(io2.stdout), 'run\n');
+    assert.equal((await again.wait()).exitCode, 0);
+  });
+
   it('restores an exited container whose output nobody read yet', async () => {
     const spec = h.spec(['sh', '-c', 'echo one; echo two >&2; exit 9']);
     await new NativeExecDriver().start(spec); // driver object dropped right away
