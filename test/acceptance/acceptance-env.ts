@@ -28,7 +28,7 @@ export interface AcceptanceDaemon {
   /** `unix://<socket>` for DOCKER_HOST. */
   host: string;
   bridge: string;
-  /** Runs the real docker CLI against this daemon. */
+  /** Runs the real docker CLI against this daemon (DOCKER_HOST = the unix socket; `-H` in args overrides). */
   docker(args: string[], opts?: { input?: string | Buffer }): Promise<RunResult>;
   /** Like docker(), but rejects with the output when the exit code is not 0. */
   dockerOk(args: string[], opts?: { input?: string | Buffer }): Promise<string>;
@@ -129,7 +129,7 @@ function removeCgroups(parent: string): void {
 }
 
 /** Starts berthd with fresh state and waits until it answers /_ping. */
-export async function startAcceptanceDaemon(extraConfig: Record<string, unknown> = {}): Promise<AcceptanceDaemon> {
+export async function startAcceptanceDaemon(extraConfig: Record<string, unknown> = {}, extraHosts: string[] = []): Promise<AcceptanceDaemon> {
   const h = randomBytes(2).toString('hex');
   const bridge = `bt-a${h}`;
   const chainPrefix = `BTA${h.toUpperCase()}`;
@@ -155,7 +155,7 @@ export async function startAcceptanceDaemon(extraConfig: Record<string, unknown>
   const spawnBerthd = (): ChildProcess => {
     const logFd = fs.openSync(logFile, 'a');
     const c = spawn(process.execPath, [BERTHD_JS, '--config-file', path.join(dir, 'daemon.json'),
-      '--data-root', path.join(dir, 'data'), '--exec-root', execRoot, '-H', `unix://${socket}`,
+      '--data-root', path.join(dir, 'data'), '--exec-root', execRoot, '-H', `unix://${socket}`, ...extraHosts.flatMap((h) => ['-H', h]),
       '--pidfile', path.join(dir, 'berthd.pid')], { stdio: ['ignore', logFd, logFd] });
     fs.closeSync(logFd);
     return c;

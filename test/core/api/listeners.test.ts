@@ -15,20 +15,7 @@ import { allRoutes } from '../../../core/api/routes';
 import type { OwnedKernel } from '../../../core/daemon/create-kernel';
 import { makeTestKernel } from '../../helpers/test-kernel';
 import { request } from './http-helpers';
-
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: 'ignore' });
-}
-
-/** A CA, a server cert for 127.0.0.1 and a client cert, all signed by the CA. */
-function makeCerts(dir: string): void {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=bt-test-ca'], dir);
-  fs.writeFileSync(path.join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'], dir);
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'san.cnf'], dir);
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client-key.pem', '-out', 'client.csr', '-subj', '/CN=bt-client'], dir);
-  openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'client-cert.pem', '-days', '2'], dir);
-}
+import { makeTestCerts } from './tls-certs';
 
 function tlsGet(port: number, dir: string, withClientCert: boolean): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -103,7 +90,7 @@ describe('api listeners', function () {
   });
 
   it('serves TLS, and with tlsverify only clients with a certificate from the CA', async function () {
-    try { makeCerts(dir); } catch { console.log('skip: openssl could not make test certificates'); this.skip(); }
+    try { makeTestCerts(dir); } catch { console.log('skip: openssl could not make test certificates'); this.skip(); }
     const tls = {
       tls: true, tlsverify: true, tlscacert: path.join(dir, 'ca.pem'),
       tlscert: path.join(dir, 'cert.pem'), tlskey: path.join(dir, 'key.pem'),
