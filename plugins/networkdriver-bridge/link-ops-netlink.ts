@@ -6,6 +6,8 @@ import type { LinkOps, VethJoinSpec } from './link-ops';
 export interface BerthNetAddon {
   bridgeEnsure(o: { name: string; mtu: number; address: string; prefixLen: number }): number;
   linkDelete(name: string): boolean;
+  /** Same, on a libuv pool thread (the kernel's veth teardown takes tens of ms). */
+  linkDeleteAsync(name: string): Promise<boolean>;
   linkIndex(name: string, netnsPath?: string): number;
   vethJoin(o: VethJoinSpec): number;
   netnsCreate(path: string): void;
@@ -37,7 +39,11 @@ export class NetlinkLinkOps implements LinkOps {
   }
   /** See LinkOps.linkDelete. */
   async linkDelete(name: string): Promise<boolean> {
-    return wrap(() => this.nl.linkDelete(name));
+    try {
+      return await this.nl.linkDeleteAsync(name);
+    } catch (err) {
+      throw new InternalError((err as Error).message, { cause: err });
+    }
   }
   /** See LinkOps.linkExists. */
   async linkExists(name: string, netnsPath?: string): Promise<boolean> {

@@ -103,6 +103,46 @@ Napi::Value LinkDelete(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, true);
 }
 
+// linkDeleteAsync(name): Promise<boolean>. Deleting a veth waits in the kernel for
+// RCU grace periods (~25 ms): done on a libuv pool thread (in the daemon's own
+// namespace, like every thread) so the event loop keeps running meanwhile.
+class LinkDeleteWorker : public Napi::AsyncWorker {
+ public:
+  LinkDeleteWorker(Napi::Env env, std::string name)
+      : Napi::AsyncWorker(env), name_(std::move(name)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    int fd = rtnl_open_in(nullptr);
+    if (fd < 0) { err_ = fd; return; }
+    err_ = rtnl_link_del(fd, name_.c_str());
+    rtnl_close(fd);
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (err_ == -ENODEV) { deferred_.Resolve(Napi::Boolean::New(env, false)); return; }
+    if (err_ < 0) {
+      int e = -err_;
+      Napi::Error error = Napi::Error::New(env, "delete link " + name_ + ": " + strerror(e));
+      error.Set("code", Napi::String::New(env, errno_name(e)));
+      deferred_.Reject(error.Value());
+      return;
+    }
+    deferred_.Resolve(Napi::Boolean::New(env, true));
+  }
+
+ private:
+  std::string name_;
+  Napi::Promise::Deferred deferred_;
+  int err_ = 0;
+};
+
+Napi::Value LinkDeleteAsync(const Napi::CallbackInfo &info) {
+  auto *w = new LinkDeleteWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 // linkIndex(name, nspath?): ifindex or -1.
 Napi::Value LinkIndex(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -210,6 +250,7 @@ Napi::Value BindInNetns(const Napi::CallbackInfo &info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bridgeEnsure", Napi::Function::New(env, BridgeEnsure));
   exports.Set("linkDelete", Napi::Function::New(env, LinkDelete));
+  exports.Set("linkDeleteAsync", Napi::Function::New(env, LinkDeleteAsync));
   exports.Set("linkIndex", Napi::Function::New(env, LinkIndex));
   exports.Set("vethJoin", Napi::Function::New(env, VethJoin));
   exports.Set("netnsCreate", Napi::Function::New(env, NetnsCreate));
