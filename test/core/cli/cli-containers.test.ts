@@ -203,11 +203,13 @@ describe('core/cli: berth run/logs/stop/exec against a real berthd', function ()
     const child = spawn(process.execPath, [BERTH_JS, 'run', '--rm', IMAGE, 'sh', '-c',
       'trap "echo got-term; exit 42" TERM; echo READY; while true; do sleep 0.1; done'], { env: { ...process.env, BERTH_HOST: d!.host } });
     let out = '';
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
       await new Promise<void>((resolve, reject) => {
         child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; if (out.includes('READY\n')) resolve(); });
-        child.on('close', () => reject(new Error(`run ended early: ${out}`)));
+        child.on('close', (code) => reject(new Error(`run ended early (${code}): ${out} ${err}`)));
       });
       child.kill('SIGTERM');
       assert.equal(await closed, 42);
