@@ -867,7 +867,9 @@ export class ContainerService {
         if (!c) return;
         if (live) {
           rt.detached = true;
-          await rt.copier.stop().catch(() => undefined);
+          // everything read from the shim reaches the driver; the rest waits in the shim
+          rt.fanout.detach();
+          await rt.copier.wait().catch(() => undefined);
           await rt.logDriver.close().catch(() => undefined);
           this.runtimes.delete(id);
           return;

@@ -12,26 +12,43 @@ class Fanout {
   private readonly subs = new Set<PassThrough>();
   private ended = false;
   private waiting = 0;
+  private readonly onData = (chunk: Buffer): void => this.push(chunk);
+  private readonly end = (): void => {
+    if (this.ended) return;
+    this.ended = true;
+    for (const s of this.subs) s.end();
+    this.subs.clear();
+  };
 
   constructor(private readonly source: Readable) {
-    source.on('data', (chunk: Buffer) => {
-      for (const s of this.subs) {
-        if (!s.write(chunk)) {
-          this.waiting++;
-          source.pause();
-          s.once('drain', () => { if (--this.waiting === 0) source.resume(); });
-        }
+    source.on('data', this.onData);
+    source.once('end', this.end);
+    source.once('close', this.end);
+    source.once('error', this.end);
+  }
+
+  private push(chunk: Buffer): void {
+    for (const s of this.subs) {
+      if (!s.write(chunk)) {
+        this.waiting++;
+        this.source.pause();
+        s.once('drain', () => { if (--this.waiting === 0) this.source.resume(); });
       }
-    });
-    const end = (): void => {
-      if (this.ended) return;
-      this.ended = true;
-      for (const s of this.subs) s.end();
-      this.subs.clear();
-    };
-    source.once('end', end);
-    source.once('close', end);
-    source.once('error', end);
+    }
+  }
+
+  /**
+   * Stops reading the source: what it already buffered goes to the
+   * subscribers, whose streams then end; the source is closed so the shim
+   * keeps what comes next for the next attacher.
+   */
+  detach(): void {
+    this.source.off('data', this.onData);
+    this.source.pause();
+    let chunk: Buffer | null;
+    while ((chunk = this.source.read() as Buffer | null) !== null) this.push(chunk);
+    this.end();
+    this.source.destroy();
   }
 
   subscribe(): PassThrough {
@@ -69,6 +86,17 @@ export class IOFanout {
   static release(io: ProcessIO): void {
     (io.stdout as PassThrough).destroy();
     (io.stderr as PassThrough | null)?.destroy();
+  }
+
+  /**
+   * Daemon shutdown with live-restore: hands everything already read to the
+   * subscribers, ends their streams and closes the shim connection, so
+   * output produced from now on waits in the shim for the next daemon.
+   */
+  detach(): void {
+    this.out.detach();
+    this.err?.detach();
+    this.io.stdin?.destroy();
   }
 
   /** Whether stdout has ended (PID 1 closed it or exited). */
