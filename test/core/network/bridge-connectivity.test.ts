@@ -103,6 +103,8 @@ describe('core/network: bridge connectivity (real kernel)', function () {
     const h = await env!.svc.attach(req('hhhh', { mode: 'host' }));
     assert.equal(h.netnsPath, null);
     assert.ok(h.settings.Networks.host, 'host network listed');
+    assert.equal(h.hostsFile, fs.readFileSync('/etc/hosts', 'utf8'), 'host mode sees the host\'s hosts file');
+    assert.ok(!(await env!.sandboxes.list!()).includes('hhhh'.padEnd(64, '0')), 'no sandbox for host mode: the host\'s links');
     const b = await env!.svc.attach(req('cccc'));
     const s = await env!.svc.attach(req('ssss', { mode: 'container:cccc' }));
     assert.equal(s.netnsPath, b.netnsPath);
