@@ -280,8 +280,9 @@ describe('acceptance: the docker CLI against berthd', function () {
     });
     after(async () => { await registry?.stop(); });
 
-    it('pushes and pulls with a progress stream', async () => {
+    it('pushes and pulls with a progress stream, each once in the events', async () => {
       const ref = `${registry!.host}/bt/busybox:1`;
+      const since = Math.floor(Date.now() / 1000) - 1;
       await d.dockerOk(['tag', IMAGE, ref]);
       const push = await d.dockerOk(['push', ref]);
       assert.match(push, /digest: sha256:[0-9a-f]{64}/);
@@ -289,6 +290,12 @@ describe('acceptance: the docker CLI against berthd', function () {
       const pull = await d.dockerOk(['pull', ref]);
       assert.match(pull, /Status: Downloaded newer image for|Status: Image is up to date for/);
       assert.equal(await d.dockerOk(['run', '--rm', ref, 'echo', 'pulled']), 'pulled\n');
+      const events = await d.dockerOk(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1),
+        '--filter', 'type=image', '--format', '{{.Action}} {{.Actor.Attributes.name}}']);
+      const lines = events.trim().split('\n');
+      assert.equal(lines.filter((l) => l === `push ${ref}`).length, 1, events);
+      assert.equal(lines.filter((l) => l === `pull ${ref}`).length, 1, events);
+      assert.ok(lines.includes(`tag ${ref}`), events);
       await d.dockerOk(['rmi', ref]);
     });
   });
