@@ -73,18 +73,20 @@ describe('execdriver-native: lifecycle', function () {
   });
 
   it('gives PID 1 a terminal and stdin when asked', async () => {
-    const spec = h.spec(['sh', '-c', 'read x; echo "[$x]"; tty']);
+    const spec = h.spec(['sh', '-c', 'read x; echo "[$x]"; tty; stty size']);
     spec.process.terminal = true;
     spec.process.openStdin = true;
     const c = await h.start(spec);
     const io = await c.attach();
     const outP = collect(io.stdout);
+    await c.resize(40, 120);
     io.stdin!.write('typed\r');
     const st = await c.wait();
     const out = await outP;
     assert.equal(st.exitCode, 0);
     assert.match(out, /\[typed\]/);
     assert.match(out, /\/dev\/pts\/\d+/);
+    assert.match(out, /^40 120\r?$/m);
   });
 
   it('--init runs berth-init as PID 1, which forwards signals to the program', async () => {
