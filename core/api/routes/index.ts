@@ -7,10 +7,11 @@ import { execRoutes } from './exec-routes';
 import { imageRoutes } from './image-routes';
 import { networkRoutes } from './network-routes';
 import { systemRoutes } from './system-routes';
+import { unsupportedRoutes } from './unsupported-routes';
 import { volumeRoutes } from './volume-routes';
 
 export const allRoutes: readonly RouteDef[] = [
   ...systemRoutes, ...containerRoutes, ...containerStreamRoutes, ...execRoutes,
   ...imageRoutes, ...networkRoutes, ...volumeRoutes,
-  ...berthPluginRoutes,
+  ...berthPluginRoutes, ...unsupportedRoutes,
 ];

@@ -144,6 +144,17 @@ describe('api server', function () {
     assert.match(JSON.parse(q.body.toString()).message, /query parameter t/);
   });
 
+  it('answers features berth does not have the way such a Docker daemon does', async () => {
+    const build = await request(sock, 'POST', '/v1.41/build');
+    assert.equal(build.status, 501);
+    assert.match(JSON.parse(build.body.toString()).message, /does not build images/);
+    const swarm = await request(sock, 'GET', '/v1.41/swarm');
+    assert.equal(swarm.status, 503);
+    assert.match(JSON.parse(swarm.body.toString()).message, /^This node is not a swarm manager/);
+    const plugins = await request(sock, 'GET', '/plugins');
+    assert.deepEqual(JSON.parse(plugins.body.toString()), []);
+  });
+
   it('maps NotModified to a bare 304 and NotFound to 404 with the message', async () => {
     const r = await request(sock, 'POST', '/containers/plain/start');
     assert.equal(r.status, 304);
