@@ -105,14 +105,17 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
     .option('-f, --follow', 'follow log output')
     .option('--tail <n>', 'number of lines to show from the end ("all")', 'all')
     .option('-t, --timestamps', 'show timestamps')
-    .option('--since <time>', 'show logs since a timestamp or relative time')
+    .option('--since <time>', 'show logs since a timestamp (2013-01-02T13:23:37Z) or relative time (42m)')
     .option('--until <time>', 'show logs before a timestamp or relative time')
     .option('--details', 'show extra details given to logs')
     .action(async (name: string, o: { follow?: boolean; tail: string; timestamps?: boolean; since?: string; until?: string; details?: boolean }) => {
+      const { toTimestamp } = await import('../timestamps');
+      const since = o.since === undefined ? undefined : toTimestamp(o.since, '--since');
+      const until = o.until === undefined ? undefined : toTimestamp(o.until, '--until');
       const c = ctx.client();
       const info = await c.json<Json>('GET', `/containers/${enc(name)}/json`);
       const res = await c.request('GET', `/containers/${enc(name)}/logs`, {
-        query: { stdout: true, stderr: true, follow: o.follow, tail: o.tail, timestamps: o.timestamps, since: o.since, until: o.until, details: o.details },
+        query: { stdout: true, stderr: true, follow: o.follow, tail: o.tail, timestamps: o.timestamps, since, until, details: o.details },
       });
       const { Demuxer } = await import('../attach-io');
       const demux = info.Config?.Tty ? undefined : new Demuxer(process.stdout, process.stderr);

@@ -192,13 +192,16 @@ export function registerSystemCommands(program: Command, ctx: CliContext): void 
     });
 
   program.command('events').description('get real-time events from the daemon')
-    .option('--since <time>', 'show events created since this timestamp')
-    .option('--until <time>', 'stream events until this timestamp')
+    .option('--since <time>', 'show events created since this timestamp or relative time (10m)')
+    .option('--until <time>', 'stream events until this timestamp or relative time')
     .option('-f, --filter <key=value>', 'filter output (repeatable)', collect, [])
     .option('--format <template>', 'format each event with a template')
     .action(async (o: { since?: string; until?: string; filter: string[]; format?: string }) => {
+      const { toTimestamp } = await import('../timestamps');
+      const since = o.since === undefined ? undefined : toTimestamp(o.since, '--since');
+      const until = o.until === undefined ? undefined : toTimestamp(o.until, '--until');
       const c = ctx.client();
-      const res = await c.request('GET', '/events', { query: { since: o.since, until: o.until, filters: filtersParam(o.filter) } });
+      const res = await c.request('GET', '/events', { query: { since, until, filters: filtersParam(o.filter) } });
       const { renderTemplate } = await import('../output');
       await c.jsonStream(res, (e) => {
         process.stdout.write(o.format ? `${renderTemplate(o.format, e)}\n` : eventLine(e));

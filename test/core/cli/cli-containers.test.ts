@@ -124,6 +124,16 @@ describe('core/cli: berth run/logs/stop/exec against a real berthd', function ()
     assert.match(out, /^line-1\nline-2\nline-3\nline-4\nline-5\n/);
     const state = await d!.berth(['inspect', '-f', '{{.State.Running}}', 'bt-cli-logs']);
     assert.equal(state.stdout, 'false\n');
+    const all = (await d!.berth(['logs', 'bt-cli-logs'])).stdout.split('\n').filter(Boolean);
+    const tail = await d!.berth(['logs', '--tail', '2', 'bt-cli-logs']);
+    assert.deepEqual(tail.stdout.split('\n').filter(Boolean), all.slice(-2));
+    const since = await d!.berth(['logs', '--since', '1h', 'bt-cli-logs']);
+    assert.match(since.stdout, /^line-1\n/, 'a relative --since covers the whole run');
+    const until = await d!.berth(['logs', '--until', '2000-01-01T00:00:00Z', 'bt-cli-logs']);
+    assert.equal(until.status, 0, until.stderr);
+    assert.equal(until.stdout, '', 'nothing was logged before 2000');
+    const ts = await d!.berth(['logs', '-t', '--tail', '1', 'bt-cli-logs']);
+    assert.match(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line-\d+\n$/);
     const rm = await d!.berth(['rm', 'bt-cli-logs']);
     assert.equal(rm.status, 0, rm.stderr);
   });

@@ -7,6 +7,7 @@ import { ProgressRenderer, progressString } from '../../../core/cli/json-progres
 import { ago, humanDuration, humanSize, renderTemplate, table } from '../../../core/cli/output';
 import { splitReference } from '../../../core/cli/pull-image';
 import { splitCpArg } from '../../../core/cli/commands/transfer-commands';
+import { toTimestamp } from '../../../core/cli/timestamps';
 
 function sink(): { stream: PassThrough; text: () => string } {
   const s = new PassThrough();
@@ -70,6 +71,21 @@ describe('core/cli: client-side pieces', () => {
     assert.deepEqual(splitCpArg('web:/etc/hosts'), { container: 'web', path: '/etc/hosts' });
     assert.deepEqual(splitCpArg('./a:b'), { path: './a:b' });
     assert.deepEqual(splitCpArg('-'), { path: '-' });
+  });
+
+  it('reads --since/--until as docker does: durations before now, dates, unix seconds', () => {
+    const now = Date.UTC(2024, 0, 2, 12, 0, 0, 500);
+    // now is 1704196800.5
+    assert.equal(toTimestamp('10m', '--since', now), '1704196200.500000000');
+    assert.equal(toTimestamp('1h30m', '--since', now), '1704191400.500000000');
+    assert.equal(toTimestamp('1.5s', '--since', now), '1704196799.000000000');
+    assert.equal(toTimestamp('250ms', '--since', now), '1704196800.250000000');
+    assert.equal(toTimestamp('1700000000', '--since', now), '1700000000');
+    assert.equal(toTimestamp('1700000000.25', '--since', now), '1700000000.25');
+    assert.equal(toTimestamp('2024-01-02T10:00:00Z', '--until', now), `${Date.UTC(2024, 0, 2, 10) / 1000}.000000000`);
+    assert.equal(toTimestamp('2024-01-02T10:00:00+02:00', '--until', now), `${Date.UTC(2024, 0, 2, 8) / 1000}.000000000`);
+    assert.throws(() => toTimestamp('yesterday', '--since', now), /invalid value for --since: "yesterday"/);
+    assert.throws(() => toTimestamp('10x', '--since', now), /invalid value for --since/);
   });
 
   it('formats sizes, durations and tables like docker', () => {
