@@ -203,8 +203,17 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       const waited = c.json<Json>('POST', `/containers/${enc(info.Id)}/wait`, { signal: abort.signal });
       waited.catch(() => undefined);
       const stop = tty ? followResize((hh, w) => c.status('POST', `/containers/${enc(info.Id)}/resize`, { query: { h: hh, w } })) : () => undefined;
-      const r = await pumpStreams(h, { tty, stdin, detachKeys: parseDetachKeys(o.detachKeys ?? 'ctrl-p,ctrl-q') });
-      stop();
+      // --sig-proxy, as docker attach: without a tty, signals to berth go to the container
+      const proxied = tty ? [] : (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const);
+      const forward = (sig: NodeJS.Signals): void => { c.status('POST', `/containers/${enc(info.Id)}/kill`, { query: { signal: sig } }).catch(() => undefined); };
+      for (const s of proxied) process.on(s, forward);
+      let r;
+      try {
+        r = await pumpStreams(h, { tty, stdin, detachKeys: parseDetachKeys(o.detachKeys ?? 'ctrl-p,ctrl-q') });
+      } finally {
+        for (const s of proxied) process.off(s, forward);
+        stop();
+      }
       if (r.detached) { abort.abort(); return; }
       const code = Number((await waited.catch(() => undefined))?.StatusCode ?? 0);
       if (code !== 0) throw new StatusError(code);
