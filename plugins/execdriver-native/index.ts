@@ -44,3 +44,4 @@ export { defaultSeccompProfile } from './seccomp-default-profile';
 export { validateSeccompProfile, flattenSeccompProfile } from './seccomp-profile';
 export { applyCapabilityChanges, privilegedCapabilities, CAPABILITY_NAMES } from './capabilities';
 export { decideApparmor, generateApparmorProfile, apparmorAvailable, DEFAULT_APPARMOR_PROFILE } from './apparmor';
+export { resolveUser } from './user';

@@ -139,6 +139,29 @@ describe('execdriver-native: isolation from inside the container', function () {
     assert.match(r.out, /rootw=[1-9]/);
   });
 
+  it('populates /dev (nodes, symlinks, pts, shm size, mqueue) and binds the /etc files', async () => {
+    const etc = path.join(h.dir, 'etc-files');
+    fs.mkdirSync(etc, { recursive: true });
+    fs.writeFileSync(path.join(etc, 'hostname'), 'bt-etc\n');
+    fs.writeFileSync(path.join(etc, 'hosts'), '127.0.0.1 localhost bt-etc\n');
+    fs.writeFileSync(path.join(etc, 'resolv.conf'), 'nameserver 127.0.0.11\n');
+    const r = await h.run(['sh', '-c',
+      'for n in null zero full random urandom tty; do [ -c /dev/$n ] && echo "c $n"; done; ' +
+      'for l in fd stdin stdout stderr ptmx; do echo "l $l $(readlink /dev/$l)"; done; ' +
+      'head -c 4 /dev/zero | wc -c; grep -E " /dev/(pts|shm|mqueue) " /proc/mounts | cut -d" " -f2,3,4; ' +
+      'cat /etc/hostname /etc/hosts /etc/resolv.conf'],
+    { shmSize: 8 * 1024 * 1024, etcFiles: { hostname: path.join(etc, 'hostname'), hosts: path.join(etc, 'hosts'), resolvConf: path.join(etc, 'resolv.conf') } });
+    assert.equal(r.status.exitCode, 0, r.err);
+    for (const n of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) assert.match(r.out, new RegExp(`^c ${n}$`, 'm'));
+    assert.match(r.out, /^l fd \/proc\/self\/fd$/m);
+    assert.match(r.out, /^l ptmx pts\/ptmx$/m);
+    assert.match(r.out, /^4$/m);
+    assert.match(r.out, /^\/dev\/pts devpts rw,nosuid,noexec,.*ptmxmode=666/m);
+    assert.match(r.out, /^\/dev\/shm tmpfs rw,nosuid,nodev,noexec,.*size=8192k/m);
+    assert.match(r.out, /^\/dev\/mqueue mqueue /m);
+    assert.match(r.out, /bt-etc\n127\.0\.0\.1 localhost bt-etc\nnameserver 127\.0\.0\.11\n$/);
+  });
+
   it('reports a setup failure with its stage and leaves no cgroup behind', async () => {
     const spec = h.spec(['/no/such/program']);
     await assert.rejects(h.start(spec), (err: Error) => {
