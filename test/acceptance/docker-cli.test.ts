@@ -267,8 +267,10 @@ describe('acceptance: the docker CLI against berthd', function () {
     const none = await d.docker(['logs', 'bt-nosuch']);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /No such container: bt-nosuch/);
-    const noImage = await d.docker(['run', '--rm', 'bt-no-such-image:1', 'true']);
-    assert.notEqual(noImage.code, 0);
+    // --pull never: a missing image must not send the CLI off to Docker Hub (tests stay on loopback)
+    const noImage = await d.docker(['run', '--pull', 'never', '--rm', 'bt-no-such-image:1', 'true']);
+    assert.equal(noImage.code, 125);
+    assert.match(noImage.stderr, /No such image: bt-no-such-image:1/);
     await d.dockerOk(['rm', 'bt-dup']);
   });
 
