@@ -155,3 +155,17 @@ export function followResize(resize: (h: number, w: number) => Promise<unknown>)
   process.on('SIGWINCH', send);
   return () => { process.off('SIGWINCH', send); };
 }
+
+/** The signals docker's --sig-proxy forwards. */
+export const PROXIED_SIGNALS = Object.freeze(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const);
+
+/**
+ * Forwards the signals berth receives to the container through `kill`
+ * (docker's --sig-proxy, used without a tty). Returns a function that stops
+ * forwarding and restores the default handling.
+ */
+export function proxySignals(kill: (signal: NodeJS.Signals) => Promise<unknown>): () => void {
+  const forward = (sig: NodeJS.Signals): void => { kill(sig).catch(() => undefined); };
+  for (const s of PROXIED_SIGNALS) process.on(s, forward);
+  return () => { for (const s of PROXIED_SIGNALS) process.off(s, forward); };
+}

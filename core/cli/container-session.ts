@@ -5,7 +5,7 @@
  * exit status (or nothing when the user detached).
  */
 import { DaemonError, readAll, type ApiClient } from './api-client';
-import { followResize, parseDetachKeys, pumpStreams } from './attach-io';
+import { followResize, parseDetachKeys, proxySignals, pumpStreams } from './attach-io';
 import { StatusError, startErrorStatus } from './cli-context';
 
 export interface SessionOptions {
@@ -52,14 +52,12 @@ export async function attachStartWait(c: ApiClient, id: string, o: SessionOption
     ? followResize((h, w) => c.status('POST', `/containers/${enc}/resize`, { query: { h, w } }))
     : () => undefined;
   // --sig-proxy (docker's default): without a tty, the signals berth gets go to the container.
-  const proxied = o.tty ? [] : (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const);
-  const forward = (sig: NodeJS.Signals): void => { c.status('POST', `/containers/${enc}/kill`, { query: { signal: sig } }).catch(() => undefined); };
-  for (const s of proxied) process.on(s, forward);
+  const stopProxy = o.tty ? () => undefined : proxySignals((sig) => c.status('POST', `/containers/${enc}/kill`, { query: { signal: sig } }));
   let r;
   try {
     r = await pumpStreams(hijacked, { tty: o.tty, stdin: o.interactive, detachKeys: keys });
   } finally {
-    for (const s of proxied) process.off(s, forward);
+    stopProxy();
     stopResize();
   }
   if (r.detached) {

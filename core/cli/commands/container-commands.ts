@@ -194,7 +194,7 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       const c = ctx.client();
       const info = await c.json<Json>('GET', `/containers/${enc(name)}/json`);
       if (!info.State?.Running) throw new StatusError(1, 'berth: You cannot attach to a stopped container, start it first');
-      const { followResize, parseDetachKeys, pumpStreams } = await import('../attach-io');
+      const { followResize, parseDetachKeys, proxySignals, pumpStreams } = await import('../attach-io');
       const tty = Boolean(info.Config?.Tty);
       const stdin = o.stdin && Boolean(info.Config?.OpenStdin);
       const h = await c.hijack('POST', `/containers/${enc(info.Id)}/attach`, { query: { stream: true, stdin, stdout: true, stderr: true, detachKeys: o.detachKeys } });
@@ -204,14 +204,12 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       waited.catch(() => undefined);
       const stop = tty ? followResize((hh, w) => c.status('POST', `/containers/${enc(info.Id)}/resize`, { query: { h: hh, w } })) : () => undefined;
       // --sig-proxy, as docker attach: without a tty, signals to berth go to the container
-      const proxied = tty ? [] : (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const);
-      const forward = (sig: NodeJS.Signals): void => { c.status('POST', `/containers/${enc(info.Id)}/kill`, { query: { signal: sig } }).catch(() => undefined); };
-      for (const s of proxied) process.on(s, forward);
+      const stopProxy = tty ? () => undefined : proxySignals((sig) => c.status('POST', `/containers/${enc(info.Id)}/kill`, { query: { signal: sig } }));
       let r;
       try {
         r = await pumpStreams(h, { tty, stdin, detachKeys: parseDetachKeys(o.detachKeys ?? 'ctrl-p,ctrl-q') });
       } finally {
-        for (const s of proxied) process.off(s, forward);
+        stopProxy();
         stop();
       }
       if (r.detached) { abort.abort(); return; }
