@@ -80,6 +80,10 @@ int seccomp_build(struct bootstrap *b, const char **err) {
   int rc = 0;
   /* The daemon decides no_new_privs; the filter must not force it. */
   seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+  /* A binary tree of syscall numbers instead of a linear chain: ~9 compares per
+   * syscall instead of up to ~300, which also makes the kernel's per-filter
+   * action cache cheap to build at install time (libseccomp >= 2.5). */
+  seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   for (size_t i = 0; i < b->narches; i++) {
     uint32_t a = seccomp_arch_resolve_name(b->scmp_arches[i]);
     if (!a) continue;

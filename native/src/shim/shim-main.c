@@ -440,13 +440,17 @@ static int read_all(int fd, char **out, size_t *len) {
   return 0;
 }
 
-/* BERTH_SHIM_TIMING=1: stage timestamps on stderr (for bench:exec investigations). */
+/* BERTH_SHIM_TIMING=1 (stderr) or =/abs/file (appended): stage timestamps, CLOCK_MONOTONIC ms. */
 static int timing;
 static void mark(const char *what) {
   if (!timing) return;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  fprintf(stderr, "shim-timing %s %.3f\n", what, ts.tv_sec * 1e3 + ts.tv_nsec / 1e6);
+  const char *dst = getenv("BERTH_SHIM_TIMING");
+  FILE *f = dst && dst[0] == '/' ? fopen(dst, "ae") : stderr;
+  if (!f) return;
+  fprintf(f, "shim-timing %d %s %.3f\n", getpid(), what, ts.tv_sec * 1e3 + ts.tv_nsec / 1e6);
+  if (f != stderr) fclose(f);
 }
 
 static void answer(const char *s) {
@@ -458,6 +462,8 @@ static void answer(const char *s) {
 int main(int argc, char **argv) {
   /* --fork: leave the spawner at once (the caller reaps the intermediate), so the
    * shim is nobody's child but init's / the subreaper's. */
+  timing = getenv("BERTH_SHIM_TIMING") != NULL;
+  mark("exec");
   if (argc == 3 && !strcmp(argv[1], "--fork")) {
     pid_t p = fork();
     if (p < 0) { answer("err container setup failed at fork shim: cannot fork\n"); return 1; }
