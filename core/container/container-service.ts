@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import type { Kernel } from '../daemon/kernel';
 import { Tokens } from '../daemon/kernel';
-import type { ExecDriver, ExitStatus, Resources, RunningContainer } from '../drivers/execdriver';
+import type { ExecDriver, ExecMount, ExitStatus, Resources, RunningContainer } from '../drivers/execdriver';
 import type { LogContext } from '../drivers/logdriver';
 import {
   ConflictError, FailedPreconditionError, InvalidArgumentError, NotFoundError, NotImplementedError, NotModifiedError, toBerthError,
@@ -26,34 +26,32 @@ import { atomicWrite } from '../fs/atomic-write';
 import { createLogDriver, logPathOf, parseLogMode, validateLogConfig } from '../logging/create-log-driver';
 import { startLogCopier } from '../logging/log-copier';
 import { rfc3339Nano, parseTime } from './clock';
-import { containerResolvConf, defaultHosts, readHostFile } from './etc-files';
+import { readHostFile } from './etc-files';
+import { updatedHostConfig, type UpdateBody } from './container-update';
+import { attachContainerNetwork, type ContainerNetwork } from './container-network';
+import { mountContainerVolumes, nameContainerVolumes, removeAnonymousVolumes, unmountContainerVolumes } from './container-volumes';
 import { newId, shortId } from './ids';
 import { IOFanout } from './io-fanout';
 import { KeyedMutex } from './keyed-mutex';
 import { entrypointAndArgs, mergeImageConfig } from './merge-config';
 import { normaliseCreateBody } from './normalise-create';
-import type { ImagePort, NetworkAttachResult, NetworkPort, VolumePort } from './ports';
-import { RestartManager, restartOnDaemonStart, validateRestartPolicy } from './restart-policy';
+import type { ImagePort, NetworkPort, VolumePort } from './ports';
+import { RestartManager, restartOnDaemonStart } from './restart-policy';
 import { readInRoot } from './root-path';
 import { type Runtime, parseRamSize } from './runtime';
 import { parseSignal, signalNumber } from './signals';
 import { buildContainerSpec, type SpecDefaults } from './spec/build-spec';
-import { imageVolumeMounts, parseMounts, toExecMount, toMountPoint } from './spec/mounts';
-import { probeResourceSupport, type ResourceSupport, toResources, validateResources } from './spec/resources';
+import { imageVolumeMounts, parseMounts, toMountPoint } from './spec/mounts';
+import { probeResourceSupport, type ResourceSupport, toResources } from './spec/resources';
 import { initialState, transition } from './state';
 import { ContainerStore } from './store';
-import type { Container, ContainerRecord, HostConfig, RestartPolicy } from './types';
+import type { Container, ContainerRecord } from './types';
 import { emptyNetworkSettings, stoppedNetworkSettings } from './views';
 
 /** Docker's default stop timeout (seconds). */
 export const DEFAULT_STOP_TIMEOUT = 10;
 
 export interface CreateResult { Id: string; Warnings: string[] }
-
-/** The body of `POST /containers/{id}/update`: resources and the restart policy. */
-export type UpdateBody = Partial<Pick<HostConfig,
-  'Memory' | 'MemorySwap' | 'MemoryReservation' | 'CpuShares' | 'NanoCpus' | 'CpuQuota' | 'CpuPeriod' |
-  'CpusetCpus' | 'CpusetMems' | 'PidsLimit' | 'BlkioWeight'>> & { RestartPolicy?: RestartPolicy };
 
 @injectable()
 export class ContainerService {
@@ -216,16 +214,7 @@ export class ContainerService {
     let layer = false;
     const anonymous: string[] = [];
     try {
-      for (const m of volumeMounts) {
-        const req = { ...m.volume!, name: m.volume?.name ?? '' };
-        if (req.name === '') {
-          req.name = (await volumes!.create({ Driver: req.driver, DriverOpts: req.driverOpts, Labels: req.labels }, true)).Name;
-          anonymous.push(req.name);
-        }
-        record.VolumeRequests![m.destination] = req;
-        const mp = record.MountPoints.find((x) => x.Type === 'volume' && x.Destination === m.destination);
-        if (mp) mp.Name = req.name;
-      }
+      await nameContainerVolumes(volumes, record, volumeMounts, anonymous);
       await this.images.createContainerLayer(id, image.id);
       layer = true;
       await this.store.add(c);
@@ -368,64 +357,19 @@ export class ContainerService {
     return rt;
   }
 
-  /** Mounts the container's volumes through the volume service; their host paths as bind mounts, in MountPoints order. */
-  private async mountVolumes(c: Container, rootfs: string): Promise<ReturnType<typeof toExecMount>[]> {
-    const reqs = Object.entries(c.record.VolumeRequests ?? {});
-    if (reqs.length === 0) return [];
-    const volumes = this.volumes;
-    if (!volumes) throw new NotImplementedError('volume mounts need the volume service, which is not set up');
-    const out: ReturnType<typeof toExecMount>[] = [];
-    for (const [destination, req] of reqs) {
-      const mp = c.record.MountPoints.find((m) => m.Type === 'volume' && m.Destination === destination);
-      const got = await volumes.mountForContainer({ ...req, containerId: c.record.ID, rootfs, destination });
-      if (mp) { mp.Source = got.source; mp.Name = got.name; mp.Driver = got.driver; }
-      out.push({ type: 'bind', source: got.source, destination, options: ['rbind', mp && !mp.RW ? 'ro' : 'rw', 'rprivate'] });
-    }
-    return out;
+  /** Mounts the container's volumes (see container-volumes.ts). */
+  private mountVolumes(c: Container, rootfs: string): Promise<ExecMount[]> {
+    return mountContainerVolumes(this.volumes, c, rootfs);
   }
 
   /** Releases the container's volume mounts. Best effort, idempotent. */
-  private async unmountVolumes(c: Container): Promise<void> {
-    const volumes = this.volumes;
-    if (!volumes) return;
-    for (const req of Object.values(c.record.VolumeRequests ?? {})) {
-      await volumes.unmountForContainer(req.name, c.record.ID).catch((err: Error) => this.kernel.log.warn({ container: c.record.ID, err: err.message }, 'volume unmount'));
-    }
+  private unmountVolumes(c: Container): Promise<void> {
+    return unmountContainerVolumes(this.volumes, c, this.kernel.log);
   }
 
-  /** Network for PID 1; `netnsPath` undefined means a fresh private namespace (mode none without a network service). */
-  private async attachNetwork(c: Container): Promise<Omit<NetworkAttachResult, 'netnsPath'> & { netnsPath: string | null | undefined }> {
-    const hc = c.hostConfig;
-    const mode = hc.NetworkMode === 'default' ? 'bridge' : hc.NetworkMode;
-    const svc = this.networks;
-    if (svc) {
-      const endpoints: Record<string, { aliases?: string[]; ipv4Address?: string }> = {};
-      for (const [net, ep] of Object.entries(c.record.NetworkingConfig.EndpointsConfig)) {
-        // The docker CLI keys the default network's endpoint as "default" (Docker's alias of bridge).
-        endpoints[net === 'default' ? 'bridge' : net] = { aliases: ep.Aliases ?? undefined, ipv4Address: ep.IPAMConfig?.IPv4Address || undefined };
-      }
-      const portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
-      for (const [port, bs] of Object.entries(hc.PortBindings ?? {})) {
-        portBindings[port.includes('/') ? port : `${port}/tcp`] = (bs ?? []).map((b) => ({ HostIp: b.HostIp ?? '', HostPort: b.HostPort ?? '' }));
-      }
-      return svc.attach({
-        containerId: c.record.ID, containerName: c.record.Name.slice(1), hostname: c.record.Config.Hostname, mode, endpoints,
-        portBindings, publishAll: hc.PublishAllPorts, exposedPorts: Object.keys(c.record.Config.ExposedPorts ?? {}),
-        dns: hc.Dns?.length ? hc.Dns : undefined, extraHosts: hc.ExtraHosts ?? undefined,
-      });
-    }
-    if (mode === 'host') {
-      return { netnsPath: null, hostsFile: readHostFile('/etc/hosts'), resolvConf: readHostFile('/etc/resolv.conf'), settings: emptyNetworkSettings() };
-    }
-    if (mode === 'none') {
-      return {
-        netnsPath: undefined,
-        hostsFile: defaultHosts(hc.ExtraHosts ?? []),
-        resolvConf: containerResolvConf(readHostFile('/etc/resolv.conf'), hc.Dns, hc.DnsSearch, hc.DnsOptions),
-        settings: { ...emptyNetworkSettings(), Networks: { none: { NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } } },
-      };
-    }
-    throw new FailedPreconditionError(`network mode ${mode} needs the network service, which is not set up`);
+  /** Network for PID 1 (see container-network.ts). */
+  private attachNetwork(c: Container): Promise<ContainerNetwork> {
+    return attachContainerNetwork(this.networks, c);
   }
 
   private async detachNetwork(c: Container): Promise<void> {
@@ -646,7 +590,7 @@ export class ContainerService {
         await this.execDriver.delete(id, this.stateDir(id)).catch(() => undefined);
         await fsp.rm(this.stateDir(id), { recursive: true, force: true });
         await this.store.delete(id);
-        if (opts.v) await this.removeAnonymousVolumes(c);
+        if (opts.v) await removeAnonymousVolumes(this.volumes, c, this.kernel.log);
       } catch (err) {
         await this.setState(c, 'dead', { Error: toBerthError(err).message }).catch(() => undefined);
         throw err;
@@ -657,17 +601,6 @@ export class ContainerService {
       await this.kernel.hooks.container.removed.promise(id).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'removed hook failed'));
       await this.emit(c, 'destroy');
     });
-  }
-
-  /** `rm -v`: removes the container's anonymous volumes (named ones stay, as in Docker). */
-  private async removeAnonymousVolumes(c: Container): Promise<void> {
-    const volumes = this.volumes;
-    if (!volumes) return;
-    for (const req of Object.values(c.record.VolumeRequests ?? {})) {
-      if (await volumes.isAnonymous(req.name).catch(() => false)) {
-        await volumes.remove(req.name).catch((err: Error) => this.kernel.log.warn({ volume: req.name, err: err.message }, 'volume remove'));
-      }
-    }
   }
 
   // ---- pause / update / rename / resize ----
@@ -715,31 +648,11 @@ export class ContainerService {
   async update(ref: string, body: UpdateBody): Promise<{ Warnings: string[] }> {
     const c = this.store.get(ref);
     return this.lock.run(c.record.ID, async () => {
-      const next: HostConfig = { ...c.hostConfig };
-      const fields = ['Memory', 'MemorySwap', 'MemoryReservation', 'CpuShares', 'NanoCpus', 'CpuQuota', 'CpuPeriod',
-        'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
-      for (const f of fields) {
-        const v = (body as Record<string, unknown>)[f];
-        if (v === undefined || v === null) continue;
-        if (typeof v !== (typeof next[f] === 'string' ? 'string' : 'number') && !(f === 'PidsLimit' && typeof v === 'number')) {
-          throw new InvalidArgumentError(`/${f}: must be ${typeof next[f] === 'string' ? 'string' : 'integer'}`);
-        }
-        (next as unknown as Record<string, unknown>)[f] = v;
-      }
-      // a new memory limit below the old swap limit: Docker raises swap along with it when swap was not given
-      if (body.Memory && !body.MemorySwap && next.MemorySwap > 0 && next.MemorySwap < next.Memory) next.MemorySwap = 0;
-      if (body.NanoCpus) { next.CpuQuota = body.CpuQuota ?? 0; next.CpuPeriod = body.CpuPeriod ?? 0; }
-      const warnings = validateResources(next, this.support);
-      if (body.RestartPolicy && body.RestartPolicy.Name !== undefined) {
-        const rp = { Name: body.RestartPolicy.Name || 'no', MaximumRetryCount: body.RestartPolicy.MaximumRetryCount ?? 0 } as RestartPolicy;
-        if (c.hostConfig.AutoRemove && rp.Name !== 'no') throw new InvalidArgumentError('Restart policy cannot be updated because AutoRemove is enabled for the container');
-        validateRestartPolicy(rp, false);
-        next.RestartPolicy = rp;
-        this.restartManager(c).setPolicy(rp);
-      }
+      const { next, warnings } = updatedHostConfig(c.hostConfig, body, this.support);
       const rt = this.runtimes.get(c.record.ID);
       if (rt && c.record.State.Running) await rt.running.update(toResources(next) as Resources);
       c.hostConfig = next;
+      this.restartManager(c).setPolicy(next.RestartPolicy);
       await this.store.writeBoth(c);
       await this.emit(c, 'update');
       return { Warnings: warnings };

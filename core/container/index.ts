@@ -1,7 +1,8 @@
 /** The container domain: service, store, jobs and the pure builders other code may reuse. */
 export { setupContainers, KERNEL_CONTAINERS } from './setup';
 export { ContainerService, DEFAULT_STOP_TIMEOUT } from './container-service';
-export type { CreateResult, UpdateBody } from './container-service';
+export type { CreateResult } from './container-service';
+export type { UpdateBody } from './container-update';
 export { ExecService } from './exec-service';
 export { ContainerStore } from './store';
 export { buildContainerSpec } from './spec/build-spec';

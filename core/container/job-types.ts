@@ -5,7 +5,8 @@
  */
 import type { ExecCreateBody, ExecInspect } from './exec-service';
 import type { AttachInput, LogsInput } from './container-io';
-import type { CreateResult, UpdateBody } from './container-service';
+import type { CreateResult } from './container-service';
+import type { UpdateBody } from './container-update';
 import type { TopResult } from './top';
 import type { PathStat } from './container-archive';
 

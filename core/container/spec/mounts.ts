@@ -144,7 +144,6 @@ export function parseTmpfs(destination: string, options: string): ParsedMount {
   const dst = checkDestination(destination, 'tmpfs');
   const opts = options === '' ? [] : options.split(',');
   const flags = opts.filter((o) => !o.includes('='));
-  const data = opts.filter((o) => o.includes('='));
   for (const f of flags) {
     if (!TMPFS_FLAGS.has(f)) throw new InvalidArgumentError(`invalid tmpfs option ["${f}"] for ${destination}`);
   }
