@@ -67,6 +67,26 @@ function systemCpuUsageNs(): number {
   return Math.round(ticks * (1e9 / 100)); // USER_HZ is 100 on Linux
 }
 
+const layouts = new Map<string, 'v2' | Record<string, string>>();
+
+/** v2, or the mounted v1 controllers → their (real) hierarchy roots; looked up once per root. */
+function hierarchies(root: string): 'v2' | Record<string, string> {
+  let l = layouts.get(root);
+  if (!l) {
+    if (isCgroupV2(root)) l = 'v2';
+    else {
+      const found: Record<string, string> = {};
+      for (const c of V1_CONTROLLERS) {
+        const base = path.join(root, c);
+        if (fs.existsSync(base)) found[c] = fs.realpathSync(base);
+      }
+      l = found;
+    }
+    layouts.set(root, l);
+  }
+  return l;
+}
+
 /** One container's cgroup in every hierarchy. */
 export class ContainerCgroup {
   private constructor(
@@ -81,17 +101,10 @@ export class ContainerCgroup {
     checkName('parent', parent);
     checkName('id', id);
     const rel = path.join(parent.replace(/^\/+/, ''), id);
-    if (isCgroupV2(root)) return new ContainerCgroup(2, { unified: path.join(root, rel) }, root);
+    const layout = hierarchies(root);
+    if (layout === 'v2') return new ContainerCgroup(2, { unified: path.join(root, rel) }, root);
     const dirs: Record<string, string> = {};
-    const seen = new Set<string>();
-    for (const c of V1_CONTROLLERS) {
-      const base = path.join(root, c);
-      if (!fs.existsSync(base)) continue;
-      const real = fs.realpathSync(base);
-      if (seen.has(real)) { dirs[c] = path.join(real, rel); continue; }
-      seen.add(real);
-      dirs[c] = path.join(real, rel);
-    }
+    for (const [c, base] of Object.entries(layout)) dirs[c] = path.join(base, rel);
     return new ContainerCgroup(1, dirs, root);
   }
 

@@ -168,5 +168,16 @@ export function flattenSeccompProfile(profile: unknown, capabilities: readonly s
  */
 export function seccompFor(profile: Record<string, unknown> | null | undefined, capabilities: readonly string[]): FlatSeccomp | null {
   if (profile === null) return null;
-  return flattenSeccompProfile(profile ?? defaultSeccompProfile(), capabilities);
+  if (profile !== undefined) return flattenSeccompProfile(profile, capabilities);
+  // the default profile only varies with the capability set: flatten it once per set
+  const key = [...capabilities].sort().join(',');
+  let flat = defaultFlatCache.get(key);
+  if (!flat) {
+    flat = flattenSeccompProfile(defaultSeccompProfile(), capabilities);
+    if (defaultFlatCache.size > 64) defaultFlatCache.clear();
+    defaultFlatCache.set(key, flat);
+  }
+  return flat;
 }
+
+const defaultFlatCache = new Map<string, FlatSeccomp>();
