@@ -40,6 +40,8 @@ export interface AcceptanceDaemon {
   restart(): Promise<void>;
   /** Whether the berthd process is running. */
   alive(): boolean;
+  /** The pid of the current berthd process. */
+  pid(): number;
   stop(): Promise<void>;
 }
 
@@ -234,6 +236,7 @@ export async function startAcceptanceDaemon(extraConfig: Record<string, unknown>
       if (!(await waitUp())) throw new Error(`berthd did not come back on ${socket}:\n${log().slice(-4000)}`);
     },
     alive: () => child.exitCode === null && child.signalCode === null,
+    pid: () => child.pid ?? -1,
     async dockerOk(args, opts) {
       const r = await docker(args, opts);
       if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);

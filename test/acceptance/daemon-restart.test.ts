@@ -5,6 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { hasBusybox } from '../helpers/busybox-rootfs';
 import { DOCKER, busyboxTar, startAcceptanceDaemon, type AcceptanceDaemon } from './acceptance-env';
 
@@ -44,8 +45,11 @@ describe('acceptance: berthd restarts', function () {
     await d.dockerOk(['run', '-d', '--name', 'bt-live', IMAGE, 'sleep', '300']);
     const before = await state(d, 'bt-live');
     assert.equal(before.status, 'running');
+    assert.equal(fs.readFileSync(path.join(d.dir, 'berthd.pid'), 'utf8').trim(), String(d.pid()));
     await d.shutdown();
     assert.equal(d.alive(), false);
+    assert.equal(fs.existsSync(d.socket), false, 'the socket is removed at shutdown');
+    assert.equal(fs.existsSync(path.join(d.dir, 'berthd.pid')), false, 'the pid file is removed at shutdown');
     assert.ok(processAlive(before.pid), 'the container outlived berthd');
     await d.restart();
     const after = await state(d, 'bt-live');
