@@ -3,13 +3,15 @@
  * backed by its shim's socket and its cgroup.
  */
 import * as os from 'node:os';
-import { ConflictError, InvalidArgumentError } from '../../core';
+import * as path from 'node:path';
+import { ConflictError, InvalidArgumentError, isUnavailable, readJsonIfExists } from '../../core';
 import type { ContainerSpec, ContainerStats, ExitStatus, ProcessIO, ProcessSpec, Resources, RunningContainer, RunningExec } from '../../core';
 import { BootstrapWriter, writeCgroups, writeProcess, writeSeccomp } from './bootstrap-writer';
 import { privilegedCapabilities } from './capabilities';
 import type { ContainerCgroup } from './cgroups';
 import { seccompFor } from './seccomp-profile';
 import { prepareApparmor } from './apparmor';
+import { parseStatus } from './shim-client';
 import type { ShimClient, ShimStream } from './shim-client';
 
 /** `SIGTERM`, `TERM`, `15` or 15 → 15; InvalidArgumentError otherwise. */
@@ -79,7 +81,15 @@ export class NativeContainer implements RunningContainer {
   /** Resolves with PID 1's exit status (also after the shim has exited, from exit.json). */
   async wait(): Promise<ExitStatus> {
     if (this.exitStatus) return this.exitStatus;
-    this.exitStatus = await this.shim.wait(0);
+    try {
+      this.exitStatus = await this.shim.wait(0);
+    } catch (err) {
+      // the shim is gone (collected by another daemon, or killed): its record remains
+      if (!isUnavailable(err)) throw err;
+      const recorded = await readJsonIfExists<ExitStatus>(path.join(this.spec.stateDir, 'exit.json'));
+      if (!recorded) throw err;
+      this.exitStatus = parseStatus(JSON.stringify(recorded));
+    }
     return this.exitStatus;
   }
 

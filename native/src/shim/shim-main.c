@@ -208,6 +208,24 @@ static void finalize(struct proc *p) {
   }
 }
 
+/* Keeps the statuses of the last KEEP_EXECS finished execs (for `wait <pid>`), frees older ones. */
+#define KEEP_EXECS 64
+static void prune_execs(void) {
+  int kept = 0;
+  for (struct proc **pp = &procs; *pp;) {
+    struct proc *p = *pp;
+    int referenced = 0;
+    for (struct client *c = clients; c; c = c->next) if (c->p == p) referenced = 1;
+    if (!p->is_init && p->finalized && !referenced && ++kept > KEEP_EXECS) {
+      *pp = p->next;
+      buf_free(&p->backlog); buf_free(&p->inq);
+      free(p);
+      continue;
+    }
+    pp = &p->next;
+  }
+}
+
 static void reap(void) {
   struct signalfd_siginfo si;
   while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) { }
@@ -218,6 +236,7 @@ static void reap(void) {
     for (struct proc *p = procs; p; p = p->next)
       if (p->pid == pid && !p->exited) { p->exited = 1; p->raw_status = st; finalize(p); }
   }
+  prune_execs();
 }
 
 static void reply(struct client *c, const char *s) { buf_add(&c->out, s, strlen(s)); }
