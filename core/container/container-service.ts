@@ -107,11 +107,32 @@ export class ContainerService {
     return path.join(this.kernel.config['exec-root'], 'containers', id);
   }
 
-  private specDefaults(): SpecDefaults {
+  private daemonSeccomp: SpecDefaults['seccomp'] | null | undefined;
+
+  /**
+   * Daemon-wide spec settings: `cgroup-parent`, `default-shm-size`,
+   * `no-new-privileges`, and `seccomp-profile` (`unconfined` or a path to a
+   * Docker-format profile, read once; a bad file is an InvalidArgumentError
+   * naming it).
+   */
+  private async specDefaults(): Promise<SpecDefaults> {
     const cfg = this.kernel.config;
     let shm = 64 * 1024 * 1024;
     try { shm = parseRamSize(cfg['default-shm-size'] || '64M'); } catch { /* keep Docker's default */ }
-    return { cgroupParent: cfg['cgroup-parent'] || 'berth', shmSize: shm, noNewPrivileges: !!cfg['no-new-privileges'] };
+    const out: SpecDefaults = { cgroupParent: cfg['cgroup-parent'] || 'berth', shmSize: shm, noNewPrivileges: !!cfg['no-new-privileges'] };
+    const profile = cfg['seccomp-profile'];
+    if (profile && this.daemonSeccomp === undefined) {
+      if (profile === 'unconfined') this.daemonSeccomp = null;
+      else {
+        try {
+          this.daemonSeccomp = JSON.parse(await fsp.readFile(profile, 'utf8')) as Record<string, unknown>;
+        } catch (err) {
+          throw new InvalidArgumentError(`seccomp-profile ${profile}: ${(err as Error).message}`);
+        }
+      }
+    }
+    if (profile) out.seccomp = this.daemonSeccomp ?? null;
+    return out;
   }
 
   /** Fires an `/events` message for a container, with Docker's attributes (name, image, labels + extra). */
@@ -293,7 +314,7 @@ export class ContainerService {
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'),
         netnsPath: hc.NetworkMode === 'host' ? null : net.netnsPath, volumeMounts,
         etcFiles: { hostname: c.record.HostnamePath, hosts: c.record.HostsPath, resolvConf: c.record.ResolvConfPath },
-        defaults: this.specDefaults(),
+        defaults: await this.specDefaults(),
       });
       for (const w of warnings) this.kernel.log.warn({ container: id }, w);
       const logDriver = await createLogDriver(this.kernel, this.logContext(c, dir), hc.LogConfig.Type, hc.LogConfig.Config);
@@ -749,7 +770,7 @@ export class ContainerService {
       id, config: c.record.Config, hostConfig: c.hostConfig, stateDir, rootfs,
       passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'),
       etcFiles: { hostname: c.record.HostnamePath, hosts: c.record.HostsPath, resolvConf: c.record.ResolvConfPath },
-      defaults: this.specDefaults(),
+      defaults: await this.specDefaults(),
     });
     const logDriver = await createLogDriver(this.kernel, this.logContext(c, this.store.dir(id)), c.hostConfig.LogConfig.Type, c.hostConfig.LogConfig.Config);
     const io = await running.attach();

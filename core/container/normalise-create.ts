@@ -5,7 +5,7 @@
  * security options, ulimits, mounts, resources, stop signal, ports, log
  * config. Returns the warnings Docker would return.
  */
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, NotImplementedError } from '../errors';
 import type { ContainerConfig, EndpointSettingsRequest, HostConfig } from './types';
 import { checkCreateBodyTypes } from './create-schema';
 import { validateRestartPolicy } from './restart-policy';
@@ -159,6 +159,12 @@ export function normaliseCreateBody(rawBody: unknown, support: ResourceSupport):
     for (const b of hc.PortBindings[p] ?? []) {
       if (b.HostPort && !/^\d{1,5}(-\d{1,5})?$/.test(b.HostPort)) throw new InvalidArgumentError(`invalid port specification: "${b.HostPort}"`);
     }
+  }
+  if ((hc.VolumesFrom ?? []).length > 0) {
+    throw new NotImplementedError('/HostConfig/VolumesFrom: berth does not support --volumes-from; use named volumes');
+  }
+  if ((hc.Links ?? []).length > 0) {
+    warnings.push('berth does not support legacy links: HostConfig.Links is ignored; containers on a user network reach each other by name');
   }
   if ((hc.Devices ?? []).length > 0) {
     warnings.push('berth does not support device mappings yet: HostConfig.Devices is ignored');

@@ -166,6 +166,15 @@ describe('container jobs: logs, wait, attach stdin, exec tty, rename, update, pr
     assert.match(await capEff({}), /CapEff:\s+00000000a80425fb\nNoNewPrivs:\s+0/);
     assert.match(await capEff({ CapDrop: ['ALL'], CapAdd: ['NET_BIND_SERVICE'], SecurityOpt: ['no-new-privileges'] }), /CapEff:\s+0000000000000400\nNoNewPrivs:\s+1/);
     assert.match(await capEff({ Privileged: true }), /CapEff:\s+000001fffeffffff/);
+    const seccomp = async (hc: Record<string, unknown>): Promise<string> => {
+      const id = await runToEnd({ Cmd: ['grep', '^Seccomp:', '/proc/self/status'], HostConfig: hc });
+      return (await logs({ id })).out.trim();
+    };
+    assert.match(await seccomp({}), /^Seccomp:\s+2$/);
+    assert.match(await seccomp({ SecurityOpt: ['seccomp=unconfined'] }), /^Seccomp:\s+0$/);
+    const profile = JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] });
+    const denied = await runToEnd({ Cmd: ['sh', '-c', 'mkdir /x 2>&1; echo rc=$?'], HostConfig: { SecurityOpt: [`seccomp=${profile}`] } });
+    assert.match((await logs({ id: denied })).out, /Operation not permitted\nrc=1/);
   });
 
   it('kill delivers the signal; a container that traps it keeps running', async () => {
@@ -218,5 +227,25 @@ describe('container.archive.* (docker cp)', function () {
     await assert.rejects(run('container.archive.put', { id, path: '/srv/d/f' }, { io: { stdin: Readable.from([tarOut]), stdout: new PassThrough(), stderr: new PassThrough() } }),
       isInvalidArgument);
     await run('container.remove', { id });
+  });
+});
+
+describe('daemon-wide security defaults', function () {
+  this.timeout(60_000);
+  let bed: ContainerTestbed | undefined;
+  afterEach(async () => { await bed?.destroy(); bed = undefined; });
+
+  it('seccomp-profile unconfined and no-new-privileges from the daemon config apply to every container', async function () {
+    requireContainers(this);
+    bed = await makeTestbed({ 'seccomp-profile': 'unconfined', 'no-new-privileges': true });
+    const b = bed;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const run = (name: string, input: unknown, opts: Record<string, unknown> = {}) => b.kernel.engine.run(name as any, input as any, opts) as Promise<any>;
+    const { Id: id } = await run('container.create', { body: { Image: 'busybox', Cmd: ['grep', '-E', '^(Seccomp|NoNewPrivs):', '/proc/self/status'], HostConfig: { NetworkMode: 'none' } } });
+    await run('container.start', { id });
+    await run('container.wait', { id });
+    const cap = captureIO();
+    await run('container.logs', { id, stdout: true }, { io: cap.io });
+    assert.match(cap.out(), /NoNewPrivs:\s+1\nSeccomp:\s+0\n/);
   });
 });
