@@ -47,6 +47,8 @@ interface Domain {
   provides: string;
   setup(kernel: Kernel): Promise<unknown>;
   stop?(service: unknown, kernel: Kernel): Promise<void>;
+  /** Why the domain cannot run with the loaded plugins (it is then skipped, and that logged); null when it can. */
+  unavailable?(kernel: Kernel): string | null;
 }
 
 const DOMAINS: readonly Domain[] = [
@@ -54,6 +56,9 @@ const DOMAINS: readonly Domain[] = [
   { name: 'images', provides: 'kernel:images', setup: (k) => setupImages(k) },
   {
     name: 'networks', provides: 'kernel:networks',
+    // An appliance may leave the network plugin out: containers then get `--network none` or `host` only.
+    unavailable: (k) => (k.plugins.names('networkdriver:').length === 0 || !k.plugins.has('network:sandboxes')
+      ? 'no network driver plugin is loaded: containers can use only --network none or host' : null),
     setup: (k) => setupNetworks(k),
     stop: (svc) => (svc as { close(): Promise<void> }).close(),
   },
@@ -109,6 +114,11 @@ export async function startDaemon(kernel: Kernel, opts: StartDaemonOptions = {})
     if (pidfile) await writePidFile(pidfile);
     if (!kernel.plugins.has('logdriver:none')) kernel.plugins.provide('logdriver:none', noneLogDriverFactory, 'core');
     for (const domain of DOMAINS) {
+      const why = domain.unavailable?.(kernel) ?? null;
+      if (why) {
+        log.info({ domain: domain.name }, `${domain.name}: not set up: ${why}`);
+        continue;
+      }
       const t0 = Date.now();
       const service = await domain.setup(kernel);
       started.push({ domain, service });
