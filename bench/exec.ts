@@ -81,7 +81,7 @@ function benchRunc(runc: string, dir: string, rootfs: string): number[] {
     if (r.status !== 0) throw new Error(`runc run failed with ${r.status}`);
     if (i >= 3) times.push(ms);
   }
-  for (const c of ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio', 'freezer', 'devices', 'systemd']) {
+  for (const c of ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio', 'freezer', 'devices', 'systemd', 'unified']) {
     try { fs.rmdirSync(`/sys/fs/cgroup/${c}/bt-bench-runc/run`); } catch { /* absent */ }
     try { fs.rmdirSync(`/sys/fs/cgroup/${c}/bt-bench-runc`); } catch { /* absent */ }
   }
