@@ -4,6 +4,7 @@
  */
 #include "process-start.h"
 #include "container-child.h"
+#include "timing.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -49,7 +50,7 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   const char *err = NULL;
   int rc = seccomp_build(b, &err);
   if (rc) { snprintf(msg, msglen, "container setup failed at seccomp: %s (%s)", strerror(-rc), err); return -1; }
-  if (getenv("BERTH_SHIM_TIMING")) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts); fprintf(stderr, "shim-timing bpf %.3f\n", ts.tv_sec * 1e3 + ts.tv_nsec / 1e6); }
+  shim_mark("bpf");
 
   struct child_fds fds = { .errfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .ptysock = -1 };
   int errp[2] = { -1, -1 }, inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errout[2] = { -1, -1 }, sp[2] = { -1, -1 };
@@ -94,6 +95,7 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   pid_t pid = syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, 0);
   if (pid == 0) child_main(b, &fds);
   int clone_errno = errno;
+  shim_mark("cloned");
   sigprocmask(SIG_SETMASK, &old, NULL);
   if (pidns_self >= 0) setns(pidns_self, CLONE_NEWPID);
   if (pid < 0) { errno = clone_errno; snprintf(msg, msglen, "container setup failed at clone: %s", strerror(errno)); goto out; }
@@ -102,6 +104,7 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   struct child_error ce;
   ssize_t n;
   do n = read(errp[0], &ce, sizeof(ce)); while (n < 0 && errno == EINTR);
+  shim_mark("execd");
   if (n > 0) {
     waitpid(pid, NULL, 0);
     ce.stage[sizeof(ce.stage) - 1] = 0;

@@ -17,6 +17,7 @@
 #include "berth-shim-proto.h"
 #include "byte-buffer.h"
 #include "process-start.h"
+#include "timing.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -459,18 +460,7 @@ static int read_all(int fd, char **out, size_t *len) {
   return 0;
 }
 
-/* BERTH_SHIM_TIMING=1 (stderr) or =/abs/file (appended): stage timestamps, CLOCK_MONOTONIC ms. */
-static int timing;
-static void mark(const char *what) {
-  if (!timing) return;
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  const char *dst = getenv("BERTH_SHIM_TIMING");
-  FILE *f = dst && dst[0] == '/' ? fopen(dst, "ae") : stderr;
-  if (!f) return;
-  fprintf(f, "shim-timing %d %s %.3f\n", getpid(), what, ts.tv_sec * 1e3 + ts.tv_nsec / 1e6);
-  if (f != stderr) fclose(f);
-}
+static void mark(const char *what) { shim_mark(what); }
 
 static void answer(const char *s) {
   size_t len = strlen(s);
@@ -481,7 +471,6 @@ static void answer(const char *s) {
 int main(int argc, char **argv) {
   /* --fork: leave the spawner at once (the caller reaps the intermediate), so the
    * shim is nobody's child but init's / the subreaper's. */
-  timing = getenv("BERTH_SHIM_TIMING") != NULL;
   mark("exec");
   if (argc == 3 && !strcmp(argv[1], "--fork")) {
     pid_t p = fork();
@@ -493,7 +482,6 @@ int main(int argc, char **argv) {
   if (argc != 2) { fprintf(stderr, "usage: berth-shim [--fork] <stateDir>\n"); return 2; }
   if (chdir(argv[1]) < 0) { char m[512]; snprintf(m, sizeof(m), "err container setup failed at state directory: %s\n", strerror(errno)); answer(m); return 1; }
   signal(SIGPIPE, SIG_IGN);
-  timing = getenv("BERTH_SHIM_TIMING") != NULL;
   mark("start");
   char *raw; size_t rawlen;
   if (read_all(0, &raw, &rawlen) < 0) { answer("err container setup failed at read bootstrap: I/O error\n"); return 1; }

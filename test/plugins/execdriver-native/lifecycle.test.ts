@@ -111,10 +111,16 @@ describe('execdriver-native: lifecycle', function () {
       new NativeExecDriver().start(${JSON.stringify(spec)}).then((c) => { console.log('started ' + c.pid); setInterval(() => {}, 1000); },
         (e) => { console.log('failed ' + e.message); process.exit(1); });`;
     const daemon = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const started = await waitForOutput(daemon.stdout!, '\n');
-    assert.match(started, /^started \d+/);
-    daemon.kill('SIGKILL');
-    await new Promise((r) => daemon.once('exit', r));
+    try {
+      const started = await waitForOutput(daemon.stdout!, '\n');
+      assert.match(started, /^started \d+/);
+    } finally {
+      if (daemon.exitCode === null && daemon.signalCode === null) {
+        const gone = new Promise((r) => daemon.once('exit', r));
+        daemon.kill('SIGKILL');
+        await gone;
+      }
+    }
     const restored = await new NativeExecDriver().restore(spec.id, spec.stateDir);
     assert.ok('attach' in restored, 'restore should find the running container');
     const c = restored as RunningContainer;
