@@ -300,5 +300,11 @@ describe('acceptance: the docker CLI against berthd', function () {
       assert.ok(lines.includes(`tag ${ref}`), events);
       await d.dockerOk(['rmi', ref]);
     });
+
+    it('reports that a v2 registry has no search endpoint instead of failing silently', async () => {
+      const r = await d.docker(['search', `${registry!.host}/bt`]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(registry!.host.replace(/\./g, '\\.')));
+    });
   });
 });
