@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /*
  * A trimmed berth engine inside this Node process (docs/embedding.md):
- * three built-in plugins, no API socket, jobs run directly, clean stop.
+ * two built-in plugins (vfs storage, json-file logs; no network plugin), no API
+ * socket, jobs run directly, clean stop.
  *
  *   node docs/examples/embed-engine.js          (as root, after `npm run build`)
  *
@@ -21,16 +22,14 @@ async function main() {
   const engine = await berth.createEngine({
     dataRoot: path.join(root, 'data'),
     execRoot: path.join(root, 'run'),
-    plugins: ['graphdriver-vfs', 'logdriver-json', 'networkdriver-bridge'],
-    // No NAT rules for an appliance that publishes nothing; its own bridge name.
-    config: { iptables: false, bridge: process.env.BERTH_EMBED_BRIDGE || 'berthembed0' },
+    plugins: ['graphdriver-vfs', 'logdriver-json'],
+    config: { 'storage-driver': 'vfs' },
   });
   try {
     const v = await engine.run('system.version', {});
     console.log(`berth ${v.Version} (API ${v.ApiVersion}), no socket: ${engine.socket === undefined}`);
     for (const p of await engine.run('engine.plugins', {})) console.log(`plugin ${p.uri} ${p.version} ${p.status}`);
-    const nets = await engine.run('network.list', {});
-    console.log(`networks: ${nets.map((n) => n.Name).sort().join(' ')}`);
+    console.log(`network jobs: ${engine.engine.has('network.list') ? 'yes' : 'none (no network plugin)'}`);
     if (engine.engine.has('image.list')) console.log(`images: ${(await engine.run('image.list', {})).length}`);
     console.log(`jobs: ${engine.engine.jobs().length}`);
   } finally {
