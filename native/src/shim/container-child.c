@@ -20,13 +20,15 @@
  *  1. Signals: the shim blocks all signals around clone (it uses a signalfd).
  *     Every handler is reset to SIG_DFL first; the mask is only cleared just
  *     before seccomp/execve, so no shim handler can run in the child.
- *  2. setns() into namespaces given by path (e.g. the network driver's netns)
+ *  2. Cgroup join (write "0" to each cgroup.procs, host paths) comes first:
+ *     before any setns (a process already inside the container's cgroup
+ *     namespace may not move itself in from outside that namespace's root),
+ *     and BEFORE unshare(CLONE_NEWCGROUP), so PID 1's new cgroup namespace is
+ *     rooted at the container's own cgroup and it sees itself at "/".
+ *  3. setns() into namespaces given by path (e.g. the network driver's netns)
  *     happens while host paths are still reachable, i.e. before any mount op.
  *     The pid namespace of an exec is joined by the shim (setns only affects
  *     children), the mount namespace of an exec is joined last.
- *  3. Cgroup join (write "0" to each cgroup.procs) happens before execve and
- *     BEFORE unshare(CLONE_NEWCGROUP), so the new cgroup namespace is rooted at
- *     the container's own cgroup and the container sees itself at "/".
  *  4. Mount ops run in the daemon's order: make "/" rprivate, bind the rootfs
  *     onto itself (pivot_root needs a mount point), /proc, /sys (ro), /dev
  *     tmpfs + nodes + symlinks, /dev/pts (newinstance), /dev/shm, /dev/mqueue,
@@ -316,7 +318,16 @@ void child_main(const struct bootstrap *b, const struct child_fds *fds) {
   for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
   prctl(PR_SET_NAME, "berth-init", 0, 0, 0);
 
-  /* 2. namespaces given by path */
+  /* 2. cgroups first: the move must happen while we are still in the shim's
+   * cgroup namespace (a process inside the container's cgroup namespace may
+   * not move itself in from outside its root), and before execve */
+  for (size_t i = 0; i < b->ncgroups; i++) {
+    int cfd = open(b->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+    CHECK(cfd >= 0, "join cgroup", b->cgroup_procs[i]);
+    CHECK(write(cfd, "0", 1) == 1, "join cgroup", b->cgroup_procs[i]);
+    close(cfd);
+  }
+  /* 3. namespaces given by path (PID 1), or PID 1's (exec; mount namespace last) */
   for (size_t i = 0; i < b->nns; i++) {
     if (b->ns[i].type == CLONE_NEWPID) continue; /* joined by the shim */
     int nfd = open(b->ns[i].path, O_RDONLY | O_CLOEXEC);
@@ -324,17 +335,9 @@ void child_main(const struct bootstrap *b, const struct child_fds *fds) {
     CHECK(setns(nfd, b->ns[i].type) == 0, "setns", b->ns[i].path);
     close(nfd);
   }
-  /* exec: join the container's namespaces (mnt last), fds opened by the shim */
   for (int i = 0; i < fds->njoin; i++) {
     if (fds->join_type[i] == CLONE_NEWNS) continue;
     CHECK(setns(fds->join_fd[i], fds->join_type[i]) == 0, "setns", "container namespace");
-  }
-  /* 3. cgroups, then the cgroup namespace */
-  for (size_t i = 0; i < b->ncgroups; i++) {
-    int cfd = open(b->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
-    CHECK(cfd >= 0, "join cgroup", b->cgroup_procs[i]);
-    CHECK(write(cfd, "0", 1) == 1, "join cgroup", b->cgroup_procs[i]);
-    close(cfd);
   }
   for (int i = 0; i < fds->njoin; i++) {
     if (fds->join_type[i] != CLONE_NEWNS) continue;
