@@ -19,39 +19,36 @@ import { Tokens } from '../daemon/kernel';
 import type { ExecDriver, ExecMount, ExitStatus, Resources, RunningContainer } from '../drivers/execdriver';
 import type { LogContext } from '../drivers/logdriver';
 import {
-  ConflictError, FailedPreconditionError, InvalidArgumentError, NotFoundError, NotImplementedError, NotModifiedError, toBerthError,
+  ConflictError, FailedPreconditionError, InvalidArgumentError, NotFoundError, NotModifiedError, toBerthError,
 } from '../errors';
 import type { EngineEvent } from '../hooks/events';
 import { atomicWrite } from '../fs/atomic-write';
-import { createLogDriver, logPathOf, parseLogMode, validateLogConfig } from '../logging/create-log-driver';
+import { createLogDriver, parseLogMode } from '../logging/create-log-driver';
 import { startLogCopier } from '../logging/log-copier';
 import { rfc3339Nano, parseTime } from './clock';
-import { readHostFile } from './etc-files';
+import { createContainer, type CreateResult } from './container-create';
+export type { CreateResult } from './container-create';
 import { updatedHostConfig, type UpdateBody } from './container-update';
 import { attachContainerNetwork, type ContainerNetwork } from './container-network';
-import { mountContainerVolumes, nameContainerVolumes, removeAnonymousVolumes, unmountContainerVolumes } from './container-volumes';
-import { newId, shortId } from './ids';
+import { mountContainerVolumes, removeAnonymousVolumes, unmountContainerVolumes } from './container-volumes';
 import { IOFanout } from './io-fanout';
 import { KeyedMutex } from './keyed-mutex';
-import { entrypointAndArgs, mergeImageConfig } from './merge-config';
-import { normaliseCreateBody } from './normalise-create';
 import type { ImagePort, NetworkPort, VolumePort } from './ports';
 import { RestartManager, restartOnDaemonStart } from './restart-policy';
 import { readInRoot } from './root-path';
 import { type Runtime, parseRamSize } from './runtime';
 import { parseSignal, signalNumber } from './signals';
 import { buildContainerSpec, type SpecDefaults } from './spec/build-spec';
-import { imageVolumeMounts, parseMounts, toMountPoint } from './spec/mounts';
+import { parseMounts } from './spec/mounts';
 import { probeResourceSupport, type ResourceSupport, toResources } from './spec/resources';
-import { initialState, transition } from './state';
+import { transition } from './state';
 import { ContainerStore } from './store';
-import type { Container, ContainerRecord } from './types';
-import { emptyNetworkSettings, stoppedNetworkSettings } from './views';
+import type { Container } from './types';
+import { stoppedNetworkSettings } from './views';
 
 /** Docker's default stop timeout (seconds). */
 export const DEFAULT_STOP_TIMEOUT = 10;
 
-export interface CreateResult { Id: string; Warnings: string[] }
 
 @injectable()
 export class ContainerService {
@@ -62,7 +59,8 @@ export class ContainerService {
   private readonly restarts = new Map<string, RestartManager>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly lock = new KeyedMutex();
-  private readonly support: ResourceSupport;
+  /** What this host's cgroups support (swap accounting, CPUs), for Docker's resource warnings. */
+  readonly support: ResourceSupport;
   private shuttingDown = false;
   /** Exec ids per container, kept by the exec side for inspect's ExecIDs. */
   readonly execIds = new Map<string, Set<string>>();
@@ -174,84 +172,13 @@ export class ContainerService {
 
   // ---- create ----
 
-  /**
-   * container.create: runs the beforeCreate hook, validates the body (ajv +
-   * Docker's rules), merges it with the image config, creates the RW layer
-   * and persists the container. Resolves with `{ Id, Warnings }`.
-   */
-  async create(name: string | undefined, rawBody: unknown): Promise<CreateResult> {
-    if (typeof rawBody !== 'object' || rawBody === null || Array.isArray(rawBody)) {
-      throw new InvalidArgumentError('/: must be object');
-    }
-    const body = await this.kernel.hooks.container.beforeCreate.promise({ ...(rawBody as Record<string, unknown>) }, name ?? '');
-    const n = normaliseCreateBody(body, this.support);
-    const image = await this.images.resolve(n.config.Image);
-    const config = mergeImageConfig(n.config, image.config.config ?? {});
-    const { path: p, args } = entrypointAndArgs(config);
-    const hc = n.hostConfig;
-
-    // log config: Docker's mergeAndVerifyLogConfig
-    const daemonType = this.kernel.config['log-driver'] || 'json-file';
-    hc.LogConfig.Type = hc.LogConfig.Type || daemonType;
-    if (hc.LogConfig.Type === daemonType) {
-      for (const [k, v] of Object.entries(this.kernel.config['log-opts'] ?? {})) if (!(k in hc.LogConfig.Config)) hc.LogConfig.Config[k] = v;
-    }
-    validateLogConfig(this.kernel, hc.LogConfig.Type, hc.LogConfig.Config);
-
-    const mounts = parseMounts(hc);
-    for (const m of mounts) {
-      if (m.type === 'bind' && !m.createSource) {
-        try { await fsp.stat(m.source); } catch {
-          throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
-        }
-      }
-    }
-
-    const volumeMounts = [...mounts.filter((m) => m.type === 'volume'), ...imageVolumeMounts(config.Volumes, mounts)];
-    const volumes = volumeMounts.length > 0 ? this.volumes : null;
-    if (volumeMounts.length > 0 && !volumes) throw new NotImplementedError('volume mounts need the volume service, which is not set up');
-
-    const net = this.networks;
-    if (net?.inspectNetwork && !['default', 'bridge', 'none', 'host'].includes(hc.NetworkMode) && !hc.NetworkMode.startsWith('container:')) {
-      await net.inspectNetwork(hc.NetworkMode);
-    }
-
-    const id = newId();
-    const cname = this.store.reserveName(id, name);
-    if (config.Hostname === '') config.Hostname = hc.NetworkMode === 'host' ? readHostFile('/etc/hostname').trim() || shortId(id) : shortId(id);
-    const dir = this.store.dir(id);
-    const record: ContainerRecord = {
-      ID: id, Created: rfc3339Nano(), Path: p, Args: args, Config: config, Image: image.id, State: initialState(),
-      Name: cname, Driver: this.graphDriverName(), Platform: image.config.os || 'linux', RestartCount: 0,
-      HasBeenStartedBefore: false, HasBeenManuallyStopped: false, NetworkSettings: emptyNetworkSettings(),
-      LogPath: '', ResolvConfPath: path.join(dir, 'resolv.conf'), HostnamePath: path.join(dir, 'hostname'),
-      HostsPath: path.join(dir, 'hosts'), MountLabel: '', ProcessLabel: '', AppArmorProfile: '',
-      MountPoints: [...mounts.filter((m) => !m.fromTmpfsFlag && m.type !== 'volume'), ...volumeMounts].map(toMountPoint),
-      VolumeRequests: {},
-      NetworkingConfig: { EndpointsConfig: n.endpoints },
-    };
-    record.LogPath = logPathOf(this.kernel, hc.LogConfig.Type, { containerId: id, containerDir: dir });
-    const c: Container = { record, hostConfig: hc };
-    let layer = false;
-    const anonymous: string[] = [];
-    try {
-      await nameContainerVolumes(volumes, record, volumeMounts, anonymous);
-      await this.images.createContainerLayer(id, image.id);
-      layer = true;
-      await this.store.add(c);
-    } catch (err) {
-      this.store.releaseName(cname);
-      for (const v of anonymous) await volumes!.remove(v, true).catch(() => undefined);
-      if (layer) await this.images.removeContainerLayer(id).catch(() => undefined);
-      await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      throw err;
-    }
-    await this.kernel.hooks.container.created.promise(id).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'created hook failed'));
-    await this.emit(c, 'create');
-    return { Id: id, Warnings: n.warnings };
+  /** container.create (see container-create.ts): resolves with `{ Id, Warnings }`. */
+  create(name: string | undefined, rawBody: unknown): Promise<CreateResult> {
+    return createContainer(this, name, rawBody);
   }
 
-  private graphDriverName(): string {
+  /** The graph driver's name, for inspect's `Driver`. */
+  graphDriverName(): string {
     if (this.kernel.di.isRegistered(Tokens.GraphDriver)) {
       try { return this.kernel.di.resolve<{ name: string }>(Tokens.GraphDriver).name; } catch { /* fall through */ }
     }
