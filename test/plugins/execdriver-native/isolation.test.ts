@@ -30,6 +30,27 @@ describe('execdriver-native: isolation from inside the container', function () {
     assert.equal(r.out, 'pid=1\nbt-box\n');
   });
 
+  it('puts PID 1 in its own cgroups, seen as "/" through a private cgroup namespace', async () => {
+    const spec = h.spec(['sh', '-c', 'cat /proc/self/cgroup; sleep 5']);
+    const c = await h.start(spec);
+    try {
+      const cg = ContainerCgroup.of(spec.cgroup.parent, spec.id);
+      const procs = fs.readFileSync(path.join(cg.dirs.memory ?? cg.dirs.unified, 'cgroup.procs'), 'utf8');
+      assert.ok(procs.split('\n').includes(String(c.pid)), `PID 1 (${c.pid}) not in ${procs}`);
+      const { collect } = await import('./harness');
+      const io = await c.attach();
+      const outP = collect(io.stdout);
+      await c.signal('SIGKILL');
+      await c.wait();
+      const lines = (await outP).trim().split('\n');
+      const relevant = lines.filter((x) => /:(memory|pids|cpu|freezer):/.test(x) || /^0::/.test(x));
+      assert.ok(relevant.length >= 1, lines.join('\n'));
+      for (const l of relevant) assert.match(l, /:\/$/, l);
+    } finally {
+      await c.signal('SIGKILL').catch(() => undefined);
+    }
+  });
+
   it('gives exactly Docker\'s 14 default capabilities, Seccomp: 2', async () => {
     const r = await h.run(['cat', '/proc/self/status']);
     assert.equal(r.status.exitCode, 0, r.err);
