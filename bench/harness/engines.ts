@@ -70,9 +70,13 @@ export async function startBerthd(dir: string): Promise<Engine> {
   fs.mkdirSync(path.join(root, 'cli'), { recursive: true });
   const socket = path.join(root, 'berth.sock');
   const config = path.join(root, 'daemon.json');
+  // Shim sockets live at <exec-root>/containers/<64 hex>/: keep the exec root short (unix socket paths ≤ 107 bytes).
+  const execRoot = fs.mkdtempSync('/tmp/btb-');
   fs.writeFileSync(config, JSON.stringify({
-    'data-root': path.join(root, 'data'), 'exec-root': path.join(root, 'exec'),
+    'data-root': path.join(root, 'data'), 'exec-root': execRoot,
     pidfile: path.join(root, 'berthd.pid'), hosts: [`unix://${socket}`], 'log-level': 'warn',
+    // Its own bridge and cgroup parent, removed in stop(): a bench must not meet a real berthd's.
+    bridge: 'btbench0', 'cgroup-parent': 'btbench',
   }));
   const log = fs.openSync(path.join(root, 'berthd.log'), 'a');
   const child = spawn(process.execPath, [path.join(REPO, 'dist/core/bin/berthd.js'), '--config-file', config], { stdio: ['ignore', log, log] });
@@ -86,7 +90,13 @@ export async function startBerthd(dir: string): Promise<Engine> {
       fs.closeSync(log);
       for (const l of fs.readFileSync('/proc/mounts', 'utf8').split('\n').reverse()) {
         const mp = l.split(' ')[1];
-        if (mp && mp.startsWith(root)) await run('umount', ['-l', mp]);
+        if (mp && (mp.startsWith(root) || mp.startsWith(execRoot))) await run('umount', ['-l', mp]);
+      }
+      fs.rmSync(execRoot, { recursive: true, force: true });
+      await run('ip', ['link', 'del', 'btbench0']);
+      for (const c of fs.readdirSync('/sys/fs/cgroup')) {
+        const dir = path.join('/sys/fs/cgroup', c, 'btbench');
+        if (fs.existsSync(dir)) fs.rmdirSync(dir);
       }
     },
   };

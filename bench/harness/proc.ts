@@ -9,14 +9,17 @@ export interface RunResult { code: number; stdout: string; stderr: string; ms: n
 export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { ...opts, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (c: Buffer) => { stdout += c.toString(); });
     child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
-    child.stdin!.end(opts.input ?? '');
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => undefined); // a command that exits without reading all its input
+      child.stdin!.end(opts.input);
+    }
   });
 }
 
