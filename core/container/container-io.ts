@@ -3,6 +3,7 @@
  * attach, top, stats, changes, export. Each writes raw bytes to the job's
  * stdout/stderr (the API frames them) or returns Docker's JSON shape.
  */
+import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { ContainerStats, ProcessIO } from '../drivers/execdriver';
 import type { LogMessage, LogReader } from '../drivers/logdriver';
@@ -12,7 +13,7 @@ import { createLogDriver } from '../logging/create-log-driver';
 import type { ContainerService } from './container-service';
 import { IOFanout } from './io-fanout';
 import { checkListFilters, type Filters, matchListFilters, normaliseFilters } from './list-filters';
-import { dockerStats } from './stats-format';
+import { dockerStats, type NetworkStats, parseNetDev } from './stats-format';
 import { top, type TopResult } from './top';
 import type { Container } from './types';
 import { inspectView, summaryView } from './views';
@@ -259,6 +260,11 @@ export async function containerStats(svc: ContainerService, job: Job<{ id: strin
     if (!rt || !c.record.State.Running) return null;
     return rt.running.stats().catch(() => null);
   };
+  const networks = async (): Promise<Record<string, NetworkStats> | undefined> => {
+    const rt = svc.runtimeFor(id);
+    if (!rt || c.hostConfig.NetworkMode === 'host') return undefined;
+    return readFile(`/proc/${rt.running.pid}/net/dev`, 'utf8').then(parseNetDev, () => undefined);
+  };
   const stream = job.input.stream !== false;
   let prev: ContainerStats | null = null;
   if (!stream) {
@@ -267,12 +273,12 @@ export async function containerStats(svc: ContainerService, job: Job<{ id: strin
       if (prev) await sleep(1000, job.signal);
     }
     const cur = await sample();
-    job.io.stdout.write(JSON.stringify(dockerStats(id, c.record.Name, cur, prev)) + '\n');
+    job.io.stdout.write(JSON.stringify(dockerStats(id, c.record.Name, cur, prev, cur ? await networks() : undefined)) + '\n');
     return;
   }
   while (!job.signal.aborted) {
     const cur = await sample();
-    job.io.stdout.write(JSON.stringify(dockerStats(id, c.record.Name, cur, prev)) + '\n');
+    job.io.stdout.write(JSON.stringify(dockerStats(id, c.record.Name, cur, prev, cur ? await networks() : undefined)) + '\n');
     if (!cur) return;
     prev = cur;
     await sleep(1000, job.signal);

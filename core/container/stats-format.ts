@@ -22,8 +22,33 @@ function cpuStats(s: ContainerStats | null): Record<string, unknown> {
   };
 }
 
+export interface NetworkStats {
+  rx_bytes: number; rx_packets: number; rx_errors: number; rx_dropped: number;
+  tx_bytes: number; tx_packets: number; tx_errors: number; tx_dropped: number;
+}
+
+/**
+ * Docker's `networks` stats from `/proc/<pid>/net/dev` text (the container's
+ * own network namespace as PID 1 sees it), loopback left out as Docker does.
+ */
+export function parseNetDev(text: string): Record<string, NetworkStats> {
+  const out: Record<string, NetworkStats> = {};
+  for (const line of text.split('\n').slice(2)) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === 'lo') continue;
+    const f = m[2].trim().split(/\s+/).map(Number);
+    if (f.length < 16) continue;
+    out[m[1]] = {
+      rx_bytes: f[0], rx_packets: f[1], rx_errors: f[2], rx_dropped: f[3],
+      tx_bytes: f[8], tx_packets: f[9], tx_errors: f[10], tx_dropped: f[11],
+    };
+  }
+  return out;
+}
+
 /** One stats object in Docker's shape. `cur` null means "not running" (all zeros, as Docker sends). */
-export function dockerStats(id: string, name: string, cur: ContainerStats | null, prev: ContainerStats | null): DockerStats {
+export function dockerStats(id: string, name: string, cur: ContainerStats | null, prev: ContainerStats | null,
+  networks?: Record<string, NetworkStats>): DockerStats {
   const memory: Record<string, unknown> = cur
     ? { usage: cur.memory.usage, limit: cur.memory.limit, ...(cur.memory.maxUsage !== undefined ? { max_usage: cur.memory.maxUsage } : {}), stats: cur.memory.stats ?? {} }
     : {};
@@ -43,5 +68,6 @@ export function dockerStats(id: string, name: string, cur: ContainerStats | null
     memory_stats: memory,
     name,
     id,
+    ...(networks && Object.keys(networks).length > 0 ? { networks } : {}),
   };
 }

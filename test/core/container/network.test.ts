@@ -33,6 +33,10 @@ describe('containers on the real network service (bridge plugin, test bridge, tr
     const cap = captureIO();
     await run('container.logs', { id: b, stdout: true, stderr: true }, { io: cap.io });
     assert.match(cap.out(), /^reached\n\d+\n$/);
+    const statsIO = captureIO();
+    await run('container.stats', { id: a, stream: false, 'one-shot': true }, { io: statsIO.io });
+    const stats = JSON.parse(statsIO.out());
+    assert.ok(stats.networks.eth0.rx_packets > 0, 'the ping reached eth0 of the first container');
     await run('container.stop', { id: a, t: 0 });
     const stopped = await run('container.inspect', { id: a });
     assert.equal(stopped.NetworkSettings.Networks.bridge.IPAddress, '', 'addresses are cleared when stopped, the endpoint entry stays');

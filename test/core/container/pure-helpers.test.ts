@@ -14,6 +14,7 @@ import { resolveInRoot } from '../../../core/container/root-path';
 import { IOFanout } from '../../../core/container/io-fanout';
 import { filterRuntimeChanges } from '../../../core/container/container-io';
 import { parseSignal } from '../../../core/container/signals';
+import { parseNetDev } from '../../../core/container/stats-format';
 import { isInvalidArgument } from '../../../core/errors';
 
 describe('restart policies (Docker\'s restart manager)', () => {
@@ -107,6 +108,10 @@ describe('filters, ps parsing, /etc files, signals', () => {
     assert.equal(containerResolvConf('nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch lan\n'), 'nameserver 10.0.0.2\nsearch lan\n');
     assert.equal(containerResolvConf('nameserver 10.0.0.2\n', ['1.1.1.1'], ['x.test'], ['ndots:2']), 'nameserver 1.1.1.1\nsearch x.test\noptions ndots:2\n');
     assert.match(defaultHosts(['db:10.1.2.3']), /^127\.0\.0\.1\tlocalhost\n[\s\S]*10\.1\.2\.3\tdb\n$/);
+  });
+  it('network stats from /proc/<pid>/net/dev, without loopback', () => {
+    const text = 'Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       0          0\n  eth0:    1500      10    1    2    0     0          0         0      700       5    0    3    0     0       0          0\n';
+    assert.deepEqual(parseNetDev(text), { eth0: { rx_bytes: 1500, rx_packets: 10, rx_errors: 1, rx_dropped: 2, tx_bytes: 700, tx_packets: 5, tx_errors: 0, tx_dropped: 3 } });
   });
   it('signals by name, short name or number', () => {
     assert.equal(parseSignal('term'), 'SIGTERM');
