@@ -183,6 +183,17 @@ describe('execdriver-native: isolation from inside the container', function () {
     assert.match(r.out, /bt-etc\n127\.0\.0\.1 localhost bt-etc\nnameserver 127\.0\.0\.11\n$/);
   });
 
+  it('lets CAP_MKNOD create device nodes but the devices cgroup refuses to open them', async function () {
+    const disk = fs.statSync('/dev/vda', { throwIfNoEntry: false }) ?? fs.statSync('/dev/sda', { throwIfNoEntry: false });
+    if (!disk) { console.log('skip: no /dev/vda or /dev/sda block device to imitate'); this.skip(); }
+    const major = Math.floor(disk!.rdev / 256);
+    const minor = disk!.rdev % 256;
+    const r = await h.run(['sh', '-c', `mknod /tmp/disk b ${major} ${minor} && echo made; head -c 512 /tmp/disk > /dev/null; echo read=$?`]);
+    assert.match(r.out, /^made$/m);
+    assert.match(r.out, /read=[1-9]/);
+    assert.match(r.err, /Operation not permitted/);
+  });
+
   it('reports a setup failure with its stage and leaves no cgroup behind', async () => {
     const spec = h.spec(['/no/such/program']);
     await assert.rejects(h.start(spec), (err: Error) => {
