@@ -29,6 +29,7 @@ export function rlimitNumber(type: string): number {
 export class BootstrapWriter {
   private readonly parts: string[] = [];
 
+  /** Adds one record; InvalidArgumentError if a field holds a NUL byte (it would split the record). */
   record(key: string, ...fields: Array<string | number | bigint>): this {
     for (const f of [key, ...fields.map(String)]) {
       if (f.includes('\0')) throw new InvalidArgumentError(`NUL byte in ${key}: ${JSON.stringify(f)}`);
@@ -43,6 +44,7 @@ export class BootstrapWriter {
     return this;
   }
 
+  /** The records as the shim reads them: every string NUL-terminated, UTF-8. */
   toBuffer(): Buffer {
     return Buffer.from(this.parts.map((p) => `${p}\0`).join(''), 'utf8');
   }
@@ -89,6 +91,7 @@ export function writeSeccomp(w: BootstrapWriter, s: FlatSeccomp | null, cache?: 
   }
 }
 
+/** The cgroup.procs files the process joins before execve, and the file the shim reads OOM kills from. */
 export function writeCgroups(w: BootstrapWriter, procsFiles: string[], oomFile?: string): void {
   for (const f of procsFiles) w.record('cgroup', f);
   if (oomFile) w.record('oomfile', oomFile);

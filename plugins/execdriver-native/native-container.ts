@@ -62,6 +62,7 @@ export class NativeContainer implements RunningContainer {
     private readonly seccompCache?: { dir: string; salt: string },
   ) {}
 
+  /** The container id of the spec it was started from. */
   get id(): string { return this.spec.id; }
 
   /** Attaches to PID 1's stdio (output kept by the shim while nobody was attached comes first). */
