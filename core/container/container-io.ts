@@ -118,7 +118,8 @@ export async function containerLogs(svc: ContainerService, job: Job<LogsInput>):
   const rt = svc.runtimeFor(c.record.ID);
   let reader: Partial<LogReader> & { close?: () => Promise<void> };
   let temporary = false;
-  if (rt && opts.follow) {
+  if (rt) {
+    // the running container's own driver instance: followers end when it closes at exit
     reader = rt.logDriver;
   } else {
     reader = await createLogDriver(svc.kernel, {
