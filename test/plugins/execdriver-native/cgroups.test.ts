@@ -15,17 +15,15 @@ describe('execdriver-native: cgroups', function () {
   after(async () => { await h?.destroy(); });
 
   it('OOM-kills a process over its memory limit: exit 137, oomKilled', async () => {
-    const r = await h.run(['awk', 'BEGIN { s = "x"; while (1) s = s s }'], {
-      cgroup: { parent: 'bttest-oom', resources: { memory: 32 * 1024 * 1024 } },
-    });
-    try {
-      assert.equal(r.status.exitCode, 137);
-      assert.equal(r.status.signal, 'SIGKILL');
-      assert.equal(r.status.oomKilled, true);
-    } finally {
-      await h.cleanup();
-      for (const d of Object.values(ContainerCgroup.of('bttest-oom', 'x').dirs)) { try { fs.rmdirSync(d.replace(/\/x$/, '')); } catch { /* */ } }
-    }
+    const spec = h.spec(['awk', 'BEGIN { s = "x"; while (1) s = s s }']);
+    spec.cgroup.resources = { memory: 32 * 1024 * 1024 };
+    const c = await h.start(spec);
+    const st = await c.wait();
+    assert.equal(st.exitCode, 137);
+    assert.equal(st.signal, 'SIGKILL');
+    assert.equal(st.oomKilled, true);
+    const recorded = JSON.parse(fs.readFileSync(`${spec.stateDir}/exit.json`, 'utf8'));
+    assert.equal(recorded.oomKilled, true);
   });
 
   it('stops a fork bomb at the pids limit', async () => {
