@@ -164,9 +164,8 @@ export class ContainerService {
   /** The runtime of a running container, or ConflictError `Container X is not running`. */
   runtimeOf(c: Container): Runtime {
     const rt = this.runtimes.get(c.record.ID);
-    if (!rt || !c.record.State.Running || c.record.State.Restarting) {
-      throw new ConflictError(`Container ${c.record.ID} is not running`);
-    }
+    if (c.record.State.Restarting) throw new ConflictError(`Container ${c.record.ID} is restarting, wait until the container is running`);
+    if (!rt || !c.record.State.Running) throw new ConflictError(`Container ${c.record.ID} is not running`);
     return rt;
   }
 
