@@ -6,9 +6,10 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { hasBusybox } from '../helpers/busybox-rootfs';
-import { hasRegistry, startRegistry, type RegistryServer } from '../helpers/registry-server';
+import { freePort, hasRegistry, startRegistry, type RegistryServer } from '../helpers/registry-server';
 import { DOCKER, busyboxTar, startAcceptanceDaemon, type AcceptanceDaemon } from './acceptance-env';
 
 const IMAGE = 'bt-busybox:latest';
@@ -249,8 +250,27 @@ describe('acceptance: the docker CLI against berthd', function () {
     await d.dockerOk(['network', 'rm', 'bt-net']);
   });
 
+  it('publishes a container port on 127.0.0.1', async () => {
+    const port = await freePort();
+    await d.dockerOk(['run', '-d', '--name', 'bt-pub', '-p', `127.0.0.1:${port}:8080`, IMAGE, 'httpd', '-f', '-p', '8080', '-h', '/etc']);
+    assert.equal((await d.dockerOk(['port', 'bt-pub'])).trim(), `8080/tcp -> 127.0.0.1:${port}`);
+    let body = '';
+    await eventually('the published port answers', async () => {
+      body = await new Promise<string>((resolve) => {
+        http.get({ host: '127.0.0.1', port, path: '/passwd', agent: false }, (res) => {
+          let t = '';
+          res.on('data', (c) => { t += c; });
+          res.on('end', () => resolve(t));
+        }).on('error', () => resolve(''));
+      });
+      return body.startsWith('root:x:0:0:');
+    });
+    await d.dockerOk(['rm', '-f', 'bt-pub']);
+  });
+
   it('keeps data in a named volume across containers', async () => {
     await d.dockerOk(['volume', 'create', 'bt-vol']);
+    assert.equal((await d.dockerOk(['volume', 'inspect', '--format', '{{.Name}} {{.Driver}}', 'bt-vol'])).trim(), 'bt-vol local');
     await d.dockerOk(['run', '--rm', '-v', 'bt-vol:/data', IMAGE, 'sh', '-c', 'echo kept > /data/f']);
     assert.equal(await d.dockerOk(['run', '--rm', '-v', 'bt-vol:/data', IMAGE, 'cat', '/data/f']), 'kept\n');
     await d.dockerOk(['volume', 'rm', 'bt-vol']);
