@@ -176,6 +176,9 @@ describe('container lifecycle through the jobs (vfs, native exec driver, json-fi
     assert.deepEqual(ids(await run('container.list', { filters: { status: ['created'] } })), [a]);
     assert.deepEqual(ids(await run('container.list', { all: true, filters: '{"name":["list-b"]}' })), [b]);
     assert.deepEqual(ids(await run('container.list', { all: true, filters: { ancestor: ['busybox'] } })), [b, a]);
+    const sized = (await run('container.list', { size: true }))[0];
+    assert.equal(typeof sized.SizeRw, 'number');
+    assert.equal(typeof (await run('container.inspect', { id: b, size: true })).SizeRw, 'number');
     const summary = (await run('container.list', {}))[0];
     assert.deepEqual(summary.Names, ['/bt-list-b']);
     assert.equal(summary.Command, 'sleep 1000');
