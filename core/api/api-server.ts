@@ -143,7 +143,9 @@ export class ApiServer {
       await route.def.handler(ctx);
     } catch (err) {
       const e = toBerthError(err);
-      if (e.httpStatus >= 500) this.log?.error({ err: e, method, url: req.url }, `API error: ${e.message}`);
+      // 501/503 are answers about missing features, not failures of berthd.
+      if (e.httpStatus >= 500 && e.httpStatus !== 501 && e.httpStatus !== 503) this.log?.error({ err: e, method, url: req.url }, `API error: ${e.message}`);
+      else this.log?.debug({ method, url: req.url, status: e.httpStatus, message: e.message }, 'API request refused');
       sendError(res, e);
     } finally {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
