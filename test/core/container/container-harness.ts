@@ -25,7 +25,7 @@ import { setupNetworks } from '../../../core/network';
 import type { NetworkDriver, SandboxProvider } from '../../../core';
 import { testNames } from '../network/net-test-env';
 
-export const BUILTINS = ['plugins/graphdriver-vfs', 'plugins/execdriver-native', 'plugins/logdriver-json'];
+export const BUILTINS = ['plugins/graphdriver-vfs', 'plugins/graphdriver-overlay2', 'plugins/execdriver-native', 'plugins/logdriver-json'];
 
 /** Skips (with the printed reason) when this machine cannot run containers. */
 export function requireContainers(ctx: Mocha.Context): void {
@@ -94,7 +94,7 @@ export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pi
   const kernel = await makeTestKernel({
     dataRoot,
     builtins: [...BUILTINS, ...(opts.network ? ['plugins/networkdriver-bridge'] : []), ...(opts.volumes ? ['plugins/volumedriver-local'] : [])],
-    config: { 'cgroup-parent': cgroupParent, 'exec-root': execRoot, 'storage-driver': 'vfs', ...netConfig, ...config },
+    config: { 'cgroup-parent': cgroupParent, 'exec-root': execRoot, 'storage-driver': process.env.BERTH_TEST_STORAGE_DRIVER ?? 'vfs', ...netConfig, ...config },
   });
   const ipForward = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
   let closed = false;
