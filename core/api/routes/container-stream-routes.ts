@@ -112,7 +112,8 @@ export const containerStreamRoutes: readonly RouteDef[] = [
     handler: logs,
   },
   {
-    method: 'POST', path: '/containers/:id/attach', body: 'none',
+    // Without an upgrade the request body is the container's stdin (`stream`: left unread here).
+    method: 'POST', path: '/containers/:id/attach', body: 'stream',
     query: { detachKeys: 'string', logs: 'bool', stream: 'bool', stdin: 'bool', stdout: 'bool', stderr: 'bool' },
     handler: attach,
   },

@@ -200,6 +200,14 @@ describe('api server', function () {
     }
   });
 
+  it('serves attach without an upgrade as a 200 stream whose request body is stdin', async () => {
+    const r = await request(sock, 'POST', '/v1.41/containers/plain/attach?stream=1&stdin=1&stdout=1&stderr=1', { body: 'no upgrade' });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], 'application/vnd.docker.raw-stream');
+    const { frames } = demux(r.body);
+    assert.deepEqual(frames.map((f) => [f.type, f.data.toString()]), [[1, 'NO UPGRADE'], [2, 'bye\n']]);
+  });
+
   it('detaches a tty attach on the detach keys and sends raw output', async () => {
     const c = new RawConn(sock);
     try {
