@@ -155,6 +155,22 @@ describe('api server', function () {
     assert.deepEqual(JSON.parse(plugins.body.toString()), []);
   });
 
+  it('answers malformed paths and methods with 4xx and keeps serving', async () => {
+    const enc = await request(sock, 'GET', '/v1.41/containers/%zz/json');
+    assert.ok(enc.status >= 400 && enc.status < 500, String(enc.status));
+    const patch = await request(sock, 'PATCH', '/v1.41/containers/plain/json');
+    assert.equal(patch.status, 404);
+    const deep = await request(sock, 'GET', `/v1.41/${'x/'.repeat(2000)}`);
+    assert.equal(deep.status, 404);
+    const noBody = await request(sock, 'POST', '/v1.41/containers/create', { headers: { 'Content-Type': 'application/json' } });
+    assert.equal(noBody.status, 400);
+    assert.match(JSON.parse(noBody.body.toString()).message, /JSON body is required/);
+    const notJson = await request(sock, 'POST', '/v1.41/containers/create', { body: 'Image=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    assert.equal(notJson.status, 400);
+    assert.match(JSON.parse(notJson.body.toString()).message, /must be 'application\/json'/);
+    assert.equal((await request(sock, 'GET', '/_ping')).status, 200);
+  });
+
   it('maps NotModified to a bare 304 and NotFound to 404 with the message', async () => {
     const r = await request(sock, 'POST', '/containers/plain/start');
     assert.equal(r.status, 304);
