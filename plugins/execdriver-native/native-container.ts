@@ -73,10 +73,21 @@ export class NativeContainer implements RunningContainer {
   /** Sends a signal to PID 1 through the shim (no pid-reuse race). ConflictError when it has exited. */
   async signal(signal: string | number): Promise<void> {
     const n = signalNumber(signal);
-    const reply = await this.shim.request(`signal 0 ${n}`);
+    const reply = await this.notRunningIfGone(this.shim.request(`signal 0 ${n}`));
     if (reply === 'ok') return;
     if (reply.includes('exited')) throw new ConflictError(`container ${this.id} is not running`);
+    if (reply.includes('not running')) throw new ConflictError(`container ${this.id} is not running`);
     throw new InvalidArgumentError(`signal ${signal}: ${reply.replace(/^err /, '')}`);
+  }
+
+  /** A shim that is gone means the container exited and was collected: ConflictError. */
+  private async notRunningIfGone<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      if (isUnavailable(err)) throw new ConflictError(`container ${this.id} is not running`, { cause: err });
+      throw err;
+    }
   }
 
   /** Resolves with PID 1's exit status (also after the shim has exited, from exit.json). */
@@ -113,7 +124,7 @@ export class NativeContainer implements RunningContainer {
     writeProcess(w, p);
     if (!this.spec.privileged) writeSeccomp(w, seccompFor(this.spec.seccomp, p.capabilities), this.seccompCache);
     writeCgroups(w, this.cgroup.procsFiles());
-    const { pid, stream } = await this.shim.exec(w.toBuffer(), p.terminal);
+    const { pid, stream } = await this.notRunningIfGone(this.shim.exec(w.toBuffer(), p.terminal));
     return new NativeExec(pid, this.shim, stream, p.terminal);
   }
 

@@ -19,11 +19,12 @@ export function parseStatus(json: string): ExitStatus {
   return { exitCode: s.exitCode, ...(s.signal ? { signal: s.signal } : {}), oomKilled: !!s.oomKilled, finishedAt: s.finishedAt };
 }
 
+/** Connects to the shim; UnavailableError when nothing listens there (the shim has exited). */
 function connect(sock: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.createConnection(sock);
     s.once('connect', () => { s.removeAllListeners('error'); resolve(s); });
-    s.once('error', (err) => reject(err));
+    s.once('error', (err) => reject(new UnavailableError(`shim not reachable at ${sock}: ${err.message}`, { cause: err })));
   });
 }
 
@@ -116,10 +117,7 @@ export class ShimClient {
 
   /** Sends one request line and returns the reply line. UnavailableError when the shim is gone. */
   async request(line: string): Promise<string> {
-    let s: net.Socket;
-    try { s = await connect(this.socketPath); } catch (err) {
-      throw new UnavailableError(`shim not reachable at ${this.socketPath}: ${(err as Error).message}`, { cause: err });
-    }
+    const s = await connect(this.socketPath);
     try {
       s.write(`${line}\n`);
       return (await readLine(s)).line;

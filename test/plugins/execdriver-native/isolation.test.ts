@@ -26,7 +26,7 @@ describe('execdriver-native: isolation from inside the container', function () {
 
   it('runs the command as PID 1 with the spec hostname', async () => {
     const r = await h.run(['sh', '-c', 'echo pid=$$; hostname'], { hostname: 'bt-box' });
-    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(r.status.exitCode, 0, `status ${JSON.stringify(r.status)} out ${r.out} err ${r.err}`);
     assert.equal(r.out, 'pid=1\nbt-box\n');
   });
 
@@ -53,7 +53,7 @@ describe('execdriver-native: isolation from inside the container', function () {
 
   it('gives exactly Docker\'s 14 default capabilities, Seccomp: 2', async () => {
     const r = await h.run(['cat', '/proc/self/status']);
-    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(r.status.exitCode, 0, `status ${JSON.stringify(r.status)} out ${r.out} err ${r.err}`);
     assert.equal(capEff(r.out), capabilityMask(DEFAULT_CAPABILITIES));
     assert.match(r.out, /^Seccomp:\s*2$/m);
     assert.match(r.out, /^CapBnd:\s*0*a80425fb$/m);
@@ -73,7 +73,7 @@ describe('execdriver-native: isolation from inside the container', function () {
 
   it('gives a privileged container every capability of the host bounding set, unconfined', async () => {
     const r = await h.run(['cat', '/proc/self/status'], { privileged: true });
-    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(r.status.exitCode, 0, `status ${JSON.stringify(r.status)} out ${r.out} err ${r.err}`);
     assert.equal(capEff(r.out), capabilityMask(privilegedCapabilities().capabilities));
     assert.match(r.out, /^Seccomp:\s*0$/m);
   });
@@ -91,7 +91,7 @@ describe('execdriver-native: isolation from inside the container', function () {
     const r = await h.run(['sh', '-c',
       'for f in /proc/kcore /proc/keys /proc/timer_list; do [ -e $f ] && echo "$f $(wc -c < $f)"; done; ' +
       'echo 1 > /proc/sys/kernel/domainname 2>/dev/null; echo sysw=$?; ls /sys/firmware | wc -l']);
-    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(r.status.exitCode, 0, `status ${JSON.stringify(r.status)} out ${r.out} err ${r.err}`);
     assert.match(r.out, /^\/proc\/keys 0$/m);
     assert.match(r.out, /^\/proc\/timer_list 0$/m);
     if (kcore) assert.match(r.out, /^\/proc\/kcore 0$/m);
@@ -101,7 +101,7 @@ describe('execdriver-native: isolation from inside the container', function () {
 
   it('shows no host mount: only the container root and its own filesystems', async () => {
     const r = await h.run(['cat', '/proc/self/mountinfo']);
-    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(r.status.exitCode, 0, `status ${JSON.stringify(r.status)} out ${r.out} err ${r.err}`);
     const points = r.out.trim().split('\n').map((l) => l.split(' ')[4]);
     const allowed = /^\/($|proc|sys|dev)/;
     for (const p of points) assert.match(p, allowed, `unexpected mount point ${p}`);
@@ -112,7 +112,7 @@ describe('execdriver-native: isolation from inside the container', function () {
 
   it('gives a private network namespace with only lo, up', async () => {
     const r = await h.run(['sh', '-c', 'ls /sys/class/net; ip link show lo | head -1; ping -c 1 -W 2 127.0.0.1 >/dev/null && echo ping=ok']);
-    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(r.status.exitCode, 0, `status ${JSON.stringify(r.status)} out ${r.out} err ${r.err}`);
     assert.match(r.out, /^lo\n/);
     assert.match(r.out, /<LOOPBACK,UP,LOWER_UP>/);
     assert.match(r.out, /ping=ok/);
@@ -121,7 +121,7 @@ describe('execdriver-native: isolation from inside the container', function () {
   it('leaves only fds 0-2 open in PID 1', async () => {
     // `; true` keeps sh as PID 1 (busybox sh would exec a last lone command)
     const r = await h.run(['sh', '-c', 'ls /proc/1/fd; true']);
-    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(r.status.exitCode, 0, `status ${JSON.stringify(r.status)} out ${r.out} err ${r.err}`);
     assert.deepEqual(r.out.trim().split(/\s+/).sort(), ['0', '1', '2']);
   });
 
@@ -152,7 +152,7 @@ describe('execdriver-native: isolation from inside the container', function () {
         { type: 'tmpfs', source: 'tmpfs', destination: '/scratch', options: ['nosuid', 'size=2m', 'mode=1777'] },
       ],
     });
-    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(r.status.exitCode, 0, `status ${JSON.stringify(r.status)} out ${r.out} err ${r.err}`);
     assert.match(r.out, /^from-host$/m);
     assert.match(r.out, /bindw=[1-9]/);
     assert.match(r.out, /^tmpfs\s+2048\s/m);
@@ -172,7 +172,7 @@ describe('execdriver-native: isolation from inside the container', function () {
       'head -c 4 /dev/zero | wc -c; grep -E " /dev/(pts|shm|mqueue) " /proc/mounts | cut -d" " -f2,3,4; ' +
       'cat /etc/hostname /etc/hosts /etc/resolv.conf'],
     { shmSize: 8 * 1024 * 1024, etcFiles: { hostname: path.join(etc, 'hostname'), hosts: path.join(etc, 'hosts'), resolvConf: path.join(etc, 'resolv.conf') } });
-    assert.equal(r.status.exitCode, 0, r.err);
+    assert.equal(r.status.exitCode, 0, `status ${JSON.stringify(r.status)} out ${r.out} err ${r.err}`);
     for (const n of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) assert.match(r.out, new RegExp(`^c ${n}$`, 'm'));
     assert.match(r.out, /^l fd \/proc\/self\/fd$/m);
     assert.match(r.out, /^l ptmx pts\/ptmx$/m);

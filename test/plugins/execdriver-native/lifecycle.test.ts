@@ -72,6 +72,16 @@ describe('execdriver-native: lifecycle', function () {
     assert.equal(st.exitCode, 4);
   });
 
+  it('reports exec failures with their stage, and refuses exec into an exited container', async () => {
+    const c = await h.start(h.spec(['sleep', '30']));
+    await assert.rejects(c.exec(defaultProcessSpec(['/nope'])), /container setup failed at exec \/nope: No such file or directory/);
+    await assert.rejects(c.exec(defaultProcessSpec(['true'], { cwd: 'relative' })), /process\.cwd must be absolute/);
+    await c.signal('SIGKILL');
+    await c.wait();
+    await assert.rejects(c.exec(defaultProcessSpec(['true'])), /is not running/);
+    await assert.rejects(c.signal('SIGTERM'), /is not running/);
+  });
+
   it('gives PID 1 a terminal and stdin when asked', async () => {
     const spec = h.spec(['sh', '-c', 'read x; echo "[$x]"; tty; stty size']);
     spec.process.terminal = true;
