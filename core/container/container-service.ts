@@ -5,168 +5,42 @@
  * a shim) and the log driver (through the log copier).
  *
  * Every state change is persisted atomically (config.v2.json) before the
- * operation resolves. Operations on one container are serialised; the exit
- * of PID 1 is handled by a monitor that records the status, releases the
- * network and rootfs and applies the restart policy with Docker's back-off.
+ * operation resolves. Operations on one container are serialised. This file
+ * holds the operations (start, stop, kill, restart, wait, remove, pause,
+ * rename, update, prune) and the daemon's restore/shutdown; starting PID 1
+ * and the exit monitor live in container-runtime-core.ts, create in
+ * container-create.ts.
  */
 import 'reflect-metadata';
-import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
-import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
 import type { Kernel } from '../daemon/kernel';
 import { Tokens } from '../daemon/kernel';
-import type { ExecDriver, ExecMount, ExitStatus, Resources, RunningContainer } from '../drivers/execdriver';
-import type { LogContext } from '../drivers/logdriver';
-import {
-  ConflictError, FailedPreconditionError, InvalidArgumentError, NotFoundError, NotModifiedError, toBerthError,
-} from '../errors';
-import type { EngineEvent } from '../hooks/events';
-import { atomicWrite } from '../fs/atomic-write';
-import { createLogDriver, parseLogMode } from '../logging/create-log-driver';
-import { startLogCopier } from '../logging/log-copier';
+import type { ExitStatus, Resources, RunningContainer } from '../drivers/execdriver';
+import { ConflictError, FailedPreconditionError, InvalidArgumentError, NotFoundError, NotModifiedError, toBerthError } from '../errors';
+import { createLogDriver } from '../logging/create-log-driver';
 import { rfc3339Nano, parseTime } from './clock';
 import { createContainer, type CreateResult } from './container-create';
-export type { CreateResult } from './container-create';
+import { ContainerRuntimeCore } from './container-runtime-core';
 import { updatedHostConfig, type UpdateBody } from './container-update';
-import { attachContainerNetwork, type ContainerNetwork } from './container-network';
-import { mountContainerVolumes, removeAnonymousVolumes, unmountContainerVolumes } from './container-volumes';
-import { IOFanout } from './io-fanout';
-import { KeyedMutex } from './keyed-mutex';
-import type { ImagePort, NetworkPort, VolumePort } from './ports';
-import { RestartManager, restartOnDaemonStart } from './restart-policy';
+import { removeAnonymousVolumes } from './container-volumes';
+import { restartOnDaemonStart } from './restart-policy';
 import { readInRoot } from './root-path';
-import { type Runtime, parseRamSize } from './runtime';
 import { parseSignal, signalNumber } from './signals';
-import { buildContainerSpec, type SpecDefaults } from './spec/build-spec';
-import { parseMounts } from './spec/mounts';
-import { probeResourceSupport, type ResourceSupport, toResources } from './spec/resources';
-import { transition } from './state';
-import { ContainerStore } from './store';
+import { buildContainerSpec } from './spec/build-spec';
+import { toResources } from './spec/resources';
 import type { Container } from './types';
 import { stoppedNetworkSettings } from './views';
+
+export type { CreateResult } from './container-create';
 
 /** Docker's default stop timeout (seconds). */
 export const DEFAULT_STOP_TIMEOUT = 10;
 
-
 @injectable()
-export class ContainerService {
-  readonly store: ContainerStore;
-  /** Emits `start:<id>`, `die:<id>`, `stopped:<id>`, `removed:<id>`. */
-  readonly events = new EventEmitter();
-  private readonly runtimes = new Map<string, Runtime>();
-  private readonly restarts = new Map<string, RestartManager>();
-  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
-  private readonly lock = new KeyedMutex();
-  /** What this host's cgroups support (swap accounting, CPUs), for Docker's resource warnings. */
-  readonly support: ResourceSupport;
-  private shuttingDown = false;
-  /** Exec ids per container, kept by the exec side for inspect's ExecIDs. */
-  readonly execIds = new Map<string, Set<string>>();
-
-  constructor(@inject(Tokens.Kernel) readonly kernel: Kernel) {
-    this.store = new ContainerStore(path.join(kernel.config['data-root'], 'containers'));
-    this.support = probeResourceSupport();
-    this.events.setMaxListeners(0);
-  }
-
-  // ---- dependencies, resolved at use time ----
-
-  /** The image service (`Tokens.ImageService` or `kernel:images`). */
-  get images(): ImagePort {
-    if (this.kernel.di.isRegistered(Tokens.ImageService)) return this.kernel.di.resolve<ImagePort>(Tokens.ImageService);
-    if (this.kernel.plugins.has('kernel:images')) return this.kernel.plugins.resolve<ImagePort>('kernel:images');
-    throw new FailedPreconditionError('no image service is set up (kernel:images)');
-  }
-
-  /** The network service, or null when the kernel has none (then only `none` and `host` work). */
-  get networks(): NetworkPort | null {
-    if (this.kernel.di.isRegistered(Tokens.NetworkService)) return this.kernel.di.resolve<NetworkPort>(Tokens.NetworkService);
-    if (this.kernel.plugins.has('kernel:networks')) return this.kernel.plugins.resolve<NetworkPort>('kernel:networks');
-    return null;
-  }
-
-  /** The volume service, or null when the kernel has none (then volume mounts are refused). */
-  get volumes(): VolumePort | null {
-    if (this.kernel.di.isRegistered(Tokens.VolumeService)) return this.kernel.di.resolve<VolumePort>(Tokens.VolumeService);
-    if (this.kernel.plugins.has('kernel:volumes')) return this.kernel.plugins.resolve<VolumePort>('kernel:volumes');
-    return null;
-  }
-
-  /** The exec driver named by `exec-driver` (default `native`). */
-  get execDriver(): ExecDriver {
-    const name = this.kernel.config['exec-driver'] ?? 'native';
-    return this.kernel.plugins.resolve<ExecDriver>(`execdriver:${name}`);
-  }
-
-  /** The exec driver's state directory for a container (`<exec-root>/containers/<id>`). */
-  stateDir(id: string): string {
-    return path.join(this.kernel.config['exec-root'], 'containers', id);
-  }
-
-  private daemonSeccomp: SpecDefaults['seccomp'] | null | undefined;
-
-  /**
-   * Daemon-wide spec settings: `cgroup-parent`, `default-shm-size`,
-   * `no-new-privileges`, and `seccomp-profile` (`unconfined` or a path to a
-   * Docker-format profile, read once; a bad file is an InvalidArgumentError
-   * naming it).
-   */
-  private async specDefaults(): Promise<SpecDefaults> {
-    const cfg = this.kernel.config;
-    let shm = 64 * 1024 * 1024;
-    try { shm = parseRamSize(cfg['default-shm-size'] || '64M'); } catch { /* keep Docker's default */ }
-    const out: SpecDefaults = { cgroupParent: cfg['cgroup-parent'] || 'berth', shmSize: shm, noNewPrivileges: !!cfg['no-new-privileges'] };
-    const profile = cfg['seccomp-profile'];
-    if (profile && this.daemonSeccomp === undefined) {
-      if (profile === 'unconfined') this.daemonSeccomp = null;
-      else {
-        try {
-          this.daemonSeccomp = JSON.parse(await fsp.readFile(profile, 'utf8')) as Record<string, unknown>;
-        } catch (err) {
-          throw new InvalidArgumentError(`seccomp-profile ${profile}: ${(err as Error).message}`);
-        }
-      }
-    }
-    if (profile) out.seccomp = this.daemonSeccomp ?? null;
-    return out;
-  }
-
-  /** Fires an `/events` message for a container, with Docker's attributes (name, image, labels + extra). */
-  async emit(c: Container, action: string, extra: Record<string, string> = {}): Promise<void> {
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const ev: EngineEvent = {
-      Type: 'container', Action: action,
-      Actor: { ID: c.record.ID, Attributes: { ...c.record.Config.Labels, image: c.record.Config.Image, name: c.record.Name.slice(1), ...extra } },
-      scope: 'local', time: Number(now / 1_000_000_000n), timeNano: Number(now),
-    };
-    await this.kernel.hooks.engine.event.promise(ev).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'event hook failed'));
-  }
-
-  private restartManager(c: Container): RestartManager {
-    let rm = this.restarts.get(c.record.ID);
-    if (!rm) { rm = new RestartManager(c.hostConfig.RestartPolicy); this.restarts.set(c.record.ID, rm); }
-    return rm;
-  }
-
-  /** Transitions and persists the state atomically. */
-  private async setState(c: Container, to: Parameters<typeof transition>[1], change: Parameters<typeof transition>[2] = {}): Promise<void> {
-    c.record.State = transition(c.record.State, to, change);
-    await this.store.saveRecord(c);
-  }
-
-  /** The in-memory runtime of a container whose PID 1 this daemon watches, if any. */
-  runtimeFor(id: string): Runtime | undefined {
-    return this.runtimes.get(id);
-  }
-
-  /** The runtime of a running container, or ConflictError `Container X is not running`. */
-  runtimeOf(c: Container): Runtime {
-    const rt = this.runtimes.get(c.record.ID);
-    if (c.record.State.Restarting) throw new ConflictError(`Container ${c.record.ID} is restarting, wait until the container is running`);
-    if (!rt || !c.record.State.Running) throw new ConflictError(`Container ${c.record.ID} is not running`);
-    return rt;
+export class ContainerService extends ContainerRuntimeCore {
+  constructor(@inject(Tokens.Kernel) kernel: Kernel) {
+    super(kernel);
   }
 
   // ---- create ----
@@ -177,13 +51,6 @@ export class ContainerService {
   }
 
   /** The graph driver's name, for inspect's `Driver`. */
-  graphDriverName(): string {
-    if (this.kernel.di.isRegistered(Tokens.GraphDriver)) {
-      try { return this.kernel.di.resolve<{ name: string }>(Tokens.GraphDriver).name; } catch { /* fall through */ }
-    }
-    return this.kernel.config['storage-driver'] ?? '';
-  }
-
   // ---- start ----
 
   /**
@@ -215,180 +82,6 @@ export class ContainerService {
   }
 
   /** Starts PID 1; the caller holds the container's lock. */
-  private async startLocked(c: Container): Promise<void> {
-    const id = c.record.ID;
-    const hc = c.hostConfig;
-    const cleanups: Array<() => Promise<void>> = [];
-    try {
-      const rootfs = await this.images.mountContainerLayer(id);
-      cleanups.push(() => this.images.unmountContainerLayer(id));
-      for (const m of parseMounts(hc)) {
-        if (m.type === 'bind' && m.createSource) await fsp.mkdir(m.source, { recursive: true });
-      }
-      const volumeMounts = await this.mountVolumes(c, rootfs);
-      cleanups.push(() => this.unmountVolumes(c));
-      const net = await this.attachNetwork(c);
-      cleanups.push(() => this.detachNetwork(c));
-      const dir = this.store.dir(id);
-      await atomicWrite(c.record.HostnamePath, `${c.record.Config.Hostname}\n`, 0o644);
-      await atomicWrite(c.record.HostsPath, net.hostsFile, 0o644);
-      await atomicWrite(c.record.ResolvConfPath, net.resolvConf, 0o644);
-      const stateDir = this.stateDir(id);
-      await fsp.mkdir(stateDir, { recursive: true, mode: 0o700 });
-      const { spec, warnings } = buildContainerSpec({
-        id, config: c.record.Config, hostConfig: hc, stateDir, rootfs,
-        passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'),
-        netnsPath: hc.NetworkMode === 'host' ? null : net.netnsPath, volumeMounts,
-        etcFiles: { hostname: c.record.HostnamePath, hosts: c.record.HostsPath, resolvConf: c.record.ResolvConfPath },
-        defaults: await this.specDefaults(),
-      });
-      for (const w of warnings) this.kernel.log.warn({ container: id }, w);
-      const logDriver = await createLogDriver(this.kernel, this.logContext(c, dir), hc.LogConfig.Type, hc.LogConfig.Config);
-      cleanups.push(() => logDriver.close());
-      const running = await this.execDriver.start(spec);
-      cleanups.push(async () => {
-        await running.signal('SIGKILL').catch(() => undefined);
-        await running.wait().catch(() => undefined);
-        await this.execDriver.delete(id, stateDir).catch(() => undefined);
-      });
-      const io = await running.attach();
-      // synchronously from here to the emit: waiting attachers subscribe before any output flows
-      const rt = this.makeRuntime(c, running, io, logDriver, spec);
-      this.runtimes.set(id, rt);
-      cleanups.push(async () => { rt.detached = true; this.runtimes.delete(id); rt.markReady(); });
-      this.events.emit(`start:${id}`);
-      c.record.NetworkSettings = net.settings;
-      c.record.HasBeenStartedBefore = true;
-      await this.setState(c, 'running', { Pid: running.pid, StartedAt: rfc3339Nano() });
-      rt.markReady();
-      await this.kernel.hooks.container.started.promise(id, running.pid).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'started hook failed'));
-      await this.emit(c, 'start');
-    } catch (err) {
-      for (const undo of cleanups.reverse()) await undo().catch(() => undefined);
-      const e = toBerthError(err);
-      const code = /no such file|not found|ENOENT/i.test(e.message) ? 127 : /permission denied|EACCES/i.test(e.message) ? 126 : 128;
-      c.record.State = { ...c.record.State, Error: e.message, ExitCode: code };
-      await this.store.saveRecord(c).catch(() => undefined);
-      throw e;
-    }
-  }
-
-  private logContext(c: Container, dir: string): LogContext {
-    return {
-      containerId: c.record.ID, containerName: c.record.Name, imageName: c.record.Config.Image, imageId: c.record.Image,
-      containerLabels: c.record.Config.Labels, containerEnv: c.record.Config.Env, containerDir: dir,
-      options: c.hostConfig.LogConfig.Config,
-    };
-  }
-
-  /** Wires PID 1's stdio to the log copier and starts the exit monitor. */
-  private makeRuntime(c: Container, running: RunningContainer, io: Parameters<typeof startLogCopier>[0],
-    logDriver: Runtime['logDriver'], spec: Runtime['spec']): Runtime {
-    const fanout = new IOFanout(io);
-    const { mode, maxBufferSize } = c.hostConfig.LogConfig.Type === 'none'
-      ? { mode: 'blocking' as const, maxBufferSize: 0 } : parseLogMode(c.hostConfig.LogConfig.Config);
-    const copier = startLogCopier(fanout.subscribe(), logDriver, {
-      mode, maxBufferSize: maxBufferSize || undefined,
-      onError: (err) => this.kernel.log.warn({ container: c.record.ID, err: err.message }, 'log copier'),
-    });
-    let markReady = (): void => undefined;
-    const ready = new Promise<void>((resolve) => { markReady = resolve; });
-    const rt: Runtime = {
-      running, fanout, copier, logDriver, spec, startedAtMs: Date.now(), detached: false, exited: Promise.resolve(),
-      ready, markReady,
-    };
-    rt.exited = running.wait().then(
-      (status) => this.handleExit(c, rt, status),
-      (err: Error) => this.handleExit(c, rt, { exitCode: 255, oomKilled: false, finishedAt: rfc3339Nano(), signal: undefined }, err.message),
-    ).catch((err: Error) => this.kernel.log.error({ container: c.record.ID, err: err.message }, 'exit handling failed'));
-    return rt;
-  }
-
-  /** Mounts the container's volumes (see container-volumes.ts). */
-  private mountVolumes(c: Container, rootfs: string): Promise<ExecMount[]> {
-    return mountContainerVolumes(this.volumes, c, rootfs);
-  }
-
-  /** Releases the container's volume mounts. Best effort, idempotent. */
-  private unmountVolumes(c: Container): Promise<void> {
-    return unmountContainerVolumes(this.volumes, c, this.kernel.log);
-  }
-
-  /** Network for PID 1 (see container-network.ts). */
-  private attachNetwork(c: Container): Promise<ContainerNetwork> {
-    return attachContainerNetwork(this.networks, c);
-  }
-
-  private async detachNetwork(c: Container): Promise<void> {
-    const svc = this.networks;
-    if (svc) await svc.detach(c.record.ID);
-  }
-
-  // ---- exit ----
-
-  /**
-   * Handles PID 1's exit: waits until every line was copied to the log
-   * driver, records ExitCode/OOMKilled/FinishedAt, releases the network and
-   * rootfs, fires hooks and events, then applies the restart policy or
-   * AutoRemove.
-   */
-  private async handleExit(c: Container, rt: Runtime, status: ExitStatus, error = ''): Promise<void> {
-    await rt.ready;
-    if (rt.detached) return;
-    const id = c.record.ID;
-    await rt.copier.wait().catch(() => undefined);
-    await rt.logDriver.close().catch(() => undefined);
-    if (rt.detached) return;
-    this.runtimes.delete(id);
-    await this.execDriver.delete(id, rt.spec.stateDir).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'execdriver delete'));
-    await this.detachNetwork(c).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'network detach'));
-    await this.unmountVolumes(c);
-    await this.images.unmountContainerLayer(id).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'unmount'));
-    const ranFor = Date.now() - rt.startedAtMs;
-    const delay = this.shuttingDown || c.hostConfig.AutoRemove ? null
-      : this.restartManager(c).shouldRestart(status.exitCode, c.record.HasBeenManuallyStopped, ranFor);
-    c.record.NetworkSettings = stoppedNetworkSettings(c.record.NetworkSettings);
-    const change = { ExitCode: status.exitCode, OOMKilled: status.oomKilled, FinishedAt: status.finishedAt || rfc3339Nano(), Error: error, Pid: 0 };
-    await this.setState(c, delay === null ? 'exited' : 'restarting', change);
-    this.events.emit(`die:${id}`);
-    if (status.oomKilled) await this.emit(c, 'oom');
-    await this.kernel.hooks.container.exited.promise(id, status.exitCode, status.oomKilled).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'exited hook failed'));
-    await this.emit(c, 'die', { exitCode: String(status.exitCode) });
-    if (delay !== null) {
-      this.scheduleRestart(c, delay);
-      return;
-    }
-    this.events.emit(`stopped:${id}`);
-    if (c.hostConfig.AutoRemove && !this.shuttingDown) {
-      void this.remove(id, { force: true }).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'auto-remove'));
-    }
-  }
-
-  private scheduleRestart(c: Container, delayMs: number): void {
-    const id = c.record.ID;
-    const t = setTimeout(() => {
-      this.restartTimers.delete(id);
-      void this.lock.run(id, async () => {
-        if (c.record.State.Status !== 'restarting' || this.shuttingDown) return;
-        c.record.RestartCount = this.restartManager(c).restartCount;
-        await this.emit(c, 'restart');
-        try {
-          await this.startLocked(c);
-        } catch (err) {
-          await this.setState(c, 'exited', { Error: toBerthError(err).message, ExitCode: c.record.State.ExitCode || 128 }).catch(() => undefined);
-          this.events.emit(`stopped:${id}`);
-        }
-      });
-    }, delayMs);
-    t.unref();
-    this.restartTimers.set(id, t);
-  }
-
-  private cancelRestartTimer(id: string): void {
-    const t = this.restartTimers.get(id);
-    if (t) { clearTimeout(t); this.restartTimers.delete(id); }
-  }
-
   // ---- stop / kill / restart ----
 
   /**
@@ -401,7 +94,7 @@ export class ContainerService {
     await this.lock.run(c.record.ID, () => this.stopLocked(c, opts));
   }
 
-  private async stopLocked(c: Container, opts: { t?: number; signal?: string }): Promise<void> {
+  protected async stopLocked(c: Container, opts: { t?: number; signal?: string }): Promise<void> {
     const id = c.record.ID;
     if (c.record.State.Status === 'restarting') {
       this.cancelRestartTimer(id);
@@ -668,7 +361,7 @@ export class ContainerService {
   }
 
   /** Reconnects to one running container; false when it had exited (state recorded). */
-  private async restoreRunning(c: Container): Promise<boolean> {
+  protected async restoreRunning(c: Container): Promise<boolean> {
     const id = c.record.ID;
     const stateDir = this.stateDir(id);
     let res: RunningContainer | ExitStatus;
@@ -709,7 +402,7 @@ export class ContainerService {
     return true;
   }
 
-  private shutdownDone: Promise<void> | undefined;
+  protected shutdownDone: Promise<void> | undefined;
 
   /**
    * On daemon shutdown. `live-restore: true`: detaches (log copiers stop,
