@@ -113,6 +113,21 @@ describe('execdriver-native: lifecycle', function () {
     assert.equal(st.exitCode, 5);
   });
 
+  it('--init reaps orphaned zombies (a non-reaping PID 1 would keep them)', async () => {
+    // sh starts an orphan (re-parented to PID 1) and execs into sleep, which never reaps
+    const zombiesWith = async (init: boolean): Promise<number> => {
+      const c = await h.start(h.spec(['sh', '-c', '(sleep 0.1 &); exec sleep 3'], { init }));
+      await new Promise((r) => setTimeout(r, 700));
+      const e = await c.exec(defaultProcessSpec(['sh', '-c', 'ps -o stat | grep -c "^Z"; true']));
+      const out = await collect((await e.attach()).stdout);
+      await c.signal('SIGKILL');
+      await c.wait();
+      return Number(out.trim());
+    };
+    assert.ok(await zombiesWith(false) >= 1, 'expected a zombie under a non-reaping PID 1');
+    assert.equal(await zombiesWith(true), 0);
+  });
+
   it('survives kill -9 of the daemon: a new driver reconnects, gets the output and the exit code', async () => {
     const spec = h.spec(['sh', '-c', 'echo before; read x < /dev/null; sleep 1; echo after; exit 7']);
     // A separate "daemon" process starts the container and is then SIGKILLed.
