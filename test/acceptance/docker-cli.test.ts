@@ -5,6 +5,7 @@
  * file; the tests run in order (the image imported first is used by the rest).
  */
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -90,6 +91,33 @@ describe('acceptance: the docker CLI against berthd', function () {
     const r = await d.docker(['run', '-t', '--rm', IMAGE, 'sh', '-c', 'tty; echo x']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^\/dev\/(pts\/[0-9]+|console)\r\nx\r\n$/);
+  });
+
+  it('detaches docker run -it with ctrl-p ctrl-q, leaving the shell running for docker attach', async function () {
+    if (!fs.existsSync('/usr/bin/script')) { console.log('skip: no script(1) to give the docker CLI a terminal'); this.skip(); }
+    /** Runs a docker command under script(1) (a real pty); `steps` wait for output, then type. */
+    const underPty = async (cmd: string, steps: Array<[RegExp, string | Buffer]>): Promise<{ code: number | null; out: string }> => {
+      const child = spawn('script', ['-qfec', `${DOCKER} ${cmd}`, '/dev/null'], {
+        env: { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: path.join(d.dir, 'docker-config') },
+      });
+      let out = '';
+      const waiters: Array<() => void> = [];
+      child.stdout.on('data', (b: Buffer) => { out += b.toString(); waiters.splice(0).forEach((w) => w()); });
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => { waiters.splice(0).forEach((w) => w()); r(code); }));
+      for (const [expect, type] of steps) {
+        while (!expect.test(out) && child.exitCode === null) await new Promise<void>((r) => waiters.push(r));
+        child.stdin.write(type);
+      }
+      const code = await exited;
+      return { code, out };
+    };
+    const run = await underPty(`run -it --name bt-tty ${IMAGE} sh`, [[/# /, 'echo hi-$((2*3))\r'], [/hi-6/, Buffer.from([0x10, 0x11])]]);
+    assert.equal(run.code, 0, run.out);
+    assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}}', 'bt-tty'])).trim(), 'running');
+    const attach = await underPty('attach bt-tty', [[/^/, '\r'], [/# /, 'exit 5\r']]);
+    assert.equal(attach.code, 5, attach.out);
+    assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'bt-tty'])).trim(), 'exited 5');
+    await d.dockerOk(['rm', 'bt-tty']);
   });
 
   it('runs detached, shows logs, stops and removes', async () => {

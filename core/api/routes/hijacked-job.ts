@@ -1,7 +1,9 @@
 /**
  * Running attach and exec start over a hijacked connection: the client's
- * bytes feed the job's stdin (ended by a half-close, cut by the detach keys on
- * a tty), the job's stdout/stderr go back raw with a tty, multiplexed without.
+ * bytes feed the job's stdin (ended by a half-close without a tty; with a tty
+ * the detach keys or the end of the client's stream detach instead, leaving
+ * the process's stdin open), the job's stdout/stderr go back raw with a tty,
+ * multiplexed without.
  * The connection is closed when the job ends (process exited, or detached).
  */
 import { PassThrough, type Readable } from 'node:stream';
@@ -37,7 +39,15 @@ export async function runHijackedJob(ctx: RouteContext, job: string, input: unkn
     const sink = opts.tty && opts.detachKeys
       ? new DetachKeyScanner(opts.detachKeys, () => { detached = true; ac.abort(); })
       : new PassThrough();
-    conn.in.pipe(sink);
+    if (opts.tty) {
+      // As in Docker, a tty's stdin is never closed by a client going away (that
+      // would end the shell of `docker run -it`): the end of the client's stream
+      // detaches, like the detach keys. Without a tty, it ends stdin (half-close).
+      conn.in.pipe(sink, { end: false });
+      conn.in.once('end', () => { detached = true; ac.abort(); });
+    } else {
+      conn.in.pipe(sink);
+    }
     stdin = sink;
   } else {
     conn.in.resume(); // nobody reads the client's bytes; keep reading so a hang-up is noticed
