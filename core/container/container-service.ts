@@ -108,7 +108,9 @@ export class ContainerService extends ContainerRuntimeCore {
     const rt = this.runtimes.get(id);
     if (!rt || !c.record.State.Running) throw new NotModifiedError(`container ${id} is already stopped`);
     this.restartManager(c).cancel();
-    c.record.HasBeenManuallyStopped = true;
+    // a stop by the daemon's own shutdown is not a manual stop: `always` and
+    // `unless-stopped` containers come back when the daemon starts (Docker)
+    if (!this.shuttingDown) c.record.HasBeenManuallyStopped = true;
     await this.store.saveRecord(c);
     const sig = parseSignal(opts.signal || c.record.Config.StopSignal || 'SIGTERM');
     const t = opts.t ?? c.record.Config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;

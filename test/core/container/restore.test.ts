@@ -74,18 +74,24 @@ describe('containers across a daemon restart (live-restore)', function () {
     assert.equal(a.State.Status, 'running', 'always restarts when the daemon starts, even after a manual stop');
   });
 
-  it('stops running containers on shutdown without live-restore', async () => {
+  it('stops running containers on shutdown without live-restore; unless-stopped ones come back, manually stopped ones do not', async () => {
     first = await makeTestbed({ 'live-restore': false });
-    const { Id: id } = await run(first, 'container.create', {
-      body: { Image: 'busybox', HostConfig: { NetworkMode: 'none' }, Cmd: ['sleep', '1000'], StopTimeout: 1 },
-    });
-    await run(first, 'container.start', { id });
-    const pid = (await run(first, 'container.inspect', { id })).State.Pid;
+    const mk = async (policy: string): Promise<string> => (await run(first!, 'container.create', {
+      body: { Image: 'busybox', HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: policy } }, Cmd: ['sleep', '1000'], StopTimeout: 1 },
+    })).Id;
+    const plain = await mk('no');
+    const back = await mk('unless-stopped');
+    const stopped = await mk('unless-stopped');
+    for (const id of [plain, back, stopped]) await run(first, 'container.start', { id });
+    await run(first, 'container.stop', { id: stopped, t: 0 });
+    const pid = (await run(first, 'container.inspect', { id: plain })).State.Pid;
     await first.closeKernel();
     assert.throws(() => process.kill(pid, 0), 'PID 1 was stopped');
     second = await makeTestbed({ 'live-restore': false }, first);
-    const info = await run(second, 'container.inspect', { id });
+    const info = await run(second, 'container.inspect', { id: plain });
     assert.equal(info.State.Status, 'exited');
     assert.equal(info.State.ExitCode, 137);
+    assert.equal((await run(second, 'container.inspect', { id: back })).State.Status, 'running');
+    assert.equal((await run(second, 'container.inspect', { id: stopped })).State.Status, 'exited');
   });
 });
