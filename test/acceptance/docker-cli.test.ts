@@ -93,7 +93,7 @@ describe('acceptance: the docker CLI against berthd', function () {
     assert.match(r.stdout, /^\/dev\/(pts\/[0-9]+|console)\r\nx\r\n$/);
   });
 
-  it('detaches docker run -it with ctrl-p ctrl-q, leaving the shell running for docker attach', async function () {
+  it('detaches docker run -it with ctrl-p ctrl-q, leaving the shell running for docker attach; exec -it', async function () {
     if (!fs.existsSync('/usr/bin/script')) { console.log('skip: no script(1) to give the docker CLI a terminal'); this.skip(); }
     /** Runs a docker command under script(1) (a real pty); `steps` wait for output, then type. */
     const underPty = async (cmd: string, steps: Array<[RegExp, string | Buffer]>): Promise<{ code: number | null; out: string }> => {
@@ -118,6 +118,11 @@ describe('acceptance: the docker CLI against berthd', function () {
     assert.equal(attach.code, 5, attach.out);
     assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'bt-tty'])).trim(), 'exited 5');
     await d.dockerOk(['rm', 'bt-tty']);
+    await d.dockerOk(['run', '-d', '--name', 'bt-exec-tty', IMAGE, 'sleep', '300']);
+    const exec = await underPty('exec -it bt-exec-tty sh', [[/# /, 'tty; exit 3\r']]);
+    assert.equal(exec.code, 3, exec.out);
+    assert.match(exec.out, /\/dev\/pts\/[0-9]+/);
+    await d.dockerOk(['rm', '-f', 'bt-exec-tty']);
   });
 
   it('runs detached, shows logs, stops and removes', async () => {
