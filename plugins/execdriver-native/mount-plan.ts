@@ -97,7 +97,7 @@ export const INIT_PATH = '/dev/init';
  * All ops for PID 1 of `spec`, in order. `initBinary` is the host path of
  * berth-init when spec.init is set.
  */
-export function buildMountPlan(spec: ContainerSpec, initBinary?: string): MountOp[] {
+export function buildMountPlan(spec: ContainerSpec, initBinary?: string, cgroupMounts: CgroupMounts = 'none'): MountOp[] {
   const R = spec.rootfs;
   const at = (p: string): string => resolveInRoot(R, p);
   const ops: MountOp[] = [];
@@ -108,6 +108,7 @@ export function buildMountPlan(spec: ContainerSpec, initBinary?: string): MountO
   m(R, R, '', MS.BIND | MS.REC, '', '-');
   m('proc', at('/proc'), 'proc', MS.NOSUID | MS.NODEV | MS.NOEXEC);
   m('sysfs', at('/sys'), 'sysfs', MS.NOSUID | MS.NODEV | MS.NOEXEC | (spec.privileged ? 0 : MS.RDONLY));
+  addCgroupMounts(ops, path.join(at('/sys'), 'fs', 'cgroup'), cgroupMounts, spec.privileged);
   const dev = at('/dev');
   if (spec.privileged) {
     m('/dev', dev, '', MS.BIND | MS.REC);
@@ -142,6 +143,29 @@ export function buildMountPlan(spec: ContainerSpec, initBinary?: string): MountO
   }
   if (spec.readonlyRootfs) ops.push({ op: 'rootro' });
   return ops;
+}
+
+/**
+ * What the container sees at /sys/fs/cgroup: `v2` (cgroup2), a list of v1
+ * controllers (one cgroup mount each on a tmpfs), or `none`. Only used with a
+ * private cgroup namespace, so the mounts show the container's own cgroup as
+ * their root (a process can read its limits, as under Docker).
+ */
+export type CgroupMounts = 'none' | 'v2' | string[];
+
+function addCgroupMounts(ops: MountOp[], dir: string, how: CgroupMounts, privileged: boolean): void {
+  if (how === 'none') return;
+  const ro = privileged ? 0 : MS.RDONLY;
+  const f = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  if (how === 'v2') {
+    ops.push({ op: 'mount', source: 'cgroup', target: dir, fstype: 'cgroup2', flags: f | ro, data: '', mk: '-' });
+    return;
+  }
+  ops.push({ op: 'mount', source: 'tmpfs', target: dir, fstype: 'tmpfs', flags: f, data: 'mode=755,size=64k', mk: '-' });
+  for (const c of how) {
+    ops.push({ op: 'mount', source: 'cgroup', target: path.join(dir, c), fstype: 'cgroup', flags: f | ro, data: c, mk: 'd' });
+  }
+  if (ro) ops.push({ op: 'mount', source: '', target: dir, fstype: '', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, data: '', mk: '-' });
 }
 
 function addSpecMount(ops: MountOp[], root: string, mnt: ExecMount): void {

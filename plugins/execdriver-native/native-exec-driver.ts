@@ -153,8 +153,10 @@ export class NativeExecDriver implements ExecDriver {
     const proc = effectiveProcess(spec, spec.process);
     await prepareApparmor(proc.apparmorProfile, spec.privileged);
     const seccomp = spec.privileged ? null : seccompFor(spec.seccomp, proc.capabilities);
-    const ops = buildMountPlan(spec, spec.init ? this.initPath() : undefined);
     const cgroup = ContainerCgroup.of(spec.cgroup.parent, spec.id);
+    const cgroupMounts = spec.namespaces.cgroup.mode !== 'private' ? 'none'
+      : cgroup.version === 2 ? 'v2' : Object.keys(cgroup.dirs).filter((c) => c !== 'devices' || spec.privileged);
+    const ops = buildMountPlan(spec, spec.init ? this.initPath() : undefined, cgroupMounts);
     const w = new BootstrapWriter();
     writeProcess(w, proc, spec.init ? [INIT_PATH, '--', ...proc.args] : proc.args);
     writeContainer(w, spec, ops);

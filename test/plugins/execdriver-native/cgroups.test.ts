@@ -26,6 +26,18 @@ describe('execdriver-native: cgroups', function () {
     assert.equal(recorded.oomKilled, true);
   });
 
+  it('shows the container its own cgroups read-only at /sys/fs/cgroup', async () => {
+    const spec = h.spec(['sh', '-c', isCgroupV2()
+      ? 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; echo 1 > /sys/fs/cgroup/pids.max; echo w=$?'
+      : 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; echo 1 > /sys/fs/cgroup/pids/pids.max; echo w=$?']);
+    spec.cgroup.resources = { memory: 48 * 1024 * 1024, pidsLimit: 33 };
+    const c = await h.start(spec);
+    const io = await c.attach();
+    const [out] = await Promise.all([collect(io.stdout), collect(io.stderr)]);
+    assert.equal((await c.wait()).exitCode, 0);
+    assert.match(out, new RegExp(`^${48 * 1024 * 1024}\n33\nw=[1-9]\n$`));
+  });
+
   it('stops a fork bomb at the pids limit', async () => {
     // the inner sh forks until the kernel refuses; PID 1 then execs into sleep (no fork needed)
     const bomb = 'i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); done; echo all-forked';
