@@ -20,12 +20,13 @@ export function networkMode(c: Container): string {
 
 /**
  * Attaches the container: netns path, /etc/hosts and resolv.conf content and
- * the inspect NetworkSettings. FailedPreconditionError for a mode that needs
+ * the inspect NetworkSettings. `resolvedMode` replaces the HostConfig's mode
+ * (`container:<full id>` after the service resolved a name). FailedPreconditionError for a mode that needs
  * the network service when there is none.
  */
-export async function attachContainerNetwork(svc: NetworkPort | null, c: Container): Promise<ContainerNetwork> {
+export async function attachContainerNetwork(svc: NetworkPort | null, c: Container, resolvedMode?: string): Promise<ContainerNetwork> {
   const hc = c.hostConfig;
-  const mode = networkMode(c);
+  const mode = resolvedMode ?? networkMode(c);
   if (svc) {
     const endpoints: Record<string, { aliases?: string[]; ipv4Address?: string }> = {};
     for (const [net, ep] of Object.entries(c.record.NetworkingConfig.EndpointsConfig)) {

@@ -262,7 +262,15 @@ export abstract class ContainerRuntimeCore {
 
   /** Network for PID 1 (see container-network.ts). */
   protected attachNetwork(c: Container): Promise<ContainerNetwork> {
-    return attachContainerNetwork(this.networks, c);
+    const mode = c.hostConfig.NetworkMode;
+    if (!mode.startsWith('container:')) return attachContainerNetwork(this.networks, c);
+    // `container:<name or id>`: join a running container's network, by its full id (Docker's rule)
+    const other = this.store.get(mode.slice('container:'.length));
+    if (other.record.ID === c.record.ID) throw new InvalidArgumentError('cannot join own network');
+    if (!other.record.State.Running || other.record.State.Restarting) {
+      throw new ConflictError(`cannot join network of a non running container: ${other.record.ID}`);
+    }
+    return attachContainerNetwork(this.networks, c, `container:${other.record.ID}`);
   }
 
   protected async detachNetwork(c: Container): Promise<void> {

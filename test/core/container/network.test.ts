@@ -89,4 +89,18 @@ describe('containers on the real network service (bridge plugin, test bridge, tr
     }
     assert.equal(body, 'served-by-berth\n');
   });
+
+  it('network mode container:<name> joins another running container\'s namespace', async () => {
+    bed = await makeTestbed({}, undefined, { network: true });
+    const a = (await run('container.create', { name: 'bt-ns-owner', body: { Image: 'busybox', Cmd: ['sleep', '1000'] } })).Id;
+    const b = (await run('container.create', { body: { Image: 'busybox', Cmd: ['sh', '-c', 'ip -o -4 addr show eth0'], HostConfig: { NetworkMode: 'container:bt-ns-owner' } } })).Id;
+    await assert.rejects(run('container.start', { id: b }), /cannot join network of a non running container/);
+    await run('container.start', { id: a });
+    const ip = (await run('container.inspect', { id: a })).NetworkSettings.Networks.bridge.IPAddress as string;
+    await run('container.start', { id: b });
+    assert.equal((await run('container.wait', { id: b })).StatusCode, 0);
+    const cap = captureIO();
+    await run('container.logs', { id: b, stdout: true }, { io: cap.io });
+    assert.ok(cap.out().includes(`inet ${ip}/`), cap.out());
+  });
 });
