@@ -27,26 +27,29 @@ export function rlimitNumber(type: string): number {
 
 /** Accumulates records; `toBuffer()` gives the bytes for the shim. */
 export class BootstrapWriter {
-  private readonly parts: string[] = [];
+  private readonly parts: Array<string | Buffer> = [];
 
   /** Adds one record; InvalidArgumentError if a field holds a NUL byte (it would split the record). */
   record(key: string, ...fields: Array<string | number | bigint>): this {
-    for (const f of [key, ...fields.map(String)]) {
-      if (f.includes('\0')) throw new InvalidArgumentError(`NUL byte in ${key}: ${JSON.stringify(f)}`);
-      this.parts.push(f);
+    let rec = `${key}\0`;
+    for (const f of fields) {
+      const v = String(f);
+      if (v.includes('\0')) throw new InvalidArgumentError(`NUL byte in ${key}: ${JSON.stringify(v)}`);
+      rec += `${v}\0`;
     }
+    this.parts.push(rec);
     return this;
   }
 
-  /** Appends another writer's records. */
-  append(other: BootstrapWriter): this {
-    this.parts.push(...other.parts);
+  /** Appends already encoded records (see toBuffer). */
+  appendEncoded(buf: Buffer): this {
+    this.parts.push(buf);
     return this;
   }
 
   /** The records as the shim reads them: every string NUL-terminated, UTF-8. */
   toBuffer(): Buffer {
-    return Buffer.from(this.parts.map((p) => `${p}\0`).join(''), 'utf8');
+    return Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
   }
 }
 
@@ -77,19 +80,30 @@ export function writeProcess(w: BootstrapWriter, p: ProcessSpec, args: string[] 
  */
 export function writeSeccomp(w: BootstrapWriter, s: FlatSeccomp | null, cache?: { dir: string; salt: string }): void {
   if (!s) return;
-  const rules = new BootstrapWriter();
-  rules.record('scmp_default', s.defaultAction, s.defaultErrno);
-  for (const a of s.arches) rules.record('scmp_arch', a.replace(/^SCMP_ARCH_/, '').toLowerCase());
-  for (const r of s.rules) {
-    rules.record('scmp_rule', r.name, r.action, r.errno, r.args.length);
-    for (const a of r.args) rules.record(String(a.index), a.op, a.value, a.valueTwo);
+  // flattened profiles are reused (see seccompFor): encode and hash each once
+  const key = cache ? `${cache.dir}\0${cache.salt}` : '';
+  let perFlat = encodedSeccomp.get(s);
+  if (!perFlat) { perFlat = new Map(); encodedSeccomp.set(s, perFlat); }
+  let enc = perFlat.get(key);
+  if (!enc) {
+    const rules = new BootstrapWriter();
+    rules.record('scmp_default', s.defaultAction, s.defaultErrno);
+    for (const a of s.arches) rules.record('scmp_arch', a.replace(/^SCMP_ARCH_/, '').toLowerCase());
+    for (const r of s.rules) {
+      rules.record('scmp_rule', r.name, r.action, r.errno, r.args.length);
+      for (const a of r.args) rules.record(String(a.index), a.op, a.value, a.valueTwo);
+    }
+    const body = rules.toBuffer();
+    if (cache) {
+      const hash = createHash('sha256').update(cache.salt).update(body).digest('hex');
+      enc = Buffer.concat([body, new BootstrapWriter().record('scmp_cache', path.join(cache.dir, `${hash}.bpf`)).toBuffer()]);
+    } else enc = body;
+    perFlat.set(key, enc);
   }
-  w.append(rules);
-  if (cache) {
-    const hash = createHash('sha256').update(cache.salt).update(rules.toBuffer()).digest('hex');
-    w.record('scmp_cache', path.join(cache.dir, `${hash}.bpf`));
-  }
+  w.appendEncoded(enc);
 }
+
+const encodedSeccomp = new WeakMap<FlatSeccomp, Map<string, Buffer>>();
 
 /** The cgroup.procs files the process joins before execve, and the file the shim reads OOM kills from. */
 export function writeCgroups(w: BootstrapWriter, procsFiles: string[], oomFile?: string): void {

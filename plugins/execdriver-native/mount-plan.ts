@@ -68,7 +68,7 @@ export function resolveInRoot(root: string, inside: string): string {
     if (part === '..') { done.pop(); continue; }
     const host = path.join(root, ...done, part);
     let st: fs.Stats | undefined;
-    try { st = fs.lstatSync(host); } catch { st = undefined; }
+    try { st = fs.lstatSync(host, { throwIfNoEntry: false }); } catch { st = undefined; /* ENOTDIR & co */ }
     if (st?.isSymbolicLink()) {
       if (++links > 40) throw new InvalidArgumentError(`too many symlinks resolving ${inside}`);
       const target = fs.readlinkSync(host);
