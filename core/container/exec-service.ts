@@ -145,10 +145,17 @@ export class ExecService {
     e.pid = proc.pid;
     e.running = true;
     await this.containers.emit(c, `exec_start: ${e.config.Cmd.join(' ')}`, { execID: e.id });
-    const io = body.Detach ? null : await proc.attach();
+    const io = await proc.attach();
     const finished = proc.wait().then((st) => { e.exitCode = st.exitCode; }, () => { e.exitCode = 126; })
       .finally(() => { e.running = false; void this.containers.emit(c, 'exec_die', { execID: e.id, exitCode: String(e.exitCode ?? -1) }); });
-    if (!io) { void finished; return; }
+    if (body.Detach) {
+      // nobody reads a detached exec's output: drain it so the shim never holds the process back
+      io.stdout.resume();
+      io.stderr?.resume();
+      io.stdin?.end();
+      void finished;
+      return;
+    }
     await pumpExec(io, job, e);
     await finished;
   }

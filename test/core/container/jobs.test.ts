@@ -83,6 +83,10 @@ describe('container jobs: logs, wait, attach stdin, exec tty, rename, update, pr
     assert.equal(cap.out().replace(/\r\n/g, '\n'), 'xterm\ne\ntty\n');
     assert.equal(cap.err(), '');
     await assert.rejects(run('exec.start', { id: Id, body: {} }), isConflict);
+    const detached = (await run('exec.create', { id, body: { Cmd: ['sh', '-c', 'head -c 300000 /dev/zero; touch /tmp/detached-done'] } })).Id;
+    await run('exec.start', { id: detached, body: { Detach: true } });
+    while ((await run('exec.inspect', { id: detached })).Running) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await run('exec.inspect', { id: detached })).ExitCode, 0, 'a detached exec with lots of output is not held back');
     await assert.rejects(run('exec.inspect', { id: 'nope' }), isNotFound);
     await run('container.stop', { id, t: 0 });
     await assert.rejects(run('exec.create', { id, body: { Cmd: ['true'] } }), (e: unknown) => isConflict(e) && /is not running/.test((e as Error).message));
