@@ -258,6 +258,14 @@ export class ContainerCgroup {
     throw new FailedPreconditionError(`cgroup did not become ${frozen ? 'frozen' : 'thawed'}`);
   }
 
+  /** Whether the container is paused (frozen or freezing). */
+  isFrozen(): boolean {
+    if (this.version === 2) return parseKeyed(readText(path.join(this.dirs.unified, 'cgroup.events'))).frozen === 1
+      || (readText(path.join(this.dirs.unified, 'cgroup.freeze')) ?? '').trim() === '1';
+    const state = this.dirs.freezer ? (readText(path.join(this.dirs.freezer, 'freezer.state')) ?? '').trim() : 'THAWED';
+    return state !== 'THAWED' && state !== '';
+  }
+
   /** Usage from the cgroup files, in ContainerStats shape. */
   stats(): ContainerStats {
     const read = new Date().toISOString();

@@ -118,6 +118,8 @@ export class NativeContainer implements RunningContainer {
    * (computed for the exec's capabilities) and AppArmor profile.
    */
   async exec(process: ProcessSpec): Promise<RunningExec> {
+    // a process joining a frozen cgroup would freeze before execve, and the shim with it
+    if (this.cgroup.isFrozen()) throw new ConflictError(`container ${this.id} is paused, unpause the container before exec`);
     const p = effectiveProcess(this.spec, process);
     await prepareApparmor(p.apparmorProfile, this.spec.privileged);
     const w = new BootstrapWriter();

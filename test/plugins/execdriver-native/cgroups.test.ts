@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import { ContainerCgroup, isCgroupV2 } from '../../../plugins/execdriver-native/cgroups';
+import { defaultProcessSpec } from '../../../plugins/execdriver-native';
 import { Harness, collect, newHarness, requireKernel } from './harness';
 
 describe('execdriver-native: cgroups', function () {
@@ -81,6 +82,7 @@ describe('execdriver-native: cgroups', function () {
     await c.pause();
     if (!isCgroupV2()) assert.equal(fs.readFileSync(`${cg.dirs.freezer}/freezer.state`, 'utf8').trim(), 'FROZEN');
     const state = fs.readFileSync(`/proc/${c.pid}/status`, 'utf8');
+    await assert.rejects(c.exec(defaultProcessSpec(['true'])), /is paused/);
     await c.resume();
     assert.match(state, /^State:\s*[SD]/m);
     if (!isCgroupV2()) assert.equal(fs.readFileSync(`${cg.dirs.freezer}/freezer.state`, 'utf8').trim(), 'THAWED');
