@@ -74,6 +74,8 @@ export class NativeContainer implements RunningContainer {
   async signal(signal: string | number): Promise<void> {
     const n = signalNumber(signal);
     const reply = await this.notRunningIfGone(this.shim.request(`signal 0 ${n}`));
+    // SIGKILL must be able to end a paused container (Docker: kill works on paused ones)
+    if (reply === 'ok' && n === 9 && this.cgroup.isFrozen()) await this.cgroup.setFrozen(false);
     if (reply === 'ok') return;
     if (reply.includes('exited')) throw new ConflictError(`container ${this.id} is not running`);
     if (reply.includes('not running')) throw new ConflictError(`container ${this.id} is not running`);

@@ -232,13 +232,16 @@ export class NativeExecDriver implements ExecDriver {
   async delete(id: string, stateDir: string): Promise<void> {
     const spec = await readJsonIfExists<ContainerSpec>(path.join(stateDir, SPEC_FILE)).catch(() => undefined);
     const shim = new ShimClient(path.join(stateDir, SOCKET_FILE));
+    const cgroup = ContainerCgroup.of(spec?.cgroup.parent ?? 'berth', id);
+    // a frozen PID 1 cannot die: thaw first
+    if (cgroup.isFrozen()) await cgroup.setFrozen(false).catch(() => undefined);
     try {
       // the shim kills PID 1 if needed and answers once its status is recorded
       await shim.command('shutdown');
     } catch (err) {
       if (!isUnavailable(err)) throw err;
     }
-    ContainerCgroup.of(spec?.cgroup.parent ?? 'berth', id).remove();
+    cgroup.remove();
     for (const f of STATE_FILES) await fs.promises.rm(path.join(stateDir, f), { force: true });
   }
 

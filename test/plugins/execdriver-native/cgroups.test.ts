@@ -27,6 +27,20 @@ describe('execdriver-native: cgroups', function () {
     assert.equal(recorded.oomKilled, true);
   });
 
+  it('kills and deletes a paused container', async () => {
+    const spec = h.spec(['sleep', '30']);
+    const c = await h.start(spec);
+    await c.pause();
+    await c.signal('SIGKILL');
+    assert.equal((await c.wait()).exitCode, 137);
+    const spec2 = h.spec(['sleep', '30']);
+    const c2 = await h.start(spec2);
+    await c2.pause();
+    await h.driver.delete(spec2.id, spec2.stateDir);
+    for (const d of Object.values(ContainerCgroup.of(spec2.cgroup.parent, spec2.id).dirs)) assert.ok(!fs.existsSync(d), d);
+    assert.throws(() => process.kill(c2.pid, 0), /ESRCH/);
+  });
+
   it('shows the container its own cgroups read-only at /sys/fs/cgroup', async () => {
     const spec = h.spec(['sh', '-c', isCgroupV2()
       ? 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; echo 1 > /sys/fs/cgroup/pids.max; echo w=$?'
