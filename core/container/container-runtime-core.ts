@@ -212,7 +212,9 @@ export abstract class ContainerRuntimeCore {
     } catch (err) {
       for (const undo of cleanups.reverse()) await undo().catch(() => undefined);
       const e = toBerthError(err);
-      const code = /no such file|not found|ENOENT/i.test(e.message) ? 127 : /permission denied|EACCES/i.test(e.message) ? 126 : 128;
+      // Docker's codes for a command that cannot be run: 127 not found, 126 not executable, else 128
+      const code = /exec.*(no such file|not found|ENOENT)|executable file not found/i.test(e.message) ? 127
+        : /exec.*(permission denied|EACCES)/i.test(e.message) ? 126 : 128;
       c.record.State = { ...c.record.State, Error: e.message, ExitCode: code };
       await this.store.saveRecord(c).catch(() => undefined);
       throw e;

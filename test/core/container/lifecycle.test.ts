@@ -248,4 +248,14 @@ describe('container lifecycle through the jobs (vfs, native exec driver, json-fi
     await run('container.logs', { id, stdout: true, until: between }, before.io);
     assert.equal(before.out(), 'early\n');
   });
+
+  it('a command that cannot run fails the start with Docker\'s exit code and State.Error', async () => {
+    const id = await create({ Cmd: ['/no/such/binary'] });
+    await assert.rejects(run('container.start', { id }), /no such file|not found/i);
+    const info = await run('container.inspect', { id });
+    assert.equal(info.State.Status, 'created');
+    assert.equal(info.State.ExitCode, 127);
+    assert.match(info.State.Error, /no such file|not found/i);
+    assert.equal(bed.svc.runtimeFor(id), undefined);
+  });
 });
