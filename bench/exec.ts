@@ -32,7 +32,7 @@ async function benchBerth(rootfs: string): Promise<number[]> {
 }
 
 async function benchBerthIn(dir: string, rootfs: string): Promise<number[]> {
-  const driver = new NativeExecDriver();
+  const driver = new NativeExecDriver({ seccompCacheDir: path.join(dir, 'seccomp-cache') });
   const times: number[] = [];
   for (let i = 0; i < RUNS + 3; i++) {
     const id = `btbench${i}`;

@@ -59,7 +59,8 @@ export class NativeContainer implements RunningContainer {
     readonly pid: number,
     private readonly shim: ShimClient,
     private readonly cgroup: ContainerCgroup,
-    private readonly seccompCache?: { dir: string; salt: string },
+    /** Where compiled seccomp programs are cached (asked only when an exec needs it). */
+    private readonly seccompCache: () => { dir: string; salt: string } | undefined = () => undefined,
   ) {}
 
   /** The container id of the spec it was started from. */
@@ -126,7 +127,7 @@ export class NativeContainer implements RunningContainer {
     await prepareApparmor(p.apparmorProfile, this.spec.privileged);
     const w = new BootstrapWriter();
     writeProcess(w, p);
-    if (!this.spec.privileged) writeSeccomp(w, seccompFor(this.spec.seccomp, p.capabilities), this.seccompCache);
+    if (!this.spec.privileged) writeSeccomp(w, seccompFor(this.spec.seccomp, p.capabilities), this.seccompCache());
     writeCgroups(w, this.cgroup.procsFiles());
     const { pid, stream } = await this.notRunningIfGone(this.shim.exec(w.toBuffer(), p.terminal));
     return new NativeExec(pid, this.shim, stream, p.terminal);

@@ -177,7 +177,7 @@ export class NativeExecDriver implements ExecDriver {
         throw written.reason;
       }
       const pid = started.value;
-      return new NativeContainer(spec, pid, new ShimClient(path.join(spec.stateDir, SOCKET_FILE)), cgroup, this.seccompCache());
+      return new NativeContainer(spec, pid, new ShimClient(path.join(spec.stateDir, SOCKET_FILE)), cgroup, () => this.seccompCache());
     } catch (err) {
       cgroup.remove();
       await fs.promises.rm(path.join(spec.stateDir, SPEC_FILE), { force: true });
@@ -214,7 +214,7 @@ export class NativeExecDriver implements ExecDriver {
       if (spec) {
         const running = /^running (\d+)$/.exec(state);
         const pid = running ? Number(running[1]) : Number((await fs.promises.readFile(path.join(stateDir, 'shim.pid'), 'utf8').catch(() => '0 0')).split(' ')[1]);
-        return new NativeContainer(spec, pid, shim, ContainerCgroup.of(spec.cgroup.parent, spec.id), this.seccompCache());
+        return new NativeContainer(spec, pid, shim, ContainerCgroup.of(spec.cgroup.parent, spec.id), () => this.seccompCache());
       }
       if (state.startsWith('exited ')) return parseStatus(state.slice(7));
     } catch (err) {

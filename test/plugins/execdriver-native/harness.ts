@@ -48,7 +48,8 @@ export function requireKernel(ctx: Mocha.Context): void {
 export function newHarness(): Harness {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-'));
   const rootfs = makeBusyboxRootfs(path.join(dir, 'rootfs'));
-  const driver = new NativeExecDriver();
+  // the seccomp program cache lives in the test's temp dir too
+  const driver = new NativeExecDriver({ seccompCacheDir: path.join(dir, 'seccomp-cache') });
   const tracked: ContainerSpec[] = [];
   // a cgroup parent of this harness only, removed in destroy()
   const cgroupParent = `bttest-${crypto.randomBytes(4).toString('hex')}`;

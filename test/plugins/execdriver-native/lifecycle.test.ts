@@ -133,7 +133,7 @@ describe('execdriver-native: lifecycle', function () {
     // A separate "daemon" process starts the container and is then SIGKILLed.
     const script = `
       const { NativeExecDriver } = require(${JSON.stringify(path.resolve(__dirname, '../../../plugins/execdriver-native'))});
-      new NativeExecDriver().start(${JSON.stringify(spec)}).then((c) => { console.log('started ' + c.pid); setInterval(() => {}, 1000); },
+      new NativeExecDriver({ seccompCacheDir: ${JSON.stringify(path.join(h.dir, 'seccomp-cache'))} }).start(${JSON.stringify(spec)}).then((c) => { console.log('started ' + c.pid); setInterval(() => {}, 1000); },
         (e) => { console.log('failed ' + e.message); process.exit(1); });`;
     const daemon = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
@@ -174,7 +174,7 @@ describe('execdriver-native: lifecycle', function () {
 
   it('restores an exited container whose output nobody read yet', async () => {
     const spec = h.spec(['sh', '-c', 'echo one; echo two >&2; exit 9']);
-    await new NativeExecDriver().start(spec); // driver object dropped right away
+    await new NativeExecDriver({ seccompCacheDir: path.join(h.dir, 'seccomp-cache') }).start(spec); // driver object dropped right away
     let state = await new NativeExecDriver().restore(spec.id, spec.stateDir);
     assert.ok('attach' in state, 'the shim keeps an exited container with unread output');
     assert.equal((await (state as RunningContainer).wait()).exitCode, 9);
