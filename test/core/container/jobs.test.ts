@@ -135,6 +135,30 @@ describe('container jobs: logs, wait, attach stdin, exec tty, rename, update, pr
     await assert.rejects(run('container.update', { id, body: { Memory: 1024 } }), /Minimum memory limit allowed is 6MB/);
   });
 
+  it('resources at create reach the cgroups (cpus, shares, pids, memory+swap) and ulimits reach PID 1', async () => {
+    const id = await create({
+      Cmd: ['sh', '-c', 'ulimit -n; sleep 1000'],
+      HostConfig: { NanoCpus: 500_000_000, CpuShares: 512, PidsLimit: 30, Memory: 32 * 1024 * 1024, MemorySwap: 64 * 1024 * 1024, Ulimits: [{ Name: 'nofile', Soft: 123, Hard: 456 }] },
+    });
+    await run('container.start', { id });
+    const v1 = (ctrl: string, file: string): string | undefined => {
+      const p = path.join('/sys/fs/cgroup', ctrl, bed.cgroupParent, id, file);
+      return fs.existsSync(p) ? fs.readFileSync(p, 'utf8').trim() : undefined;
+    };
+    if (fs.existsSync('/sys/fs/cgroup/cpu')) {
+      assert.equal(v1('cpu', 'cpu.cfs_quota_us'), '50000');
+      assert.equal(v1('cpu', 'cpu.cfs_period_us'), '100000');
+      assert.equal(v1('cpu', 'cpu.shares'), '512');
+      assert.equal(v1('pids', 'pids.max'), '30');
+      assert.equal(v1('memory', 'memory.memsw.limit_in_bytes'), String(64 * 1024 * 1024));
+    } else {
+      console.log('skip: cgroup v1 file checks (this host is cgroup v2)');
+    }
+    let out = '';
+    while (!out.includes('\n')) { out = (await logs({ id })).out; await new Promise((r) => setTimeout(r, 50)); }
+    assert.equal(out, '123\n');
+  });
+
   it('changes lists what the container wrote; prune removes stopped containers only', async () => {
     const id = await runToEnd({ Cmd: ['sh', '-c', 'echo x > /tmp/new; rm /etc/group'] });
     const changes = await run('container.changes', { id });
