@@ -232,6 +232,8 @@ export async function startAcceptanceDaemon(extraConfig: Record<string, unknown>
     },
     async restart() {
       await terminate();
+      // A test that timed out may still run while stop() cleans up: never start a daemon after it.
+      if (stopped) throw new Error('berthd was stopped; not restarting it');
       child = spawnBerthd();
       if (!(await waitUp())) throw new Error(`berthd did not come back on ${socket}:\n${log().slice(-4000)}`);
     },

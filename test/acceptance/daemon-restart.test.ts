@@ -21,6 +21,8 @@ async function state(d: AcceptanceDaemon, name: string): Promise<{ status: strin
 }
 
 describe('acceptance: berthd restarts', function () {
+  // Each test starts berthd twice and waits for a shutdown; on a loaded 2-core machine that can pass a minute.
+  this.timeout(240_000);
   let d: AcceptanceDaemon | undefined;
   let work: string;
 

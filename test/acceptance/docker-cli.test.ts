@@ -25,6 +25,7 @@ async function eventually(what: string, fn: () => Promise<boolean>, tries = 150)
 }
 
 describe('acceptance: the docker CLI against berthd', function () {
+  this.timeout(180_000); // one slow step on a loaded machine must not leave a test running past its cleanup
   let d: AcceptanceDaemon;
   let work: string;
 

@@ -39,6 +39,7 @@ async function failure(p: Promise<unknown>): Promise<{ statusCode: number; messa
 }
 
 describe('acceptance: dockerode against berthd', function () {
+  this.timeout(180_000);
   let d: AcceptanceDaemon;
   let docker: Docker;
   let work: string;
