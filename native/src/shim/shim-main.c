@@ -237,7 +237,6 @@ static void reap(void) {
     for (struct proc *p = procs; p; p = p->next)
       if (p->pid == pid && !p->exited) { p->exited = 1; p->raw_status = st; finalize(p); }
   }
-  prune_execs();
 }
 
 static void reply(struct client *c, const char *s) { buf_add(&c->out, s, strlen(s)); }
@@ -442,6 +441,8 @@ static void loop(void) {
     }
     for (struct proc *p = procs; p; p = p->next) if (p->master >= 0 && buf_size(&p->inq)) flush_stdin(p);
     for (struct proc *p = procs; p; p = p->next) if (p->master < 0 && p->close_stdin) flush_stdin(p);
+    /* last: nothing of this iteration (pollfd owners) may point at a freed proc */
+    prune_execs();
   }
 }
 
