@@ -172,6 +172,21 @@ describe('execdriver-native: lifecycle', function () {
     assert.equal((await again.wait()).exitCode, 0);
   });
 
+  it('loses no output while nobody is attached: the bounded backlog blocks the writer instead', async () => {
+    const total = 10 * 1024 * 1024; // more than the shim's 4 MiB backlog
+    const spec = h.spec(['sh', '-c', `head -c ${total} /dev/zero; echo end`]);
+    const c = await h.start(spec);
+    await new Promise((r) => setTimeout(r, 500));
+    const io = await c.attach();
+    let bytes = 0;
+    let tail = '';
+    io.stdout.on('data', (d: Buffer) => { bytes += d.length; tail = (tail + d.toString('latin1')).slice(-8); });
+    await new Promise((r) => io.stdout.on('end', r));
+    assert.equal((await c.wait()).exitCode, 0);
+    assert.equal(bytes, total + 4);
+    assert.ok(tail.endsWith('end\n'));
+  });
+
   it('restores an exited container whose output nobody read yet', async () => {
     const spec = h.spec(['sh', '-c', 'echo one; echo two >&2; exit 9']);
     await new NativeExecDriver({ seccompCacheDir: path.join(h.dir, 'seccomp-cache') }).start(spec); // driver object dropped right away
