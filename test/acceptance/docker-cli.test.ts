@@ -232,6 +232,12 @@ describe('acceptance: the docker CLI against berthd', function () {
     await d.dockerOk(['rm', '-f', 'bt-ops2']);
   });
 
+  it('removes a --rm container once it stops', async () => {
+    await d.dockerOk(['run', '-d', '--rm', '--name', 'bt-auto', IMAGE, 'sleep', '300']);
+    await d.dockerOk(['stop', '-t', '1', 'bt-auto']);
+    await eventually('bt-auto is gone', async () => (await d.docker(['inspect', 'bt-auto'])).code === 1);
+  });
+
   it('follows logs until the container exits, and prunes stopped containers', async () => {
     await d.dockerOk(['run', '-d', '--name', 'bt-follow', IMAGE, 'sh', '-c', 'echo one; sleep 1; echo two']);
     assert.equal(await d.dockerOk(['logs', '-f', 'bt-follow']), 'one\ntwo\n');
