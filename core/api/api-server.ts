@@ -61,6 +61,7 @@ function peerUser(req: IncomingMessage): string | undefined {
   return Array.isArray(cn) ? cn[0] : cn;
 }
 
+/** Serves the Docker Engine API from a route table; one instance serves every listener. */
 export class ApiServer {
   private readonly router = Router({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
   /** Headers every response carries. */

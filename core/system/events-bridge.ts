@@ -21,6 +21,7 @@ export function makeEvent(type: EngineEvent['Type'], action: string, id: string,
   };
 }
 
+/** Publishes image, network and volume hook calls as EngineEvents, in order. */
 export class EventsBridge {
   private queue: Promise<void> = Promise.resolve();
   private readonly networkNames = new Map<string, Attrs>();

@@ -8,6 +8,7 @@ import type { Hooks } from '../hooks/hooks';
 /** How many past events `since` can reach back (Docker keeps 256). */
 export const EVENTS_HISTORY = 1024;
 
+/** Keeps recent events and fans new ones out to `/events` subscribers. */
 export class EventsBroker {
   private readonly history: EngineEvent[] = [];
   private readonly subscribers = new Set<(e: EngineEvent) => void>();

@@ -19,6 +19,7 @@ export function checkContainerName(name: unknown): void {
   }
 }
 
+/** The one-job container routes (create, inspect, start, stop, …). */
 export const containerRoutes: readonly RouteDef[] = [
   jobRoute('GET', '/containers/json', 'container.list', {
     query: { all: 'bool', limit: 'int', size: 'bool', filters: 'filters' },

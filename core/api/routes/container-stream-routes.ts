@@ -105,6 +105,7 @@ async function pathStatHeader(ctx: RouteContext): Promise<Record<string, string>
   return { 'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(stat)).toString('base64') };
 }
 
+/** The streaming container routes (logs, attach, wait, stats, export, archive). */
 export const containerStreamRoutes: readonly RouteDef[] = [
   {
     method: 'GET', path: '/containers/:id/logs',

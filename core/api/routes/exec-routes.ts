@@ -28,6 +28,7 @@ async function execStart(ctx: RouteContext): Promise<void> {
   });
 }
 
+/** `/exec/{id}/…` routes. */
 export const execRoutes: readonly RouteDef[] = [
   { method: 'POST', path: '/exec/:id/start', schema: execStartSchema, handler: execStart },
   jobRoute('POST', '/exec/:id/resize', 'exec.resize', { query: { h: 'int', w: 'int' }, body: 'none' }),

@@ -65,6 +65,7 @@ async function postImageSub(ctx: RouteContext): Promise<void> {
   return streamJob(ctx, 'image.push', { name, tag: q.tag, auth: registryAuth(ctx) }, progress);
 }
 
+/** `/images/…` and `/commit` routes. */
 export const imageRoutes: readonly RouteDef[] = [
   jobRoute('GET', '/images/json', 'image.list', {
     query: { all: 'bool', filters: 'filters', digests: 'bool', 'shared-size': 'bool' },

@@ -10,6 +10,7 @@ import { systemRoutes } from './system-routes';
 import { unsupportedRoutes } from './unsupported-routes';
 import { volumeRoutes } from './volume-routes';
 
+/** The route table the API server is built from. */
 export const allRoutes: readonly RouteDef[] = [
   ...systemRoutes, ...containerRoutes, ...containerStreamRoutes, ...execRoutes,
   ...imageRoutes, ...networkRoutes, ...volumeRoutes,

@@ -3,6 +3,7 @@ import type { RouteDef } from '../route';
 import { networkConnectSchema, networkCreateSchema, networkDisconnectSchema } from '../schemas/network';
 import { jobRoute } from './job-route';
 
+/** `/networks/…` routes. */
 export const networkRoutes: readonly RouteDef[] = [
   jobRoute('GET', '/networks', 'network.list', { query: { filters: 'filters' } }),
   jobRoute('GET', '/networks/:id', 'network.inspect', { query: { verbose: 'bool', scope: 'string' } }),

@@ -22,6 +22,7 @@ function jsonJob(job: string) {
   };
 }
 
+/** `_ping`, `version`, `info`, `system/df`, `events`. */
 export const systemRoutes: readonly RouteDef[] = [
   { method: 'GET', path: '/_ping', handler: ping },
   { method: 'HEAD', path: '/_ping', handler: ping },

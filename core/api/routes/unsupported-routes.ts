@@ -15,6 +15,7 @@ function swarm(method: HttpMethod, path: string): RouteDef {
   return { method, path, body: 'none', handler: () => Promise.reject(new UnavailableError(NOT_SWARM)) };
 }
 
+/** Routes of features berth does not have, answered as Docker would. */
 export const unsupportedRoutes: readonly RouteDef[] = [
   {
     method: 'POST', path: '/build', body: 'none',

@@ -3,6 +3,7 @@ import type { RouteDef } from '../route';
 import { volumeCreateSchema } from '../schemas/volume';
 import { jobRoute } from './job-route';
 
+/** `/volumes/…` routes. */
 export const volumeRoutes: readonly RouteDef[] = [
   jobRoute('GET', '/volumes', 'volume.list', { query: { filters: 'filters' } }),
   jobRoute('POST', '/volumes/create', 'volume.create', { schema: volumeCreateSchema, status: 201, input: (_c, i) => ({ body: {}, ...i }) }),

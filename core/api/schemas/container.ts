@@ -40,6 +40,7 @@ const mount: JSONSchema = {
   },
 };
 
+/** HostConfig of a create body. */
 export const hostConfigSchema: JSONSchema = {
   type: 'object',
   properties: {
@@ -69,8 +70,10 @@ const configProperties: Record<string, JSONSchema> = {
   StopSignal: str, StopTimeout: nullable(int), Shell: nullable(strArr),
 };
 
+/** A container Config (the create body without HostConfig; the body of POST /commit). */
 export const containerConfigSchema: JSONSchema = { type: 'object', properties: configProperties };
 
+/** `POST /containers/create`. */
 export const containerCreateSchema: JSONSchema = {
   type: 'object',
   properties: {
@@ -83,6 +86,7 @@ export const containerCreateSchema: JSONSchema = {
   },
 };
 
+/** `POST /containers/{id}/update`: resources and the restart policy. */
 export const containerUpdateSchema: JSONSchema = {
   type: 'object',
   properties: { ...resources, RestartPolicy: restartPolicy },

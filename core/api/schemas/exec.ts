@@ -4,6 +4,7 @@ import { bool, nullable, str, strArr } from './common';
 
 const consoleSize: JSONSchema = nullable({ type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 });
 
+/** `POST /containers/{id}/exec`. */
 export const execCreateSchema: JSONSchema = {
   type: 'object',
   properties: {
@@ -13,6 +14,7 @@ export const execCreateSchema: JSONSchema = {
   },
 };
 
+/** `POST /exec/{id}/start`. */
 export const execStartSchema: JSONSchema = {
   type: 'object',
   properties: { Detach: bool, Tty: bool, ConsoleSize: consoleSize },

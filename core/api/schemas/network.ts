@@ -7,6 +7,7 @@ const ipamConfig: JSONSchema = {
   properties: { Subnet: str, IPRange: str, Gateway: str, AuxiliaryAddresses: nullable(strMap) },
 };
 
+/** `POST /networks/create`. */
 export const networkCreateSchema: JSONSchema = {
   type: 'object',
   required: ['Name'],
@@ -30,12 +31,14 @@ const endpointSettings: JSONSchema = nullable({
   },
 });
 
+/** `POST /networks/{id}/connect`. */
 export const networkConnectSchema: JSONSchema = {
   type: 'object',
   required: ['Container'],
   properties: { Container: str, EndpointConfig: endpointSettings },
 };
 
+/** `POST /networks/{id}/disconnect`. */
 export const networkDisconnectSchema: JSONSchema = {
   type: 'object',
   required: ['Container'],
