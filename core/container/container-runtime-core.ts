@@ -21,6 +21,7 @@ import { startLogCopier } from '../logging/log-copier';
 import { rfc3339Nano } from './clock';
 import { attachContainerNetwork, type ContainerNetwork } from './container-network';
 import { mountContainerVolumes, unmountContainerVolumes } from './container-volumes';
+import { HealthMonitor, type HealthcheckConfig, probeArgs } from './health';
 import { IOFanout } from './io-fanout';
 import { KeyedMutex } from './keyed-mutex';
 import type { ImagePort, NetworkPort, VolumePort } from './ports';
@@ -205,7 +206,13 @@ export abstract class ContainerRuntimeCore {
       this.events.emit(`start:${id}`);
       c.record.NetworkSettings = net.settings;
       c.record.HasBeenStartedBefore = true;
+      const probing = probeArgs((c.record.Config.Healthcheck as HealthcheckConfig | undefined)?.Test, c.record.Config.Shell) !== null;
       await this.setState(c, 'running', { Pid: running.pid, StartedAt: rfc3339Nano() });
+      if (probing) {
+        c.record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+        await this.store.saveRecord(c);
+        this.startHealth(c, rt);
+      }
       rt.markReady();
       await this.kernel.hooks.container.started.promise(id, running.pid).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'started hook failed'));
       await this.emit(c, 'start');
@@ -227,6 +234,21 @@ export abstract class ContainerRuntimeCore {
       containerLabels: c.record.Config.Labels, containerEnv: c.record.Config.Env, containerDir: dir,
       options: c.hostConfig.LogConfig.Config,
     };
+  }
+
+  /** Starts the health prober of a running container (state in State.Health, persisted after each probe). */
+  protected startHealth(c: Container, rt: Runtime): void {
+    const config = c.record.Config.Healthcheck as HealthcheckConfig | undefined;
+    if (!config || !c.record.State.Health || probeArgs(config.Test, c.record.Config.Shell) === null) return;
+    rt.health = new HealthMonitor({
+      running: rt.running, baseProcess: rt.spec.process, config, shell: c.record.Config.Shell, state: c.record.State.Health,
+      onResult: async (changed) => {
+        if (!c.record.State.Running) return;
+        await this.store.saveRecord(c);
+        if (changed) await this.emit(c, `health_status: ${c.record.State.Health!.Status}`);
+      },
+    });
+    rt.health.start();
   }
 
   /** Wires PID 1's stdio to the log copier and starts the exit monitor. */
@@ -290,6 +312,7 @@ export abstract class ContainerRuntimeCore {
    */
   protected async handleExit(c: Container, rt: Runtime, status: ExitStatus, error = ''): Promise<void> {
     await rt.ready;
+    rt.health?.stop();
     if (rt.detached) return;
     const id = c.record.ID;
     await rt.copier.wait().catch(() => undefined);

@@ -400,6 +400,7 @@ export class ContainerService extends ContainerRuntimeCore {
     const started = parseTime(c.record.State.StartedAt);
     rt.startedAtMs = Number.isNaN(started) ? Date.now() : started;
     this.runtimes.set(id, rt);
+    if (c.record.State.Health) this.startHealth(c, rt);
     if (c.record.State.Pid !== running.pid) { c.record.State = { ...c.record.State, Pid: running.pid }; await this.store.saveRecord(c); }
     return true;
   }
@@ -420,6 +421,7 @@ export class ContainerService extends ContainerRuntimeCore {
       await Promise.all([...this.runtimes.entries()].map(async ([id, rt]) => {
         const c = this.store.find(id);
         if (!c) return;
+        rt.health?.stop();
         if (live) {
           rt.detached = true;
           // everything read from the shim reaches the driver; the rest waits in the shim

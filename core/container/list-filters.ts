@@ -60,6 +60,9 @@ export function checkListFilters(f: Filters): void {
   for (const s of f.status ?? []) {
     if (!STATUSES.includes(s as ContainerStatus)) throw new InvalidArgumentError(`Unrecognised filter value for status: ${s}`);
   }
+  for (const h of f.health ?? []) {
+    if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw new InvalidArgumentError(`Unrecognised filter value for health: ${h}`);
+  }
   for (const e of f.exited ?? []) if (!/^-?\d+$/.test(e)) throw new InvalidArgumentError(`invalid filter 'exited=${e}'`);
   for (const n of f.name ?? []) {
     try { new RegExp(n); } catch { throw new InvalidArgumentError(`invalid filter 'name=${n}': not a regular expression`); }
@@ -83,6 +86,7 @@ export function matchListFilters(c: Container, f: Filters, ctx: ListContext): bo
   if (f.before && !f.before.every((b) => parseTime(r.Created) < parseTime(ctx.lookup(b).record.Created))) return false;
   if (f.since && !f.since.every((s) => parseTime(r.Created) > parseTime(ctx.lookup(s).record.Created))) return false;
   if (f.network && !f.network.some((n) => n in (r.NetworkSettings.Networks ?? {}) || n === c.hostConfig.NetworkMode)) return false;
+  if (f.health && !f.health.includes(r.State.Health?.Status ?? 'none')) return false;
   if (f.volume && !f.volume.some((v) => r.MountPoints.some((m) => m.Source === v || m.Destination === v || m.Name === v))) return false;
   return true;
 }

@@ -8,6 +8,7 @@
 import { InvalidArgumentError, NotImplementedError } from '../errors';
 import type { ContainerConfig, EndpointSettingsRequest, HostConfig } from './types';
 import { checkCreateBodyTypes } from './create-schema';
+import { type HealthcheckConfig, probeArgs } from './health';
 import { validateRestartPolicy } from './restart-policy';
 import { normaliseCapability } from './spec/capabilities';
 import { parseSecurityOpts } from './spec/security-opts';
@@ -114,7 +115,16 @@ export function normaliseCreateBody(rawBody: unknown, support: ResourceSupport):
   if (typeof body.StopTimeout === 'number') config.StopTimeout = body.StopTimeout;
   if (body.NetworkDisabled) config.NetworkDisabled = true;
   if (body.MacAddress) config.MacAddress = body.MacAddress as string;
-  if (body.Healthcheck) config.Healthcheck = body.Healthcheck as Record<string, unknown>;
+  if (body.Healthcheck) {
+    const hc = body.Healthcheck as HealthcheckConfig;
+    probeArgs(hc.Test);
+    for (const f of ['Interval', 'Timeout', 'StartPeriod'] as const) {
+      const v = hc[f];
+      if (v !== undefined && v !== null && v !== 0 && v < 1_000_000) throw new InvalidArgumentError(`${f} in Healthcheck cannot be less than 1ms`);
+    }
+    if (hc.Retries !== undefined && hc.Retries !== null && hc.Retries < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
+    config.Healthcheck = body.Healthcheck as Record<string, unknown>;
+  }
   if (body.Shell) config.Shell = body.Shell as string[];
   if (body.ArgsEscaped) config.ArgsEscaped = true;
 

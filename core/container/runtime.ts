@@ -7,6 +7,7 @@
 import type { ContainerSpec, RunningContainer } from '../drivers/execdriver';
 import type { LogDriver, LogReader } from '../drivers/logdriver';
 import type { LogCopier } from '../logging/log-copier';
+import type { HealthMonitor } from './health';
 import type { IOFanout } from './io-fanout';
 
 export interface Runtime {
@@ -22,6 +23,8 @@ export interface Runtime {
   markReady(): void;
   /** Settles once the exit was handled. */
   exited: Promise<void>;
+  /** The health check prober, when the container has one. */
+  health?: HealthMonitor;
   /** Set when the daemon detaches (live-restore shutdown): the exit is then not handled by this process. */
   detached: boolean;
 }

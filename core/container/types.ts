@@ -21,6 +21,8 @@ export interface ContainerState {
   /** RFC 3339; `0001-01-01T00:00:00Z` when never. */
   StartedAt: string;
   FinishedAt: string;
+  /** Present when the container has a health check (see health.ts). */
+  Health?: { Status: 'starting' | 'healthy' | 'unhealthy'; FailingStreak: number; Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }> };
 }
 
 /** Docker's zero time, as inspect shows it for "never". */

@@ -12,7 +12,9 @@ export function statusLine(s: ContainerState, now = Date.now()): string {
   if (s.Running) {
     if (s.Paused) return `Up ${humanDuration(now - parseTime(s.StartedAt))} (Paused)`;
     if (s.Restarting) return `Restarting (${s.ExitCode}) ${humanDuration(now - parseTime(s.FinishedAt))} ago`;
-    return `Up ${humanDuration(now - parseTime(s.StartedAt))}`;
+    const up = `Up ${humanDuration(now - parseTime(s.StartedAt))}`;
+    if (s.Health) return `${up} (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})`;
+    return up;
   }
   if (s.Status === 'removing') return 'Removal In Progress';
   if (s.Dead) return 'Dead';

@@ -159,6 +159,39 @@ describe('container jobs: logs, wait, attach stdin, exec tty, rename, update, pr
     assert.equal(out, '123\n');
   });
 
+  it('health checks: probes as execs, healthy and unhealthy, events, ps status and filter', async () => {
+    const ms = 1_000_000;
+    const events: string[] = [];
+    bed.kernel.hooks.engine.event.tapPromise('test.health', async (e) => { if (e.Action.startsWith('health_status')) events.push(`${e.Actor.ID}:${e.Action}`); });
+    const good = await create({
+      Cmd: ['sh', '-c', 'sleep 0.3; touch /tmp/ok; sleep 1000'],
+      Healthcheck: { Test: ['CMD-SHELL', 'test -f /tmp/ok && echo fine'], Interval: 100 * ms, Timeout: 2000 * ms, Retries: 50 },
+    });
+    const bad = await create({ Cmd: ['sleep', '1000'], Healthcheck: { Test: ['CMD', 'false'], Interval: 100 * ms, Retries: 2 } });
+    await run('container.start', { id: good });
+    await run('container.start', { id: bad });
+    assert.equal((await run('container.inspect', { id: good })).State.Health.Status, 'starting');
+    const waitFor = async (id: string, status: string) => {
+      for (;;) {
+        const h = (await run('container.inspect', { id })).State.Health;
+        if (h.Status === status) return h;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const h = await waitFor(good, 'healthy');
+    assert.equal(h.FailingStreak, 0);
+    assert.equal(h.Log.at(-1).ExitCode, 0);
+    assert.equal(h.Log.at(-1).Output, 'fine\n');
+    const u = await waitFor(bad, 'unhealthy');
+    assert.ok(u.FailingStreak >= 2);
+    assert.ok(events.includes(`${good}:health_status: healthy`));
+    assert.ok(events.includes(`${bad}:health_status: unhealthy`));
+    const healthy = await run('container.list', { filters: { health: ['healthy'] } });
+    assert.deepEqual(healthy.map((x: { Id: string }) => x.Id), [good]);
+    assert.match(healthy[0].Status, /^Up .* \(healthy\)$/);
+    await assert.rejects(run('container.create', { body: { Image: 'busybox', Healthcheck: { Test: ['CMD', 'true'], Interval: 10 } } }), /Interval in Healthcheck cannot be less than 1ms/);
+  });
+
   it('changes lists what the container wrote; prune removes stopped containers only', async () => {
     const id = await runToEnd({ Cmd: ['sh', '-c', 'echo x > /tmp/new; rm /etc/group'] });
     const changes = await run('container.changes', { id });

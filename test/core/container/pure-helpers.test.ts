@@ -15,6 +15,7 @@ import { IOFanout } from '../../../core/container/io-fanout';
 import { filterRuntimeChanges } from '../../../core/container/container-io';
 import { parseSignal } from '../../../core/container/signals';
 import { parseNetDev } from '../../../core/container/stats-format';
+import { probeArgs, recordProbe, type HealthState } from '../../../core/container/health';
 import { isInvalidArgument } from '../../../core/errors';
 
 describe('restart policies (Docker\'s restart manager)', () => {
@@ -150,5 +151,29 @@ describe('resolving container paths and sharing stdio', () => {
     const read = (s: NodeJS.ReadableStream) => new Promise<string>((resolve) => { let t = ''; s.on('data', (d: Buffer) => { t += d; }); s.on('end', () => resolve(t)); });
     assert.deepEqual(await Promise.all([read(a.stdout), read(b.stdout)]), ['one\ntwo\n', 'two\n']);
     assert.equal(fan.finished, true);
+  });
+});
+
+describe('health check rules', () => {
+  it('probe forms: NONE, CMD, CMD-SHELL', () => {
+    assert.equal(probeArgs(['NONE']), null);
+    assert.equal(probeArgs([]), null);
+    assert.deepEqual(probeArgs(['CMD', 'curl', '-f', 'x']), ['curl', '-f', 'x']);
+    assert.deepEqual(probeArgs(['CMD-SHELL', 'test -f /ok']), ['/bin/sh', '-c', 'test -f /ok']);
+    assert.throws(() => probeArgs(['SHELL', 'x']), isInvalidArgument);
+  });
+  it('retries, streak reset, start period, five log entries', () => {
+    const h: HealthState = { Status: 'starting', FailingStreak: 0, Log: [] };
+    const r = (code: number) => ({ Start: '', End: '', ExitCode: code, Output: '' });
+    assert.equal(recordProbe(h, r(1), 2, true), false, 'a failure in the start period does not count');
+    assert.equal(h.FailingStreak, 0);
+    recordProbe(h, r(1), 2, false);
+    assert.equal(h.Status, 'starting');
+    assert.equal(recordProbe(h, r(1), 2, false), true);
+    assert.equal(h.Status, 'unhealthy');
+    assert.equal(recordProbe(h, r(0), 2, false), true);
+    assert.deepEqual([h.Status, h.FailingStreak], ['healthy', 0]);
+    for (let i = 0; i < 5; i++) recordProbe(h, r(0), 2, false);
+    assert.equal(h.Log.length, 5);
   });
 });
