@@ -27,12 +27,21 @@ class Fanout {
     source.once('error', this.end);
   }
 
+  /** Subscribers the source waits on, with the function that releases the wait. */
+  private readonly pending = new Map<PassThrough, () => void>();
+
   private push(chunk: Buffer): void {
     for (const s of this.subs) {
-      if (!s.write(chunk)) {
+      if (!s.write(chunk) && !this.pending.has(s)) {
         this.waiting++;
         this.source.pause();
-        s.once('drain', () => { if (--this.waiting === 0) this.source.resume(); });
+        const release = (): void => {
+          if (!this.pending.delete(s)) return;
+          s.off('drain', release);
+          if (--this.waiting === 0) this.source.resume();
+        };
+        this.pending.set(s, release);
+        s.once('drain', release);
       }
     }
   }
@@ -56,9 +65,9 @@ class Fanout {
     if (this.ended) { s.end(); return s; }
     this.subs.add(s);
     const drop = (): void => {
-      if (!this.subs.delete(s)) return;
+      this.subs.delete(s);
       // a subscriber that goes away must not hold the source paused
-      if (s.writableNeedDrain) s.emit('drain');
+      this.pending.get(s)?.();
     };
     s.once('close', drop);
     return s;

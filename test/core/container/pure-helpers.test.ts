@@ -152,6 +152,25 @@ describe('resolving container paths and sharing stdio', () => {
     assert.deepEqual(await Promise.all([read(a.stdout), read(b.stdout)]), ['one\ntwo\n', 'two\n']);
     assert.equal(fan.finished, true);
   });
+
+  it('a slow subscriber holds the source back, and releases it when it goes away', async () => {
+    const stdout = new PassThrough();
+    const fan = new IOFanout({ stdin: null, stdout, stderr: null });
+    const fast = fan.subscribe();
+    const slow = fan.subscribe();
+    let got = 0;
+    fast.stdout.on('data', (d: Buffer) => { got += d.length; });
+    const big = Buffer.alloc(64 * 1024, 1);
+    for (let i = 0; i < 8; i++) stdout.write(big);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(stdout.isPaused(), 'the unread subscriber pauses the source');
+    const before = got;
+    IOFanout.release(slow);
+    stdout.end();
+    await new Promise<void>((resolve) => fast.stdout.on('end', () => resolve()));
+    assert.ok(got > before);
+    assert.equal(got, 8 * 64 * 1024, 'the fast reader got everything once the slow one left');
+  });
 });
 
 describe('health check rules', () => {
