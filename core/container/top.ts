@@ -1,9 +1,10 @@
 /**
  * `docker top`: runs the host's `ps` with the caller's arguments (default
  * `-ef`) and keeps the rows whose PID belongs to the container, exactly as
- * Docker does.
+ * Docker does; without `ps` on the host, the `-ef` view comes from /proc.
  */
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors';
 
 export interface TopResult { Titles: string[]; Processes: string[][] }
@@ -29,13 +30,47 @@ export function parsePsOutput(output: string, pids: readonly number[]): TopResul
   return { Titles, Processes };
 }
 
-/** Runs `ps <psArgs>` on the host and filters it to `pids`. */
+/**
+ * Runs `ps <psArgs>` on the host and filters it to `pids`. Where the host
+ * has no `ps` (procps), the default `-ef` view is built from /proc instead.
+ */
 export function top(pids: readonly number[], psArgs = '-ef'): Promise<TopResult> {
   const args = psArgs.trim() === '' ? ['-ef'] : psArgs.trim().split(/\s+/);
   return new Promise((resolve, reject) => {
     execFile('ps', args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT' && args.join(' ') === '-ef') {
+        procTop(pids).then(resolve, reject);
+        return;
+      }
       if (err) { reject(new InvalidArgumentError(`Error running ps: ${String(stderr || err.message).trim()}`)); return; }
       try { resolve(parsePsOutput(stdout, pids)); } catch (e) { reject(e); }
     });
   });
+}
+
+/** `ps -ef`'s columns for `pids`, read from /proc (UID numeric, STIME/TIME from the stat clock ticks). */
+export async function procTop(pids: readonly number[]): Promise<TopResult> {
+  const Titles = ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'];
+  const hz = 100;
+  const boot = Number(/^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8'))?.[1] ?? 0);
+  const Processes: string[][] = [];
+  for (const pid of pids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const rawCmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1] ?? '?';
+      const cpuSecs = Math.floor((Number(rest[11]) + Number(rest[12])) / hz);
+      const started = new Date((boot + Number(rest[19]) / hz) * 1000);
+      const hhmm = `${String(started.getHours()).padStart(2, '0')}:${String(started.getMinutes()).padStart(2, '0')}`;
+      const time = [Math.floor(cpuSecs / 3600), Math.floor(cpuSecs / 60) % 60, cpuSecs % 60].map((n) => String(n).padStart(2, '0')).join(':');
+      const cmd = rawCmd.split('\0').filter(Boolean).join(' ') || `[${comm}]`;
+      Processes.push([uid, String(pid), rest[1], '0', hhmm, '?', time, cmd]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return { Titles, Processes };
 }

@@ -8,7 +8,7 @@ import { humanDuration, rfc3339Nano } from '../../../core/container/clock';
 import { statusLine } from '../../../core/container/views';
 import { initialState, transition } from '../../../core/container/state';
 import { checkListFilters, normaliseFilters, pruneMatcher } from '../../../core/container/list-filters';
-import { parsePsOutput } from '../../../core/container/top';
+import { parsePsOutput, procTop } from '../../../core/container/top';
 import { containerResolvConf, defaultHosts } from '../../../core/container/etc-files';
 import { resolveInRoot } from '../../../core/container/root-path';
 import { IOFanout } from '../../../core/container/io-fanout';
@@ -104,6 +104,13 @@ describe('filters, ps parsing, /etc files, signals', () => {
     const out = 'UID PID PPID C STIME TTY TIME CMD\nroot 10 1 0 10:00 ? 00:00:00 sleep 1000 now\nroot 11 1 0 10:00 ? 00:00:00 other\n';
     assert.deepEqual(parsePsOutput(out, [10]), { Titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], Processes: [['root', '10', '1', '0', '10:00', '?', '00:00:00', 'sleep 1000 now']] });
     assert.throws(() => parsePsOutput('A B\n1 2\n', [1]), /Couldn't find PID field in ps output/);
+  });
+  it('builds ps -ef rows from /proc when the host has no ps', async () => {
+    const r = await procTop([process.pid]);
+    assert.equal(r.Processes.length, 1);
+    assert.equal(r.Processes[0][1], String(process.pid));
+    assert.equal(r.Processes[0][2], String(process.ppid));
+    assert.match(r.Processes[0][7], /node/);
   });
   it('resolv.conf drops loopback nameservers; --dns replaces them; hosts has --add-host entries', () => {
     assert.equal(containerResolvConf('nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch lan\n'), 'nameserver 10.0.0.2\nsearch lan\n');
