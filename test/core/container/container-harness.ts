@@ -138,6 +138,8 @@ export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pi
       async closeKernel() {
         if (closed) return;
         closed = true;
+        // as berthd does: containers first (stopped, or detached with live-restore), then the rest
+        await svc.shutdown();
         await kernel.close();
       },
       async destroy() {
