@@ -17,7 +17,7 @@
  *
  * Errors: InvalidArgumentError for a spec the driver refuses (naming the
  * field), FailedPreconditionError for setup failures inside the new container
- * (`container setup failed at pivot_root: Invalid argument`), NotFoundError for
+ * (`container setup failed at pivot_root: invalid argument`), NotFoundError for
  * an unknown exec id, ConflictError for operations on a stopped container.
  */
 import type { Readable, Writable } from 'node:stream';

@@ -80,6 +80,12 @@ describe('acceptance: the docker CLI against berthd', function () {
     const three = await d.docker(['run', '--rm', IMAGE, 'sh', '-c', 'echo oops >&2; exit 3']);
     assert.equal(three.code, 3);
     assert.equal(three.stderr, 'oops\n');
+    // The docker CLI maps start errors to 127 / 126 by Go's lower-case wording.
+    const missing = await d.docker(['run', '--rm', IMAGE, '/no/such/program']);
+    assert.equal(missing.code, 127, missing.stderr);
+    assert.match(missing.stderr, /no such file or directory/);
+    const notExecutable = await d.docker(['run', '--rm', IMAGE, '/etc/passwd']);
+    assert.equal(notExecutable.code, 126, notExecutable.stderr);
   });
 
   it('feeds stdin with -i and ends it when the input ends', async () => {

@@ -19,6 +19,18 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * strerror with a lower-case first letter, as Go (and so runc and dockerd)
+ * spells errors: clients match on "no such file or directory" (exit 127) and
+ * "permission denied" (exit 126), as the docker CLI does.
+ */
+static const char *go_strerror(int e) {
+  static char buf[128];
+  snprintf(buf, sizeof(buf), "%s", strerror(e));
+  if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z')) buf[0] = (char)(buf[0] - 'A' + 'a');
+  return buf;
+}
+
 static int recv_fd(int sock) {
   char byte;
   char cbuf[CMSG_SPACE(sizeof(int))];
@@ -98,7 +110,7 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   shim_mark("cloned");
   sigprocmask(SIG_SETMASK, &old, NULL);
   if (pidns_self >= 0) setns(pidns_self, CLONE_NEWPID);
-  if (pid < 0) { errno = clone_errno; snprintf(msg, msglen, "container setup failed at clone: %s", strerror(errno)); goto out; }
+  if (pid < 0) { errno = clone_errno; snprintf(msg, msglen, "container setup failed at clone: %s", go_strerror(errno)); goto out; }
 
   close(errp[1]); errp[1] = -1;
   struct child_error ce;
@@ -108,7 +120,7 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   if (n > 0) {
     waitpid(pid, NULL, 0);
     ce.stage[sizeof(ce.stage) - 1] = 0;
-    snprintf(msg, msglen, "container setup failed at %s: %s", ce.stage, strerror(ce.err));
+    snprintf(msg, msglen, "container setup failed at %s: %s", ce.stage, go_strerror(ce.err));
     goto out;
   }
   out->pid = pid;
@@ -125,7 +137,7 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   ok = 1;
   goto out;
 sysfail:
-  snprintf(msg, msglen, "container setup failed at prepare: %s", strerror(errno));
+  snprintf(msg, msglen, "container setup failed at prepare: %s", go_strerror(errno));
 out:
   {
     int all_fds[] = { errp[0], errp[1], inp[0], inp[1], outp[0], outp[1], errout[0], errout[1], sp[0], sp[1], pidns_self, pidns_target };

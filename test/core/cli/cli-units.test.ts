@@ -58,7 +58,7 @@ describe('core/cli: client-side pieces', () => {
 
   it('maps start errors to docker exit statuses', () => {
     assert.equal(startErrorStatus('exec: "nope": executable file not found in $PATH'), 127);
-    assert.equal(startErrorStatus('container setup failed at exec /x: No such file or directory'), 127);
+    assert.equal(startErrorStatus('container setup failed at exec /x: no such file or directory'), 127);
     assert.equal(startErrorStatus('exec /etc/passwd: permission denied'), 126);
     assert.equal(startErrorStatus('network bt-x not found'), 125);
   });

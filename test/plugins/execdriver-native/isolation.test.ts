@@ -206,7 +206,7 @@ describe('execdriver-native: isolation from inside the container', function () {
     const spec = h.spec(['/no/such/program']);
     await assert.rejects(h.start(spec), (err: Error) => {
       assert.ok(isFailedPrecondition(err), String(err));
-      assert.equal(err.message, 'container setup failed at exec /no/such/program: No such file or directory');
+      assert.equal(err.message, 'container setup failed at exec /no/such/program: no such file or directory');
       return true;
     });
     const cg = ContainerCgroup.of(spec.cgroup.parent, spec.id);

@@ -74,7 +74,7 @@ describe('execdriver-native: lifecycle', function () {
 
   it('reports exec failures with their stage, and refuses exec into an exited container', async () => {
     const c = await h.start(h.spec(['sleep', '30']));
-    await assert.rejects(c.exec(defaultProcessSpec(['/nope'])), /container setup failed at exec \/nope: No such file or directory/);
+    await assert.rejects(c.exec(defaultProcessSpec(['/nope'])), /container setup failed at exec \/nope: no such file or directory/);
     await assert.rejects(c.exec(defaultProcessSpec(['true'], { cwd: 'relative' })), /process\.cwd must be absolute/);
     await c.signal('SIGKILL');
     await c.wait();
