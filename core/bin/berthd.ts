@@ -66,7 +66,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (err: Error) => {
+// Exit explicitly once shut down, as dockerd does: with live-restore the
+// connections to running containers' shims are left open on purpose, and
+// they must not keep the process alive.
+main().then((code) => process.exit(code), (err: Error) => {
   process.stderr.write(`berthd: ${err.stack ?? err.message}\n`);
-  process.exitCode = 1;
+  process.exit(1);
 });

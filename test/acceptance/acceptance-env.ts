@@ -42,6 +42,8 @@ export interface AcceptanceDaemon {
   alive(): boolean;
   /** The pid of the current berthd process. */
   pid(): number;
+  /** How the last berthd exited: its exit code, or the signal that killed it. */
+  lastExit(): { code: number | null; signal: string | null };
   stop(): Promise<void>;
 }
 
@@ -239,6 +241,7 @@ export async function startAcceptanceDaemon(extraConfig: Record<string, unknown>
     },
     alive: () => child.exitCode === null && child.signalCode === null,
     pid: () => child.pid ?? -1,
+    lastExit: () => ({ code: child.exitCode, signal: child.signalCode }),
     async dockerOk(args, opts) {
       const r = await docker(args, opts);
       if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);

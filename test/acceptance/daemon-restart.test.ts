@@ -50,6 +50,7 @@ describe('acceptance: berthd restarts', function () {
     assert.equal(fs.readFileSync(path.join(d.dir, 'berthd.pid'), 'utf8').trim(), String(d.pid()));
     await d.shutdown();
     assert.equal(d.alive(), false);
+    assert.deepEqual(d.lastExit(), { code: 0, signal: null }, 'berthd exits by itself on SIGTERM, shim connections notwithstanding');
     assert.equal(fs.existsSync(d.socket), false, 'the socket is removed at shutdown');
     assert.equal(fs.existsSync(path.join(d.dir, 'berthd.pid')), false, 'the pid file is removed at shutdown');
     assert.ok(processAlive(before.pid), 'the container outlived berthd');
