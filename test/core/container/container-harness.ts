@@ -78,6 +78,8 @@ export interface TestbedOptions {
   network?: boolean;
   /** Set up the real volume service with the local volume driver. */
   volumes?: boolean;
+  /** Also load the Docker volume plugin adapter, discovering plugins' sockets in this directory. */
+  volumePluginSockets?: string;
 }
 
 export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pick<ContainerTestbed, 'dataRoot' | 'execRoot' | 'cgroupParent'>, opts: TestbedOptions = {}): Promise<ContainerTestbed> {
@@ -93,8 +95,13 @@ export async function makeTestbed(config: Partial<DaemonConfig> = {}, reuse?: Pi
   } : {};
   const kernel = await makeTestKernel({
     dataRoot,
-    builtins: [...BUILTINS, ...(opts.network ? ['plugins/networkdriver-bridge'] : []), ...(opts.volumes ? ['plugins/volumedriver-local'] : [])],
-    config: { 'cgroup-parent': cgroupParent, 'exec-root': execRoot, 'storage-driver': process.env.BERTH_TEST_STORAGE_DRIVER ?? 'vfs', ...netConfig, ...config },
+    builtins: [...BUILTINS, ...(opts.network ? ['plugins/networkdriver-bridge'] : []), ...(opts.volumes ? ['plugins/volumedriver-local'] : []),
+      ...(opts.volumePluginSockets ? ['plugins/volumedriver-remote'] : [])],
+    config: {
+      'cgroup-parent': cgroupParent, 'exec-root': execRoot, 'storage-driver': process.env.BERTH_TEST_STORAGE_DRIVER ?? 'vfs', ...netConfig,
+      ...(opts.volumePluginSockets ? { 'plugin-options': { ...(netConfig['plugin-options'] ?? {}), 'volumedriver.docker-plugins': { socketDirs: [opts.volumePluginSockets], specDirs: [] } } } : {}),
+      ...config,
+    },
   });
   const ipForward = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
   let closed = false;

@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { OwnedKernel } from '../../../core/daemon/create-kernel';
@@ -8,55 +7,19 @@ import { isNotFound } from '../../../core/errors';
 import { setupVolumes } from '../../../core/volume/setup';
 import type { VolumeService } from '../../../core/volume/volume-service';
 import { makeTestKernel } from '../../helpers/test-kernel';
-
-/** A small Docker volume plugin, as a third party would write one: HTTP on a unix socket. */
-function startTestPlugin(socketPath: string, dataDir: string): Promise<{ server: http.Server; calls: Array<{ method: string; body: unknown; accept?: string }> }> {
-  const calls: Array<{ method: string; body: unknown; accept?: string }> = [];
-  const vols = new Map<string, { opts: Record<string, string>; mounts: Set<string> }>();
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { Name?: string; ID?: string; Opts?: Record<string, string> };
-      const method = (req.url ?? '').slice(1);
-      calls.push({ method, body, accept: req.headers.accept });
-      const mp = (n: string): string => path.join(dataDir, n);
-      let out: unknown;
-      switch (method) {
-        case 'Plugin.Activate': out = { Implements: ['VolumeDriver'] }; break;
-        case 'VolumeDriver.Capabilities': out = { Capabilities: { Scope: 'global' } }; break;
-        case 'VolumeDriver.Create':
-          if (body.Opts?.fail) out = { Err: `refusing to create ${body.Name}: quota exceeded` };
-          else { vols.set(body.Name!, { opts: body.Opts ?? {}, mounts: new Set() }); fs.mkdirSync(mp(body.Name!), { recursive: true }); out = { Err: '' }; }
-          break;
-        case 'VolumeDriver.Get':
-          out = vols.has(body.Name!) ? { Volume: { Name: body.Name, Mountpoint: mp(body.Name!), Status: { backend: 'test' } }, Err: '' } : { Err: `no such volume ${body.Name}` };
-          break;
-        case 'VolumeDriver.List': out = { Volumes: [...vols.keys()].map((n) => ({ Name: n, Mountpoint: mp(n) })), Err: '' }; break;
-        case 'VolumeDriver.Mount': vols.get(body.Name!)?.mounts.add(body.ID!); out = { Mountpoint: mp(body.Name!), Err: '' }; break;
-        case 'VolumeDriver.Unmount': vols.get(body.Name!)?.mounts.delete(body.ID!); out = { Err: '' }; break;
-        case 'VolumeDriver.Path': out = { Mountpoint: mp(body.Name!), Err: '' }; break;
-        case 'VolumeDriver.Remove': vols.delete(body.Name!); out = { Err: '' }; break;
-        default: res.statusCode = 404; out = { Err: `unknown method ${method}` };
-      }
-      res.setHeader('Content-Type', 'application/vnd.docker.plugins.v1+json');
-      res.end(JSON.stringify(out));
-    });
-  });
-  return new Promise((resolve) => server.listen(socketPath, () => resolve({ server, calls })));
-}
+import { startTestVolumePlugin, type TestVolumePlugin } from '../../helpers/docker-volume-plugin';
 
 describe('plugins/volumedriver-remote: Docker volume plugins', () => {
   let dir: string;
   let kernel: OwnedKernel;
   let volumes: VolumeService;
-  let plugin: Awaited<ReturnType<typeof startTestPlugin>>;
+  let plugin: TestVolumePlugin;
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-volplugin-'));
     fs.mkdirSync(path.join(dir, 'sockets'));
     fs.mkdirSync(path.join(dir, 'specs'));
-    plugin = await startTestPlugin(path.join(dir, 'sockets', 'testvol.sock'), path.join(dir, 'plugin-data'));
+    plugin = await startTestVolumePlugin(path.join(dir, 'sockets', 'testvol.sock'), path.join(dir, 'plugin-data'));
     kernel = await makeTestKernel({
       dataRoot: path.join(dir, 'root'),
       builtins: ['plugins/volumedriver-local', 'plugins/volumedriver-remote'],
@@ -66,7 +29,7 @@ describe('plugins/volumedriver-remote: Docker volume plugins', () => {
   });
   afterEach(async () => {
     await kernel.close();
-    await new Promise((r) => plugin.server.close(r));
+    await plugin.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
