@@ -6,7 +6,6 @@
  * notices the detach sequence (ctrl-p ctrl-q by default).
  */
 import type { Readable, Writable } from 'node:stream';
-import { InvalidArgumentError } from '../errors';
 import type { Hijacked } from './api-client';
 
 /** Splits Docker's multiplexed stream into stdout/stderr writes, keeping partial frames. */
@@ -36,26 +35,8 @@ export class Demuxer {
   }
 }
 
-/** Parses `--detach-keys` (`ctrl-p,ctrl-q`, `a,ctrl-@`) into bytes, as docker's term.ToBytes. */
-export function parseDetachKeys(spec: string): Buffer {
-  const out: number[] = [];
-  for (const raw of spec.split(',')) {
-    const k = raw.trim().toLowerCase();
-    if (k.length === 1) out.push(k.charCodeAt(0));
-    else if (k.startsWith('ctrl-') && k.length === 6) {
-      const c = k[5];
-      if (c >= 'a' && c <= 'z') out.push(c.charCodeAt(0) - 96);
-      else if (c === '@') out.push(0);
-      else if (c === '[') out.push(27);
-      else if (c === '\\') out.push(28);
-      else if (c === ']') out.push(29);
-      else if (c === '^') out.push(30);
-      else if (c === '_') out.push(31);
-      else throw new InvalidArgumentError(`invalid detach keys: unknown character ${JSON.stringify(raw)}`);
-    } else throw new InvalidArgumentError(`invalid detach keys: ${JSON.stringify(raw)}`);
-  }
-  return Buffer.from(out);
-}
+/** Detach keys are parsed exactly as the daemon parses them (one parser, one message). */
+export { parseDetachKeys } from '../api/detach-keys';
 
 export interface PumpOptions {
   tty: boolean;
