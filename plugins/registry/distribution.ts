@@ -13,6 +13,7 @@ import { Pusher, type PushSource } from './pusher';
 import { parseReference, type RemoteReference } from './reference';
 import { searchRegistry } from './search';
 import { listTags } from './tags';
+import { login } from './login';
 
 export interface DistributionConfig {
   insecureRegistries: readonly string[];
@@ -69,6 +70,11 @@ export class Distribution {
   /** Searches a registry's v1 search endpoint (`registry/term` picks the registry; Docker Hub otherwise). */
   async search(term: string, limit: number, auth?: AuthConfig): Promise<SearchResult[]> {
     return searchRegistry(this.resolver, this.tokens, term, limit, (reg) => this.credentials(reg, auth));
+  }
+
+  /** Checks credentials against a registry (`docker login`); see login.ts. */
+  async login(auth: AuthConfig, signal?: AbortSignal): Promise<void> {
+    return login(this.resolver, this.tokens, auth, signal);
   }
 
   /** Closes keep-alive sockets. */

@@ -46,6 +46,8 @@ declare module '../../core' {
     'image.push': { input: ImagePushInput; output: { Digest: string } };
     /** Docker's ImageSearchResponseItem list. */
     'image.search': { input: ImageSearchInput; output: SearchResult[] };
+    /** `docker login` (POST /auth): Docker's AuthConfig in, `{Status, IdentityToken}` out. */
+    'system.auth': { input: { body?: AuthConfig }; output: { Status: string; IdentityToken: string } };
   }
 }
 
@@ -81,7 +83,7 @@ function filterResults(results: SearchResult[], filters: Record<string, string[]
     && (automated === undefined || r.is_automated === automated) && r.star_count >= stars);
 }
 
-/** Registers image.pull, image.push and image.search on the engine under `owner`. */
+/** Registers image.pull, image.push, image.search and system.auth on the engine under `owner`. */
 export function registerRegistryJobs(engine: Engine, client: DistributionClient, owner: string): void {
   engine.register('image.pull', async (job) => {
     const { fromImage, tag } = job.input;
@@ -112,5 +114,12 @@ export function registerRegistryJobs(engine: Engine, client: DistributionClient,
     const limit = job.input.limit ?? 25;
     const results = await client.search(job.input.term, limit);
     return filterResults(results, job.input.filters);
+  }, owner);
+
+  engine.register('system.auth', async (job) => {
+    const auth = authOf(job.input.body as RegistryAuthInput);
+    if (!auth) throw new InvalidArgumentError('login: the request body must hold the credentials (username, password, serveraddress)');
+    await client.dist.login(auth, job.signal);
+    return { Status: 'Login Succeeded', IdentityToken: '' };
   }, owner);
 }

@@ -5,9 +5,10 @@
  * file; the tests run in order (the image imported first is used by the rest).
  */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasBusybox } from '../helpers/busybox-rootfs';
 import { freePort, hasRegistry, startRegistry, type RegistryServer } from '../helpers/registry-server';
@@ -365,6 +366,26 @@ describe('acceptance: the docker CLI against berthd', function () {
       assert.equal(lines.filter((l) => l === `pull ${ref}`).length, 1, events);
       assert.ok(lines.includes(`tag ${ref}`), events);
       await d.dockerOk(['rmi', ref]);
+    });
+
+    it('docker login checks the credentials against a registry with Basic auth', async function () {
+      if (!fs.existsSync('/usr/bin/htpasswd')) { console.log('skip: htpasswd (apache2-utils) is not installed'); this.skip(); }
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-login-'));
+      let secured: RegistryServer | undefined;
+      try {
+        const pw = path.join(tmp, 'htpasswd');
+        execFileSync('htpasswd', ['-Bbc', pw, 'bt-user', 'bt-secret'], { stdio: 'ignore' });
+        secured = await startRegistry({ htpasswd: pw });
+        const ok = await d.docker(['login', '-u', 'bt-user', '--password-stdin', secured.host], { input: 'bt-secret\n' });
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.match(ok.stdout, /Login Succeeded/);
+        const bad = await d.docker(['login', '-u', 'bt-user', '--password-stdin', secured.host], { input: 'wrong\n' });
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr, /unauthorized|authentication required/i);
+      } finally {
+        await secured?.stop();
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
     });
 
     it('reports that a v2 registry has no search endpoint instead of failing silently', async () => {
