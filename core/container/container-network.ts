@@ -5,7 +5,8 @@
  * computed here (embedded engines without a network service).
  */
 import { FailedPreconditionError } from '../errors';
-import { containerResolvConf, defaultHosts, readHostFile } from './etc-files';
+import { hostsFile } from '../network/container-files';
+import { containerResolvConf, readHostFile } from './etc-files';
 import type { NetworkAttachResult, NetworkPort } from './ports';
 import type { Container } from './types';
 import { emptyNetworkSettings } from './views';
@@ -49,7 +50,8 @@ export async function attachContainerNetwork(svc: NetworkPort | null, c: Contain
   if (mode === 'none') {
     return {
       netnsPath: undefined,
-      hostsFile: defaultHosts(hc.ExtraHosts ?? []),
+      // The network service's hosts file, with no address of its own (as on `none` there).
+      hostsFile: hostsFile('', [], hc.ExtraHosts ?? []),
       resolvConf: containerResolvConf(readHostFile('/etc/resolv.conf'), hc.Dns, hc.DnsSearch, hc.DnsOptions),
       settings: { ...emptyNetworkSettings(), Networks: { none: { NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' } } },
     };

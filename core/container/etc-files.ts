@@ -1,26 +1,10 @@
 /**
- * /etc/hosts and /etc/resolv.conf for containers that the network service
- * does not set up (network mode `none`, or `host`, or no network service in
- * an embedded engine), with Docker's contents.
+ * /etc/resolv.conf for containers that the network service does not set up
+ * (network mode `none`, or `host`, or no network service in an embedded
+ * engine), with Docker's contents; their /etc/hosts comes from the network
+ * domain's hostsFile (core/network/container-files.ts), the one generator.
  */
 import { readFileSync } from 'node:fs';
-
-/** Docker's /etc/hosts for a container on no network: the loopback entries, then `--add-host` ones. */
-export function defaultHosts(extraHosts: readonly string[] = []): string {
-  const lines = [
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    'fe00::0\tip6-localnet',
-    'ff00::0\tip6-mcastprefix',
-    'ff02::1\tip6-allnodes',
-    'ff02::2\tip6-allrouters',
-  ];
-  for (const h of extraHosts) {
-    const i = h.indexOf(':');
-    if (i > 0) lines.push(`${h.slice(i + 1)}\t${h.slice(0, i)}`);
-  }
-  return lines.join('\n') + '\n';
-}
 
 /**
  * The host's resolv.conf with loopback nameservers removed (they mean nothing

@@ -9,7 +9,8 @@ import { statusLine } from '../../../core/container/views';
 import { initialState, transition } from '../../../core/container/state';
 import { checkListFilters, normaliseFilters, pruneMatcher } from '../../../core/container/list-filters';
 import { parsePsOutput, procTop } from '../../../core/container/top';
-import { containerResolvConf, defaultHosts } from '../../../core/container/etc-files';
+import { containerResolvConf } from '../../../core/container/etc-files';
+import { hostsFile } from '../../../core/network/container-files';
 import { resolveInRoot } from '../../../core/container/root-path';
 import { IOFanout } from '../../../core/container/io-fanout';
 import { filterRuntimeChanges } from '../../../core/container/container-io';
@@ -115,7 +116,7 @@ describe('filters, ps parsing, /etc files, signals', () => {
   it('resolv.conf drops loopback nameservers; --dns replaces them; hosts has --add-host entries', () => {
     assert.equal(containerResolvConf('nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch lan\n'), 'nameserver 10.0.0.2\nsearch lan\n');
     assert.equal(containerResolvConf('nameserver 10.0.0.2\n', ['1.1.1.1'], ['x.test'], ['ndots:2']), 'nameserver 1.1.1.1\nsearch x.test\noptions ndots:2\n');
-    assert.match(defaultHosts(['db:10.1.2.3']), /^127\.0\.0\.1\tlocalhost\n[\s\S]*10\.1\.2\.3\tdb\n$/);
+    assert.match(hostsFile('', [], ['db:10.1.2.3']), /^127\.0\.0\.1\tlocalhost\n[\s\S]*10\.1\.2\.3\tdb\n$/);
   });
   it('network stats from /proc/<pid>/net/dev, without loopback', () => {
     const text = 'Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       0          0\n  eth0:    1500      10    1    2    0     0          0         0      700       5    0    3    0     0       0          0\n';
