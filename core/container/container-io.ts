@@ -4,7 +4,7 @@
  * stdout/stderr (the API frames them) or returns Docker's JSON shape.
  */
 import { readFile } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { ContainerStats, ProcessIO } from '../drivers/execdriver';
 import type { LogMessage, LogReader } from '../drivers/logdriver';
 import type { Job } from '../engine/job';
@@ -12,6 +12,7 @@ import { ConflictError, NotImplementedError } from '../errors';
 import { createLogDriver } from '../logging/create-log-driver';
 import type { ContainerService } from './container-service';
 import { IOFanout } from './io-fanout';
+import { pumpProcessIO } from './pump-io';
 import { checkListFilters, type Filters, matchListFilters, normaliseFilters } from './list-filters';
 import { dockerStats, type NetworkStats, parseNetDev } from './stats-format';
 import { top, type TopResult } from './top';
@@ -203,39 +204,12 @@ function waitForStart(svc: ContainerService, c: Container, signal: AbortSignal):
 }
 
 async function pumpAttach(c: Container, sub: ProcessIO, job: Job<AttachInput>, input: AttachInput): Promise<void> {
-  const ends: Promise<void>[] = [];
-  const forward = (from: Readable | null, to: Writable, wanted: boolean): void => {
-    if (!from) return;
-    ends.push(new Promise((resolve) => {
-      from.on('data', (chunk: Buffer) => {
-        if (!wanted) return;
-        if (!to.write(chunk)) { from.pause(); to.once('drain', () => from.resume()); }
-      });
-      from.once('end', resolve);
-      from.once('close', resolve);
-      from.once('error', () => resolve());
-    }));
-  };
-  forward(sub.stdout, job.io.stdout, input.stdout !== false);
-  forward(sub.stderr, job.io.stderr, input.stderr !== false);
-  let onStdin: ((b: Buffer) => void) | undefined;
-  let onStdinEnd: (() => void) | undefined;
-  if (input.stdin && c.record.Config.OpenStdin && sub.stdin) {
-    const target = sub.stdin;
-    onStdin = (b: Buffer): void => { target.write(b); };
-    onStdinEnd = (): void => { if (c.record.Config.StdinOnce) target.end(); };
-    job.io.stdin.on('data', onStdin);
-    job.io.stdin.once('end', onStdinEnd);
-  }
-  const aborted = new Promise<void>((resolve) => {
-    if (job.signal.aborted) resolve();
-    job.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
   try {
-    await Promise.race([Promise.all(ends).then(() => undefined), aborted]);
+    await pumpProcessIO(sub, job, {
+      stdout: input.stdout !== false, stderr: input.stderr !== false,
+      stdin: Boolean(input.stdin && c.record.Config.OpenStdin), closeStdinAtEnd: Boolean(c.record.Config.StdinOnce),
+    });
   } finally {
-    if (onStdin) job.io.stdin.off('data', onStdin);
-    if (onStdinEnd) job.io.stdin.off('end', onStdinEnd);
     IOFanout.release(sub);
   }
 }

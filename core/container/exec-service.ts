@@ -11,6 +11,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors';
 import type { ContainerService } from './container-service';
 import { newId } from './ids';
 import { processEnv } from './merge-config';
+import { pumpProcessIO } from './pump-io';
 import { readInRoot } from './root-path';
 import { computeCapabilities } from './spec/capabilities';
 import { DEFAULT_PATH_ENV } from './spec/defaults';
@@ -186,39 +187,9 @@ export class ExecService {
   }
 }
 
-async function pumpExec(io: ProcessIO, job: Job<unknown>, e: ExecRecord): Promise<void> {
-  const ends: Promise<void>[] = [];
-  const forward = (from: ProcessIO['stdout'] | null, to: NodeJS.WritableStream, wanted: boolean): void => {
-    if (!from) return;
-    ends.push(new Promise((resolve) => {
-      from.on('data', (chunk: Buffer) => {
-        if (!wanted) return;
-        if (!to.write(chunk)) { from.pause(); to.once('drain', () => from.resume()); }
-      });
-      from.once('end', resolve);
-      from.once('close', resolve);
-      from.once('error', () => resolve());
-    }));
-  };
-  forward(io.stdout, job.io.stdout, e.config.AttachStdout !== false);
-  forward(io.stderr, job.io.stderr, e.config.AttachStderr !== false);
-  const stdin = io.stdin;
-  let onData: ((b: Buffer) => void) | undefined;
-  let onEnd: (() => void) | undefined;
-  if (e.config.AttachStdin && stdin) {
-    onData = (b: Buffer): void => { stdin.write(b); };
-    onEnd = (): void => { stdin.end(); };
-    job.io.stdin.on('data', onData);
-    job.io.stdin.once('end', onEnd);
-  }
-  const aborted = new Promise<void>((resolve) => {
-    if (job.signal.aborted) resolve();
-    job.signal.addEventListener('abort', () => resolve(), { once: true });
+function pumpExec(io: ProcessIO, job: Job<unknown>, e: ExecRecord): Promise<void> {
+  return pumpProcessIO(io, job, {
+    stdout: e.config.AttachStdout !== false, stderr: e.config.AttachStderr !== false,
+    stdin: Boolean(e.config.AttachStdin), closeStdinAtEnd: true,
   });
-  try {
-    await Promise.race([Promise.all(ends).then(() => undefined), aborted]);
-  } finally {
-    if (onData) job.io.stdin.off('data', onData);
-    if (onEnd) job.io.stdin.off('end', onEnd);
-  }
 }
