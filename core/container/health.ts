@@ -63,6 +63,16 @@ export interface HealthMonitorDeps {
   onResult(changed: boolean): Promise<void>;
 }
 
+/** How long a finished probe's output may still trickle in after its exit status. */
+const OUTPUT_GRACE_MS = 2000;
+
+/** Resolves when `s` has ended or closed (at once for null). */
+function streamEnded(s: NodeJS.ReadableStream | null): Promise<void> {
+  const r = s as (NodeJS.ReadableStream & { readableEnded?: boolean; destroyed?: boolean }) | null;
+  if (!r || r.readableEnded || r.destroyed) return Promise.resolve();
+  return new Promise((resolve) => { r.once('end', () => resolve()); r.once('close', () => resolve()); });
+}
+
 /** Runs the probes of one running container until stop() is called. */
 export class HealthMonitor {
   private timer: NodeJS.Timeout | undefined;
@@ -106,6 +116,7 @@ export class HealthMonitor {
       };
       collect(io.stdout);
       collect(io.stderr);
+      const ended = Promise.all([io.stdout, io.stderr].map((s) => streamEnded(s)));
       const timeoutMs = this.ms(this.d.config.Timeout, DEFAULT_TIMEOUT_MS);
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
@@ -117,6 +128,10 @@ export class HealthMonitor {
         exitCode = -1;
       } else {
         exitCode = res.exitCode;
+        // the exit status can overtake the last output chunks still queued in the streams
+        let grace: NodeJS.Timeout | undefined;
+        await Promise.race([ended, new Promise((r) => { grace = setTimeout(r, OUTPUT_GRACE_MS); })]);
+        clearTimeout(grace);
       }
     } catch (err) {
       output = (err as Error).message;

@@ -80,19 +80,27 @@ function openStream(s: net.Socket, rest: Buffer, terminal: boolean): ShimStream 
         if (!stderr.push(payload)) { s.pause(); resume = () => s.resume(); }
       } else if (type === FRAME_EXIT) {
         gotExit = true;
+        // the exit frame is the stream's last: end stdout/stderr first, so readers see all output end before or with the status
+        endOutput();
         settle.ok(parseStatus(payload.toString('utf8')));
       }
     }
   };
   s.on('data', (d: Buffer) => { buf = buf.length ? Buffer.concat([buf, d]) : d; pump(); });
-  const finish = (): void => {
+  let outputEnded = false;
+  function endOutput(): void {
+    if (outputEnded) return;
+    outputEnded = true;
     stdout.push(null);
     stderr?.push(null);
+  }
+  const finish = (): void => {
+    endOutput();
     if (!gotExit) settle.fail(new UnavailableError('the shim closed the stream before the process exited'));
   };
   s.once('end', finish);
   s.once('error', () => { /* 'close' follows */ });
-  s.once('close', () => { if (!stdout.readableEnded) finish(); });
+  s.once('close', finish);
   const stdin = new Writable({
     write(chunk: Buffer, _enc, cb) {
       if (s.destroyed) return cb();
