@@ -57,11 +57,19 @@ export interface LogCopier {
 
 interface Pump { done: Promise<void>; detach(): void }
 
-/** Feeds a stream's chunks to `onChunk`, pausing the stream while the promise it returns is pending. */
+/**
+ * Feeds a stream's chunks to `onChunk`, pausing the stream while the promise
+ * it returns is pending. `done` resolves after the stream ended and EVERY
+ * promise `onChunk` returned has settled — not only the last one: the stream
+ * may flow again while one is pending, because someone else resumed it
+ * (child_process resumes its stdio streams when the process exits), and then
+ * several are pending at once.
+ */
 function pump(stream: Readable, onChunk: (chunk: Buffer) => Promise<void> | undefined, onError: (e: Error) => void): Pump {
   let detach = (): void => undefined;
   const done = new Promise<void>((resolve) => {
     let chain: Promise<void> = Promise.resolve();
+    let inFlight = 0;
     let finished = false;
     let detached = false;
     const finish = (): void => {
@@ -78,7 +86,9 @@ function pump(stream: Readable, onChunk: (chunk: Buffer) => Promise<void> | unde
       const p = onChunk(buf);
       if (p) {
         stream.pause();
-        chain = p.then(() => { if (!detached && !finished) stream.resume(); });
+        inFlight++;
+        const before = chain;
+        chain = p.then(() => before).then(() => { if (--inFlight === 0 && !detached && !finished) stream.resume(); });
       }
     };
     const onErr = (e: Error): void => { onError(e); finish(); };
@@ -140,7 +150,12 @@ export function startLogCopier(io: ProcessIO, driver: LogDriver, opts: LogCopier
     pumps = streams.map(([stream, source]) => {
       const pending: LogMessage[] = [];
       const splitter = new LineSplitter(source, (m) => pending.push(m), clock);
-      const flush = async (): Promise<void> => {
+      // One flush at a time, in order: a chunk that arrives while the previous
+      // one is still being delivered (the stream was resumed by someone else)
+      // must not overtake it.
+      let flushing: Promise<void> = Promise.resolve();
+      const flush = (): Promise<void> => (flushing = flushing.then(flushNow));
+      const flushNow = async (): Promise<void> => {
         const batch = pending.splice(0);
         if (batch.length === 0) return;
         if (driver.logBatch) {

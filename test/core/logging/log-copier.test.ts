@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { LogContext, LogDriver, LogMessage, ProcessIO } from '../../../core';
 import { startLogCopier } from '../../../core/logging';
 import { jsonFileLogDriverFactory } from '../../../plugins/logdriver-json/json-file-factory';
@@ -155,5 +156,33 @@ describe('core/logging: log copier', function () {
     assert.deepEqual(driver.got.map((m) => m.line.length), [16384, 20480 - 16384 + 1, 4]);
     assert.deepEqual(driver.got.map((m) => m.partial && [m.partial.ordinal, m.partial.last]), [[1, false], [2, true], undefined]);
     assert.equal(driver.got[0].timeNs, driver.got[1].timeNs, 'pieces share the first piece\'s time');
+  });
+
+  it('delivers everything, in order, when the stream is resumed behind its back while a chunk is being delivered', async () => {
+    // child_process resumes its stdio streams when the process exits, even while the copier
+    // has paused one to wait for the driver: a CI run lost a piece that way (wait() followed
+    // only the newest chunk's delivery). The same, step by step, with a gate on the first message.
+    const stream = new PassThrough();
+    let open = (): void => undefined;
+    const gate = new Promise<void>((r) => { open = r; });
+    const got: string[] = [];
+    const driver: LogDriver = {
+      async log(msg) { if (got.length === 0 && msg.line.toString() === 'first\n') await gate; got.push(msg.line.toString()); },
+      async close() { /* nothing */ },
+    };
+    const copier = startLogCopier({ stdin: null, stdout: stream, stderr: null }, driver);
+    let waited = false;
+    const done = copier.wait().then(() => { waited = true; });
+    stream.write('first\n');
+    await new Promise((r) => setImmediate(r));
+    assert.ok(stream.isPaused(), 'the copier paused the stream while delivering');
+    stream.resume(); // what child_process does on exit
+    stream.end('second\n');
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(waited, false, 'wait() must not resolve while the first chunk is still being delivered');
+    assert.deepEqual(got, [], 'the second chunk must not overtake the first');
+    open();
+    await done;
+    assert.deepEqual(got, ['first\n', 'second\n']);
   });
 });
