@@ -10,10 +10,12 @@
  * BENCH_DRIVER=overlay2|vfs).
  */
 import { execFileSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { nullIO } from '../core/engine/job';
 import { setupImages } from '../core/image/setup';
 import { makeTestKernel } from '../test/helpers/test-kernel';
@@ -23,6 +25,29 @@ import { busyboxLayer, layerFromDir, skopeo, skopeoPush, writeOciLayout, type La
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TOTAL_MB = Number(process.env.BENCH_MB ?? 60);
 const DRIVER = process.env.BENCH_DRIVER ?? 'overlay2';
+/** BENCH_PROFILE=<dir>: write a .cpuprofile of each berth pull (only the pull) there. */
+const PROFILE = process.env.BENCH_PROFILE;
+/** BENCH_TRACE=1: print each status change of the berth pull with its time (where the time goes). */
+const TRACE = process.env.BENCH_TRACE === '1';
+
+/** A job IO whose stdout prints progress status changes with the time since `t0`. */
+function traceIO(t0: () => number): ReturnType<typeof nullIO> {
+  const io = nullIO();
+  const out = new PassThrough();
+  let buf = '';
+  out.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try {
+        const m = JSON.parse(line) as { status?: string; id?: string };
+        if (m.status && !['Downloading', 'Extracting'].includes(m.status)) console.log(`  ${(now() - t0()).toFixed(0).padStart(6)} ms ${m.id ?? ''} ${m.status}`);
+      } catch { /* not a progress line */ }
+    }
+  });
+  return { ...io, stdout: out };
+}
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 const median = (xs: number[]): number => {
@@ -70,9 +95,17 @@ async function main(): Promise<void> {
       });
       try {
         await setupImages(kernel);
+        const prof = PROFILE ? new Session() : null;
+        if (prof) { prof.connect(); await prof.post('Profiler.enable'); await prof.post('Profiler.start'); }
         const t0 = now();
-        await kernel.engine.run('image.pull', { fromImage: ref }, { io: nullIO() });
+        await kernel.engine.run('image.pull', { fromImage: ref }, { io: TRACE ? traceIO(() => t0) : nullIO() });
         berth.push(now() - t0);
+        if (prof && PROFILE) {
+          const { profile } = await prof.post('Profiler.stop');
+          fs.mkdirSync(PROFILE, { recursive: true });
+          fs.writeFileSync(path.join(PROFILE, `pull-${run}.cpuprofile`), JSON.stringify(profile));
+          prof.disconnect();
+        }
       } finally {
         await kernel.close();
         fs.rmSync(root, { recursive: true, force: true });

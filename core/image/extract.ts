@@ -16,6 +16,7 @@
  * `trusted.overlay.opaque=y`) or applied by deleting (copy-based drivers).
  * See docs/security.md.
  */
+import * as fs from 'node:fs';
 import { constants as C, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -76,8 +77,8 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
 
   /** Removes whatever sits at `p` unless it is a directory and `keepDir`. Returns whether a dir stays. */
   const clearTarget = async (p: string, keepDir: boolean): Promise<boolean> => {
-    let st;
-    try { st = await fsp.lstat(p); } catch { return false; }
+    const st = fs.lstatSync(p, { throwIfNoEntry: false });
+    if (!st) return false;
     if (st.isDirectory() && keepDir) return true;
     if (st.isDirectory()) await removeAny(p); else await fsp.unlink(p);
     parentCache.clear();
@@ -101,13 +102,40 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
     return abs;
   };
 
-  const applyMeta = async (p: string, rel: string, h: Header, isLink: boolean): Promise<void> => {
-    if (chown) await fsp.lchown(p, h.uid ?? 0, h.gid ?? 0);
-    if (!isLink) await fsp.chmod(p, (h.mode ?? 0o644) & 0o7777);
+  // Metadata calls are synchronous: each is a few microseconds against the
+  // page cache, while a round trip through libuv's thread pool per call (four
+  // or five per entry) made extraction latency-bound (docs/graph.md, "Pull").
+  const applyMeta = (p: string, rel: string, h: Header, isLink: boolean): void => {
+    if (chown) fs.lchownSync(p, h.uid ?? 0, h.gid ?? 0);
+    if (!isLink) fs.chmodSync(p, (h.mode ?? 0o644) & 0o7777);
     for (const [name, value] of xattrsFromPax(h.pax)) xattrs.push({ rel, name, value });
     const t = h.mtime ?? new Date(0);
     if (h.type === 'directory') dirTimes.push({ rel, t });
-    else await fsp.lutimes(p, t, t);
+    else fs.lutimesSync(p, t, t);
+  };
+
+  /** Writes a regular file entry through one descriptor: create (never following), data, owner, mode, times. */
+  const writeFile = async (target: string, rel: string, h: Header, entry: AsyncIterable<unknown>): Promise<void> => {
+    const flags = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
+    let fd: number;
+    try { fd = fs.openSync(target, flags, 0o600); } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      await clearTarget(target, false);
+      fd = fs.openSync(target, flags, 0o600);
+    }
+    try {
+      for await (const c of entry) {
+        const b = c as Buffer;
+        for (let off = 0; off < b.length;) off += fs.writeSync(fd, b, off, b.length - off);
+      }
+      if (chown) fs.fchownSync(fd, h.uid ?? 0, h.gid ?? 0);
+      fs.fchmodSync(fd, (h.mode ?? 0o644) & 0o7777);
+      const t = h.mtime ?? new Date(0);
+      fs.futimesSync(fd, t, t);
+    } finally {
+      fs.closeSync(fd);
+    }
+    for (const [name, value] of xattrsFromPax(h.pax)) xattrs.push({ rel, name, value });
   };
 
   const done = pipeline(input, ex);
@@ -150,30 +178,26 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
         switch (h.type) {
           case 'directory': {
             const kept = await clearTarget(target, true);
-            if (!kept) await fsp.mkdir(target, { mode: 0o700 });
+            if (!kept) fs.mkdirSync(target, { mode: 0o700 });
             madeDirs.add(target);
             entry.resume();
-            await applyMeta(target, rel, h, false);
+            applyMeta(target, rel, h, false);
             break;
           }
           case 'file':
           case 'contiguous-file':
           case undefined:
           case null: {
-            await clearTarget(target, false);
-            const flags = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
-            const fh = await fsp.open(target, flags, 0o600);
-            await pipeline(entry, fh.createWriteStream());
+            await writeFile(target, rel, h, entry);
             size += h.size ?? 0;
-            await applyMeta(target, rel, h, false);
             break;
           }
           case 'symlink': {
             entry.resume();
             await clearTarget(target, false);
-            await fsp.symlink(h.linkname ?? '', target);
+            fs.symlinkSync(h.linkname ?? '', target);
             parentCache.clear();
-            await applyMeta(target, rel, h, true);
+            applyMeta(target, rel, h, true);
             break;
           }
           case 'link': {
@@ -199,7 +223,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
             await clearTarget(target, false);
             const t = h.type === 'fifo' ? 'p' : h.type === 'character-device' ? 'c' : 'b';
             await mknod(target, t, h.mode ?? 0o600, h.devmajor ?? 0, h.devminor ?? 0);
-            await applyMeta(target, rel, h, false);
+            applyMeta(target, rel, h, false);
             break;
           }
           default:
