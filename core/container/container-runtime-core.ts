@@ -18,6 +18,7 @@ import type { EngineEvent } from '../hooks/events';
 import { atomicWrite } from '../fs/atomic-write';
 import { createLogDriver, parseLogMode } from '../logging/create-log-driver';
 import { startLogCopier } from '../logging/log-copier';
+import { logAttachFor, type LogAttach } from './log-resume';
 import { rfc3339Nano } from './clock';
 import { attachContainerNetwork, type ContainerNetwork } from './container-network';
 import { mountContainerVolumes, unmountContainerVolumes } from './container-volumes';
@@ -198,9 +199,10 @@ export abstract class ContainerRuntimeCore {
         await running.wait().catch(() => undefined);
         await this.execDriver.delete(id, stateDir).catch(() => undefined);
       });
-      const io = await running.attach();
+      const logAttach = logAttachFor(hc.LogConfig, logDriver);
+      const io = await running.attach(logAttach?.options);
       // synchronously from here to the emit: waiting attachers subscribe before any output flows
-      const rt = this.makeRuntime(c, running, io, logDriver, spec);
+      const rt = this.makeRuntime(c, running, io, logDriver, spec, logAttach);
       this.runtimes.set(id, rt);
       cleanups.push(async () => { rt.detached = true; this.runtimes.delete(id); rt.markReady(); });
       this.events.emit(`start:${id}`);
@@ -253,11 +255,11 @@ export abstract class ContainerRuntimeCore {
 
   /** Wires PID 1's stdio to the log copier and starts the exit monitor. */
   protected makeRuntime(c: Container, running: RunningContainer, io: Parameters<typeof startLogCopier>[0],
-    logDriver: Runtime['logDriver'], spec: Runtime['spec']): Runtime {
+    logDriver: Runtime['logDriver'], spec: Runtime['spec'], logAttach?: LogAttach): Runtime {
     const fanout = new IOFanout(io);
     const { mode, maxBufferSize } = c.hostConfig.LogConfig.Type === 'none'
       ? { mode: 'blocking' as const, maxBufferSize: 0 } : parseLogMode(c.hostConfig.LogConfig.Config);
-    const copier = startLogCopier(fanout.subscribe(), logDriver, {
+    const copier = startLogCopier(fanout.subscribe(), logAttach ? logAttach.track(logDriver, io.ack) : logDriver, {
       mode, maxBufferSize: maxBufferSize || undefined,
       onError: (err) => this.kernel.log.warn({ container: c.record.ID, err: err.message }, 'log copier'),
     });

@@ -27,6 +27,7 @@ import { removeAnonymousVolumes } from './container-volumes';
 import { restartOnDaemonStart } from './restart-policy';
 import { readInRoot } from './root-path';
 import { parseSignal, signalNumber } from './signals';
+import { logAttachFor } from './log-resume';
 import { buildContainerSpec } from './spec/build-spec';
 import { toResources } from './spec/resources';
 import type { Container } from './types';
@@ -394,8 +395,9 @@ export class ContainerService extends ContainerRuntimeCore {
       defaults: await this.specDefaults(),
     });
     const logDriver = await createLogDriver(this.kernel, this.logContext(c, this.store.dir(id)), c.hostConfig.LogConfig.Type, c.hostConfig.LogConfig.Config);
-    const io = await running.attach();
-    const rt = this.makeRuntime(c, running, io, logDriver, spec);
+    const logAttach = logAttachFor(c.hostConfig.LogConfig, logDriver);
+    const io = await running.attach(logAttach?.options);
+    const rt = this.makeRuntime(c, running, io, logDriver, spec, logAttach);
     rt.markReady();
     const started = parseTime(c.record.State.StartedAt);
     rt.startedAtMs = Number.isNaN(started) ? Date.now() : started;

@@ -127,6 +127,36 @@ export interface ProcessIO {
   stdin: Writable | null;
   stdout: Readable;
   stderr: Readable | null;
+  /**
+   * Log attach only (AttachOptions.log), when the driver supports it: tells
+   * the driver that the first `consumed.stdout`/`consumed.stderr` bytes read
+   * from this attach's streams are stored, `consumed.mark` being the
+   * consumer's mark for that place. Unacknowledged output is sent again to the
+   * next log attach (after a daemon crash).
+   */
+  ack?(consumed: OutputPosition): void;
+}
+
+/** A place in PID 1's output: bytes of stdout and of stderr, and the log consumer's opaque mark for it (no spaces). */
+export interface OutputPosition { stdout: number; stderr: number; mark: string }
+
+/** How to attach to PID 1. */
+export interface AttachOptions {
+  /**
+   * Attach as the container's log consumer (one at a time): the driver keeps
+   * what it sent until acknowledged (ProcessIO.ack), so output the daemon
+   * read but had not stored when it died is not lost.
+   */
+  log?: {
+    /** The consumer's mark for the position this attach starts at. */
+    mark: string;
+    /**
+     * After a restart: given the last acknowledged position (absolute), says
+     * where to resume (skipping what the consumer's store already holds).
+     * Absent: start at the oldest output the driver still keeps.
+     */
+    resumeFrom?(acked: OutputPosition): Promise<OutputPosition>;
+  };
 }
 
 export interface ContainerStats {
@@ -152,9 +182,9 @@ export interface RunningContainer {
   /**
    * Connects to PID 1's stdio. May be called more than once; every attached
    * reader sees output from the moment it attached. The daemon's log copier
-   * attaches once at start and after a restore.
+   * attaches once at start and after a restore, with `opts.log`.
    */
-  attach(): Promise<ProcessIO>;
+  attach(opts?: AttachOptions): Promise<ProcessIO>;
   /** Sends a signal (name like `SIGTERM` or number) to PID 1. */
   signal(signal: string | number): Promise<void>;
   /** Resolves once PID 1 has exited and its status is recorded. */

@@ -5,7 +5,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConflictError, InvalidArgumentError, isUnavailable, readJsonIfExists } from '../../core';
-import type { ContainerSpec, ContainerStats, ExitStatus, ProcessIO, ProcessSpec, Resources, RunningContainer, RunningExec } from '../../core';
+import type { AttachOptions, ContainerSpec, ContainerStats, ExitStatus, ProcessIO, ProcessSpec, Resources, RunningContainer, RunningExec } from '../../core';
 import { BootstrapWriter, writeCgroups, writeProcess, writeSeccomp } from './bootstrap-writer';
 import { privilegedCapabilities } from './capabilities';
 import type { ContainerCgroup } from './cgroups';
@@ -66,8 +66,14 @@ export class NativeContainer implements RunningContainer {
   /** The container id of the spec it was started from. */
   get id(): string { return this.spec.id; }
 
-  /** Attaches to PID 1's stdio (output kept by the shim while nobody was attached comes first). */
-  async attach(): Promise<ProcessIO> {
+  /**
+   * Attaches to PID 1's stdio (output kept by the shim while nobody was
+   * attached comes first). With `opts.log`, the log attach: output stays in
+   * the shim until acknowledged through io.ack, and resumes where
+   * `resumeFrom` says after a daemon restart.
+   */
+  async attach(opts?: AttachOptions): Promise<ProcessIO> {
+    if (opts?.log) return (await this.shim.attachLog(this.spec.process.terminal, opts.log)).io;
     return (await this.shim.attach(0, this.spec.process.terminal)).io;
   }
 

@@ -5,13 +5,14 @@
  */
 import * as net from 'node:net';
 import { Readable, Writable } from 'node:stream';
-import { FailedPreconditionError, UnavailableError } from '../../core';
-import type { ExitStatus, ProcessIO } from '../../core';
+import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from '../../core';
+import type { AttachOptions, ExitStatus, OutputPosition, ProcessIO } from '../../core';
 
 const FRAME_STDIN = 0;
 const FRAME_STDOUT = 1;
 const FRAME_STDERR = 2;
 const FRAME_EXIT = 3;
+const FRAME_ACK = 4;
 
 /** Parses the shim's status JSON into an ExitStatus. */
 export function parseStatus(json: string): ExitStatus {
@@ -57,7 +58,8 @@ export interface ShimStream {
   exit: Promise<ExitStatus>;
 }
 
-function openStream(s: net.Socket, rest: Buffer, terminal: boolean): ShimStream {
+/** `start`: where a log attach's streams start (absolute offsets); makes io.ack available. */
+function openStream(s: net.Socket, rest: Buffer, terminal: boolean, start?: { stdout: number; stderr: number }): ShimStream {
   let resume: (() => void) | null = null;
   const mk = (): Readable => new Readable({ read() { if (resume) { const r = resume; resume = null; r(); } } });
   const stdout = mk();
@@ -116,7 +118,18 @@ function openStream(s: net.Socket, rest: Buffer, terminal: boolean): ShimStream 
   });
   if (rest.length) pump();
   s.resume();
-  return { io: { stdin, stdout, stderr }, exit };
+  const io: ProcessIO = { stdin, stdout, stderr };
+  if (start) {
+    io.ack = (consumed: OutputPosition): void => {
+      if (s.destroyed || !s.writable || /\s/.test(consumed.mark) || !consumed.mark) return;
+      const body = Buffer.from(`${start.stdout + consumed.stdout} ${start.stderr + consumed.stderr} ${consumed.mark}`);
+      const h = Buffer.alloc(5);
+      h[0] = FRAME_ACK;
+      h.writeUInt32BE(body.length, 1);
+      s.write(Buffer.concat([h, body]));
+    };
+  }
+  return { io, exit };
 }
 
 /** Client of one shim. Every call opens its own connection. */
@@ -147,6 +160,32 @@ export class ShimClient {
     const { line, rest } = await readLine(s);
     if (line !== 'ok') { s.destroy(); throw new FailedPreconditionError(line.replace(/^err /, '')); }
     return openStream(s, rest, terminal);
+  }
+
+  /**
+   * PID 1's log attach (see AttachOptions.log): with `resumeFrom`, asks the
+   * shim for its checkpoint first and resumes where the consumer says. A shim
+   * without log attach (older build) gives a plain attach (io.ack absent).
+   */
+  async attachLog(terminal: boolean, log: NonNullable<AttachOptions['log']>): Promise<ShimStream> {
+    let from = ['-', '-'];
+    let mark = log.mark;
+    if (log.resumeFrom) {
+      const ck = /^ok (\d+) (\d+) (\S+)$/.exec(await this.request('ackpos'));
+      if (ck) {
+        const pos = await log.resumeFrom({ stdout: Number(ck[1]), stderr: Number(ck[2]), mark: ck[3] });
+        from = [String(pos.stdout), String(pos.stderr)];
+        mark = pos.mark;
+      }
+    }
+    if (!mark || /\s/.test(mark) || mark.length > 95) throw new InvalidArgumentError(`bad log attach mark: ${JSON.stringify(mark)}`);
+    const s = await connect(this.socketPath);
+    s.write(`attach 0 log ${from[0]} ${from[1]} ${mark}\n`);
+    const { line, rest } = await readLine(s);
+    if (line === 'ok') return openStream(s, rest, terminal);
+    const m = /^ok log (\d+) (\d+)$/.exec(line);
+    if (!m) { s.destroy(); throw new FailedPreconditionError(line.replace(/^err /, '')); }
+    return openStream(s, rest, terminal, { stdout: Number(m[1]), stderr: Number(m[2]) });
   }
 
   /** Starts a process inside the container from its bootstrap; the stream is attached from the start. */

@@ -11,6 +11,11 @@
  * Output of a process nobody is attached to is kept (up to
  * BERTH_BACKLOG_MAX; beyond it the shim stops reading, so the container
  * blocks instead of losing output) and replayed to the next attacher.
+ * PID 1's output has a *log attach* (the daemon's log copier): from the first
+ * one on, the same buffer keeps every byte until the log client acknowledges
+ * it, with running per-stream offsets, so a daemon killed between reading and
+ * storing output gets it again from its successor's log attach, which says
+ * from which offsets to resume (no loss, no duplicate).
  * The shim exits once PID 1's status was collected (`wait`) and its output
  * delivered, or on `shutdown`.
  */
@@ -43,7 +48,14 @@ struct proc {
   int in_fd, out_fd, err_fd, master;
   int exited, finalized, raw_status, oom;
   char status[256];
-  struct buf backlog;   /* frames kept while nobody is attached */
+  struct buf backlog;   /* frames kept while nobody is attached; PID 1 in log mode: frames not yet acknowledged */
+  /* PID 1 only: payload offsets per stream (index 1 stdout, 2 stderr) */
+  unsigned long long sent[3];   /* bytes read from the process */
+  unsigned long long base[3];   /* offset of the first byte kept in backlog */
+  int log_mode;                 /* a log attach happened: backlog = unacknowledged output */
+  int has_ckpt;
+  unsigned long long ckpt[3];   /* last acknowledged (or log attach) position */
+  char mark[BERTH_MARK_MAX + 1];
   struct buf inq;       /* stdin bytes waiting to be written */
   int close_stdin;      /* close in_fd once inq drained */
   struct proc *next;
@@ -56,6 +68,7 @@ struct client {
   struct proc *p;
   size_t exec_len;
   int shutdown_reply;  /* a C_WAIT client that asked for shutdown: answer `ok` */
+  int is_log;          /* PID 1's log attach: acknowledges output, stays after the exit frame */
   struct buf in, out;
   struct client *next;
 };
@@ -105,14 +118,48 @@ static int can_read_output(struct proc *p) {
     n++;
     if (buf_size(&c->out) > CLIENT_OUT_HIGH) return 0;
   }
+  if (p->log_mode) return buf_size(&p->backlog) < BERTH_BACKLOG_MAX;
   return n ? 1 : buf_size(&p->backlog) < BERTH_BACKLOG_MAX;
 }
 
 static void deliver(struct proc *p, int stream, const char *data, size_t n) {
   int any = 0;
+  if (stream == BERTH_FRAME_STDOUT || stream == BERTH_FRAME_STDERR) p->sent[stream] += n;
   for (struct client *c = clients; c; c = c->next)
     if (c->mode == C_ATTACH && c->p == p) { buf_frame(&c->out, stream, data, n); any = 1; }
-  if (!any) buf_frame(&p->backlog, stream, data, n);
+  if (!any || p->log_mode) buf_frame(&p->backlog, stream, data, n);
+}
+
+/* Frees the kept frames that lie wholly below the offsets `upto` (per stream), oldest first. */
+static void kept_trim(struct proc *p, unsigned long long up_out, unsigned long long up_err) {
+  while (buf_size(&p->backlog) >= BERTH_FRAME_HDR) {
+    unsigned char *h = (unsigned char *)p->backlog.d + p->backlog.off;
+    size_t len = ((size_t)h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4];
+    int st = h[0] == BERTH_FRAME_STDERR ? BERTH_FRAME_STDERR : BERTH_FRAME_STDOUT;
+    if (p->base[st] + len > (st == BERTH_FRAME_STDOUT ? up_out : up_err)) return;
+    p->base[st] += len;
+    buf_consume(&p->backlog, BERTH_FRAME_HDR + len);
+  }
+}
+
+/* Queues to `c` the kept output from the offsets `from` on (clamped to what is kept), setting `from` to where it starts. */
+static void kept_replay(struct proc *p, struct client *c, unsigned long long from[3]) {
+  unsigned long long at[3] = { 0, p->base[1], p->base[2] };
+  for (int i = 1; i <= 2; i++) {
+    if (from[i] < p->base[i]) from[i] = p->base[i];
+    if (from[i] > p->sent[i]) from[i] = p->sent[i];
+  }
+  for (size_t o = p->backlog.off; o + BERTH_FRAME_HDR <= p->backlog.len;) {
+    unsigned char *h = (unsigned char *)p->backlog.d + o;
+    size_t len = ((size_t)h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4];
+    int st = h[0] == BERTH_FRAME_STDERR ? BERTH_FRAME_STDERR : BERTH_FRAME_STDOUT;
+    if (at[st] + len > from[st]) {
+      size_t skip = from[st] > at[st] ? (size_t)(from[st] - at[st]) : 0;
+      buf_frame(&c->out, h[0], (char *)h + BERTH_FRAME_HDR + skip, len - skip);
+    }
+    at[st] += len;
+    o += BERTH_FRAME_HDR + len;
+  }
 }
 
 /* Reads what is available; returns 0 at EOF/EIO (fd closed), 1 otherwise. */
@@ -200,7 +247,7 @@ static void finalize(struct proc *p) {
   p->finalized = 1;
   for (struct client *c = clients; c; c = c->next) {
     if (c->p != p) continue;
-    if (c->mode == C_ATTACH) { buf_frame(&c->out, BERTH_FRAME_EXIT, p->status, strlen(p->status)); c->mode = C_DONE; }
+    if (c->mode == C_ATTACH) { buf_frame(&c->out, BERTH_FRAME_EXIT, p->status, strlen(p->status)); if (!c->is_log) c->mode = C_DONE; }
     else if (c->mode == C_WAIT && c->shutdown_reply) { reply(c, "ok\n"); c->mode = C_DONE; }
     else if (c->mode == C_WAIT) {
       buf_add(&c->out, p->status, strlen(p->status)); buf_add(&c->out, "\n", 1); c->mode = C_DONE;
@@ -243,14 +290,55 @@ static void reply(struct client *c, const char *s) { buf_add(&c->out, s, strlen(
 
 static void start_attach(struct client *c, struct proc *p) {
   c->p = p;
-  if (!attached_count(p) && buf_size(&p->backlog)) {
+  if (!p->log_mode && !attached_count(p) && buf_size(&p->backlog)) {
     buf_add(&c->out, p->backlog.d + p->backlog.off, buf_size(&p->backlog));
+    kept_trim(p, ~0ULL, ~0ULL);
     buf_consume(&p->backlog, buf_size(&p->backlog));
   }
   if (p->finalized) {
     buf_frame(&c->out, BERTH_FRAME_EXIT, p->status, strlen(p->status));
-    c->mode = C_DONE;
+    c->mode = c->is_log ? C_ATTACH : C_DONE;
   } else c->mode = C_ATTACH;
+}
+
+/* `attach 0 log <out> <err> <mark>`: the (single) log attach of PID 1. */
+static void start_log_attach(struct client *c, const char *sout, const char *serr, const char *mark) {
+  struct proc *p = init_proc;
+  for (struct client *o = clients; o; o = o->next)
+    if (o != c && o->is_log) { o->is_log = 0; o->mode = C_DONE; buf_consume(&o->out, buf_size(&o->out)); }
+  unsigned long long from[3] = { 0, 0, 0 };
+  from[1] = strcmp(sout, "-") ? strtoull(sout, NULL, 10) : 0;
+  from[2] = strcmp(serr, "-") ? strtoull(serr, NULL, 10) : 0;
+  struct client tmp = { 0 };
+  kept_replay(p, &tmp, from);
+  p->log_mode = 1;
+  /* what lies before the resume point is stored by the consumer */
+  kept_trim(p, from[1], from[2]);
+  p->has_ckpt = 1;
+  p->ckpt[1] = from[1]; p->ckpt[2] = from[2];
+  snprintf(p->mark, sizeof(p->mark), "%s", mark);
+  char line[128];
+  snprintf(line, sizeof(line), "ok log %llu %llu\n", from[1], from[2]);
+  reply(c, line);
+  if (buf_size(&tmp.out)) buf_add(&c->out, tmp.out.d + tmp.out.off, buf_size(&tmp.out));
+  buf_free(&tmp.out);
+  c->is_log = 1;
+  start_attach(c, p);
+}
+
+/* An ack frame from the log client: `<out> <err> <mark>`. */
+static void log_ack(struct proc *p, const char *data, size_t len) {
+  char text[BERTH_MARK_MAX + 64], mark[BERTH_MARK_MAX + 1];
+  if (len >= sizeof(text)) return;
+  memcpy(text, data, len); text[len] = 0;
+  unsigned long long o, e;
+  if (sscanf(text, "%llu %llu %95s", &o, &e, mark) != 3) return;
+  if (o < p->ckpt[1] || e < p->ckpt[2]) return; /* stale */
+  if (o > p->sent[1]) o = p->sent[1];
+  if (e > p->sent[2]) e = p->sent[2];
+  p->ckpt[1] = o; p->ckpt[2] = e;
+  snprintf(p->mark, sizeof(p->mark), "%s", mark);
+  kept_trim(p, o, e);
 }
 
 static void handle_command(struct client *c, char *line) {
@@ -270,6 +358,15 @@ static void handle_command(struct client *c, char *line) {
     if (init_proc->finalized) { reply(c, "ok\n"); c->mode = C_DONE; return; }
     if (!init_proc->exited) kill(init_proc->pid, SIGKILL);
     c->p = init_proc; c->mode = C_WAIT; c->shutdown_reply = 1; return;
+  }
+  if (!strcmp(verb, "ackpos")) {
+    if (init_proc->has_ckpt) snprintf(out, sizeof(out), "ok %llu %llu %s\n", init_proc->ckpt[1], init_proc->ckpt[2], init_proc->mark);
+    else snprintf(out, sizeof(out), "none\n");
+    reply(c, out); c->mode = C_DONE; return;
+  }
+  if (!strcmp(verb, "attach") && n == 2 && a == 0) {
+    char sout[32], serr[32], mark[BERTH_MARK_MAX + 1];
+    if (sscanf(line, "attach 0 log %31s %31s %95s", sout, serr, mark) == 3) { start_log_attach(c, sout, serr, mark); return; }
   }
   if (!strcmp(verb, "exec")) {
     if (n < 2 || a <= 0 || a > (64 << 20)) { reply(c, "err bad exec length\n"); c->mode = C_DONE; return; }
@@ -345,7 +442,8 @@ static int client_input(struct client *c) {
       size_t len = ((size_t)h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4];
       if (buf_size(&c->in) < BERTH_FRAME_HDR + len) return 0;
       struct proc *p = c->p;
-      if (h[0] == BERTH_FRAME_STDIN && p->in_fd >= 0) {
+      if (h[0] == BERTH_FRAME_ACK && c->is_log) log_ack(p, c->in.d + c->in.off + BERTH_FRAME_HDR, len);
+      else if (h[0] == BERTH_FRAME_STDIN && p->in_fd >= 0) {
         if (len) buf_add(&p->inq, c->in.d + c->in.off + BERTH_FRAME_HDR, len);
         else if (p->master < 0) p->close_stdin = 1;
         else { char eot = 4; buf_add(&p->inq, &eot, 1); }
