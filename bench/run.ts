@@ -171,13 +171,30 @@ async function main(): Promise<void> {
   const docFile = path.join(REPO, 'docs', 'benchmarks.md');
   const prev = fs.existsSync(docFile) ? fs.readFileSync(docFile, 'utf8') : '';
   const notes = prev.includes('\n## Findings') ? prev.slice(prev.indexOf('\n## Findings')) : '\n## Findings\n\n(none yet)\n';
+  // A narrowed run (BENCH_ONLY) replaces only its own rows: the others keep the figures of their last run.
+  const doc = ONLY ? mergeTable(prev, md) : md;
+  const latest = ONLY ? `Latest run (${ONLY.join(', ')} only)` : 'Latest run';
   fs.writeFileSync(docFile, [
     '# Benchmarks', '',
-    `Latest run: ${new Date().toISOString()} — ${machine}; dockerd ${dockerVersion}; ${RUNS} runs per engine, alternating.`, '',
+    `${latest}: ${new Date().toISOString()} — ${machine}; dockerd ${dockerVersion}; ${RUNS} runs per engine, alternating.`, '',
     'Reproduce: `npm run bench` (as root; needs Debian\'s `docker.io` and `docker-registry` for the comparison). `BENCH_RUNS=N` and `BENCH_ONLY=run-none,logs` narrow it.', '',
     'Medians in milliseconds (MiB for rss), [min–max]; ratio = berth / dockerd, lower is better.', '',
-    md, notes.trimEnd(), '',
+    doc, notes.trimEnd(), '',
   ].join('\n'));
+}
+
+/**
+ * The table of `prev` (docs/benchmarks.md) with the rows of `md` replacing
+ * those of the same scenario, in the old order; new scenarios are appended.
+ */
+function mergeTable(prev: string, md: string): string {
+  const rowsOf = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario |'));
+  const key = (l: string): string => l.split('|')[1].trim();
+  const fresh = new Map(rowsOf(md).map((l) => [key(l), l]));
+  const old = rowsOf(prev.includes('\n## Findings') ? prev.slice(0, prev.indexOf('\n## Findings')) : prev);
+  const merged = old.map((l) => fresh.get(key(l)) ?? l);
+  for (const [k, l] of fresh) if (!old.some((o) => key(o) === k)) merged.push(l);
+  return [...md.split('\n').slice(0, 2), ...merged].join('\n');
 }
 
 process.on('SIGINT', () => { void cleanupAll().then(() => process.exit(130)); });

@@ -74,12 +74,15 @@ export async function startBerthd(dir: string): Promise<Engine> {
   const execRoot = fs.mkdtempSync('/tmp/btb-');
   fs.writeFileSync(config, JSON.stringify({
     'data-root': path.join(root, 'data'), 'exec-root': execRoot,
-    pidfile: path.join(root, 'berthd.pid'), hosts: [`unix://${socket}`], 'log-level': 'warn',
+    pidfile: path.join(root, 'berthd.pid'), hosts: [`unix://${socket}`], 'log-level': process.env.BENCH_BERTH_LOG_LEVEL || 'warn',
     // Its own bridge and cgroup parent, removed in stop(): a bench must not meet a real berthd's.
     bridge: 'btbench0', 'cgroup-parent': 'btbench',
   }));
   const log = fs.openSync(path.join(root, 'berthd.log'), 'a');
-  const child = spawn(process.execPath, [path.join(REPO, 'dist/core/bin/berthd.js'), '--config-file', config], { stdio: ['ignore', log, log] });
+  // BENCH_BERTH_NODE_ARGS: extra node flags for profiling (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`);
+  // BENCH_BERTH_LOG: keep berthd's log there (with BENCH_BERTH_LOG_LEVEL=debug it has every job's time).
+  const nodeArgs = (process.env.BENCH_BERTH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(REPO, 'dist/core/bin/berthd.js'), '--config-file', config], { stdio: ['ignore', log, log] });
   await waitForPing(socket, 60_000);
   return {
     name: 'berth', socket, env: cliEnv(socket),
@@ -88,6 +91,7 @@ export async function startBerthd(dir: string): Promise<Engine> {
       await run('docker', ['rm', '-f', ...(await run('docker', ['ps', '-aq'], { env: cliEnv(socket) })).stdout.split('\n').filter(Boolean)], { env: cliEnv(socket) });
       await stopChild(child, 30_000);
       fs.closeSync(log);
+      if (process.env.BENCH_BERTH_LOG) fs.copyFileSync(path.join(root, 'berthd.log'), process.env.BENCH_BERTH_LOG);
       for (const l of fs.readFileSync('/proc/mounts', 'utf8').split('\n').reverse()) {
         const mp = l.split(' ')[1];
         if (mp && (mp.startsWith(root) || mp.startsWith(execRoot))) await run('umount', ['-l', mp]);

@@ -15,7 +15,6 @@ import type { ExecDriver, ExecMount, ExitStatus, RunningContainer } from '../dri
 import type { LogContext } from '../drivers/logdriver';
 import { ConflictError, FailedPreconditionError, InvalidArgumentError, toBerthError } from '../errors';
 import type { EngineEvent } from '../hooks/events';
-import { atomicWrite } from '../fs/atomic-write';
 import { createLogDriver, parseLogMode } from '../logging/create-log-driver';
 import { startLogCopier } from '../logging/log-copier';
 import { logAttachFor, type LogAttach } from './log-resume';
@@ -34,6 +33,8 @@ import { parseMounts } from './spec/mounts';
 import { probeResourceSupport, type ResourceSupport } from './spec/resources';
 import { transition } from './state';
 import { ContainerStore } from './store';
+import { PhaseTimer } from './phase-timer';
+import { writeAtomic } from './state-write';
 import type { Container } from './types';
 import { stoppedNetworkSettings } from './views';
 
@@ -46,6 +47,10 @@ export abstract class ContainerRuntimeCore {
   protected readonly restarts = new Map<string, RestartManager>();
   protected readonly restartTimers = new Map<string, NodeJS.Timeout>();
   protected readonly lock = new KeyedMutex();
+  /** Exited AutoRemove containers whose rootfs is still mounted: their removal unmounts it with the layer. */
+  protected readonly rootfsHeld = new Set<string>();
+  /** Layer deletions still running after their container was removed (shutdown waits for them). */
+  protected readonly deletions = new Set<Promise<void>>();
   /** What this host's cgroups support (swap accounting, CPUs), for Docker's resource warnings. */
   readonly support: ResourceSupport;
   protected shuttingDown = false;
@@ -166,39 +171,61 @@ export abstract class ContainerRuntimeCore {
   protected async startLocked(c: Container): Promise<void> {
     const id = c.record.ID;
     const hc = c.hostConfig;
+    const timer = new PhaseTimer();
     const cleanups: Array<() => Promise<void>> = [];
     try {
-      const rootfs = await this.images.mountContainerLayer(id);
-      cleanups.push(() => this.images.unmountContainerLayer(id));
-      for (const m of parseMounts(hc)) {
-        if (m.type === 'bind' && m.createSource) await fsp.mkdir(m.source, { recursive: true });
-      }
-      const volumeMounts = await this.mountVolumes(c, rootfs);
-      cleanups.push(() => this.unmountVolumes(c));
-      const net = await this.attachNetwork(c);
-      cleanups.push(() => this.detachNetwork(c));
       const dir = this.store.dir(id);
-      await atomicWrite(c.record.HostnamePath, `${c.record.Config.Hostname}\n`, 0o644);
-      await atomicWrite(c.record.HostsPath, net.hostsFile, 0o644);
-      await atomicWrite(c.record.ResolvConfPath, net.resolvConf, 0o644);
       const stateDir = this.stateDir(id);
-      await fsp.mkdir(stateDir, { recursive: true, mode: 0o700 });
+      // Independent preparations run side by side; each registers its undo as soon as it holds something.
+      const [fs, net, [defaults, logDriver]] = await allOrFirstError([
+        (async () => {
+          const rootfs = await this.images.mountContainerLayer(id);
+          cleanups.push(() => this.images.unmountContainerLayer(id));
+          for (const m of parseMounts(hc)) {
+            if (m.type === 'bind' && m.createSource) await fsp.mkdir(m.source, { recursive: true });
+          }
+          const volumeMounts = await this.mountVolumes(c, rootfs);
+          cleanups.push(() => this.unmountVolumes(c));
+          const [passwd, group] = await Promise.all([readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')]);
+          timer.mark('rootfs');
+          return { rootfs, volumeMounts, passwd, group };
+        })(),
+        (async () => {
+          const n = await this.attachNetwork(c);
+          cleanups.push(() => this.detachNetwork(c));
+          // rebuilt at every start: atomic, but nothing a crash must keep
+          await Promise.all([
+            writeAtomic(c.record.HostnamePath, `${c.record.Config.Hostname}\n`, 0o644, false),
+            writeAtomic(c.record.HostsPath, n.hostsFile, 0o644, false),
+            writeAtomic(c.record.ResolvConfPath, n.resolvConf, 0o644, false),
+          ]);
+          timer.mark('network');
+          return n;
+        })(),
+        (async () => {
+          await fsp.mkdir(stateDir, { recursive: true, mode: 0o700 });
+          const d = await this.specDefaults();
+          const ld = await createLogDriver(this.kernel, this.logContext(c, dir), hc.LogConfig.Type, hc.LogConfig.Config);
+          cleanups.push(() => ld.close());
+          return [d, ld] as const;
+        })(),
+      ]);
       const { spec, warnings } = buildContainerSpec({
-        id, config: c.record.Config, hostConfig: hc, stateDir, rootfs,
-        passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'),
-        netnsPath: hc.NetworkMode === 'host' ? null : net.netnsPath, volumeMounts,
+        id, config: c.record.Config, hostConfig: hc, stateDir, rootfs: fs.rootfs,
+        passwd: fs.passwd, group: fs.group,
+        netnsPath: hc.NetworkMode === 'host' ? null : net.netnsPath, volumeMounts: fs.volumeMounts,
         etcFiles: { hostname: c.record.HostnamePath, hosts: c.record.HostsPath, resolvConf: c.record.ResolvConfPath },
-        defaults: await this.specDefaults(),
+        defaults,
       });
       for (const w of warnings) this.kernel.log.warn({ container: id }, w);
-      const logDriver = await createLogDriver(this.kernel, this.logContext(c, dir), hc.LogConfig.Type, hc.LogConfig.Config);
-      cleanups.push(() => logDriver.close());
+      timer.mark('spec');
       const running = await this.execDriver.start(spec);
       cleanups.push(async () => {
         await running.signal('SIGKILL').catch(() => undefined);
         await running.wait().catch(() => undefined);
         await this.execDriver.delete(id, stateDir).catch(() => undefined);
       });
+      timer.mark('exec');
       const logAttach = logAttachFor(hc.LogConfig, logDriver);
       const io = await running.attach(logAttach?.options);
       // synchronously from here to the emit: waiting attachers subscribe before any output flows
@@ -209,15 +236,14 @@ export abstract class ContainerRuntimeCore {
       c.record.NetworkSettings = net.settings;
       c.record.HasBeenStartedBefore = true;
       const probing = probeArgs((c.record.Config.Healthcheck as HealthcheckConfig | undefined)?.Test, c.record.Config.Shell) !== null;
+      if (probing) c.record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
       await this.setState(c, 'running', { Pid: running.pid, StartedAt: rfc3339Nano() });
-      if (probing) {
-        c.record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
-        await this.store.saveRecord(c);
-        this.startHealth(c, rt);
-      }
+      if (probing) this.startHealth(c, rt);
       rt.markReady();
+      timer.mark('state');
       await this.kernel.hooks.container.started.promise(id, running.pid).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'started hook failed'));
       await this.emit(c, 'start');
+      this.kernel.log.debug({ container: id, ms: timer.total(), phases: timer.phases }, 'start phases');
     } catch (err) {
       for (const undo of cleanups.reverse()) await undo().catch(() => undefined);
       const e = toBerthError(err);
@@ -317,17 +343,27 @@ export abstract class ContainerRuntimeCore {
     rt.health?.stop();
     if (rt.detached) return;
     const id = c.record.ID;
+    const timer = new PhaseTimer();
     await rt.copier.wait().catch(() => undefined);
     await rt.logDriver.close().catch(() => undefined);
     if (rt.detached) return;
     this.runtimes.delete(id);
-    await this.execDriver.delete(id, rt.spec.stateDir).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'execdriver delete'));
-    await this.detachNetwork(c).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'network detach'));
-    await this.unmountVolumes(c);
-    await this.images.unmountContainerLayer(id).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'unmount'));
+    timer.mark('logs');
     const ranFor = Date.now() - rt.startedAtMs;
     const delay = this.shuttingDown || c.hostConfig.AutoRemove ? null
       : this.restartManager(c).shouldRestart(status.exitCode, c.record.HasBeenManuallyStopped, ranFor);
+    // An AutoRemove container's rootfs stays mounted until its removal deletes
+    // the layer (which unmounts it): one unmount less on the way to `removed`.
+    const autoRemove = delay === null && c.hostConfig.AutoRemove && !this.shuttingDown;
+    await Promise.all([
+      this.execDriver.delete(id, rt.spec.stateDir).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'execdriver delete')),
+      this.detachNetwork(c).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'network detach')),
+      this.unmountVolumes(c).then(async () => {
+        if (autoRemove) { this.rootfsHeld.add(id); return; }
+        await this.images.unmountContainerLayer(id).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'unmount'));
+      }),
+    ]);
+    timer.mark('release');
     c.record.NetworkSettings = stoppedNetworkSettings(c.record.NetworkSettings);
     const change = { ExitCode: status.exitCode, OOMKilled: status.oomKilled, FinishedAt: status.finishedAt || rfc3339Nano(), Error: error, Pid: 0 };
     await this.setState(c, delay === null ? 'exited' : 'restarting', change);
@@ -340,8 +376,13 @@ export abstract class ContainerRuntimeCore {
       return;
     }
     this.events.emit(`stopped:${id}`);
-    if (c.hostConfig.AutoRemove && !this.shuttingDown) {
-      void this.remove(id, { force: true }).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'auto-remove'));
+    timer.mark('state');
+    this.kernel.log.debug({ container: id, ms: timer.total(), phases: timer.phases }, 'exit phases');
+    if (autoRemove) {
+      void this.remove(id, { force: true }).catch(async (err: Error) => {
+        this.kernel.log.warn({ container: id, err: err.message }, 'auto-remove');
+        if (this.rootfsHeld.delete(id)) await this.images.unmountContainerLayer(id).catch(() => undefined);
+      });
     }
   }
 
@@ -372,4 +413,15 @@ export abstract class ContainerRuntimeCore {
 
   /** Removes a container (AutoRemove after exit uses it). */
   abstract remove(ref: string, opts?: { force?: boolean; v?: boolean }): Promise<void>;
+}
+
+/**
+ * Like Promise.all, but settles only when every promise has settled (so
+ * the caller's undo list is complete), then rejects with the first error.
+ */
+async function allOrFirstError<T extends readonly unknown[]>(ps: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const settled = await Promise.allSettled(ps);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }

@@ -229,10 +229,17 @@ export class ContainerService extends ContainerRuntimeCore {
       }
       await this.setState(c, 'removing');
       try {
-        await this.images.removeContainerLayer(id);
-        await this.execDriver.delete(id, this.stateDir(id)).catch(() => undefined);
-        await fsp.rm(this.stateDir(id), { recursive: true, force: true });
-        await this.store.delete(id);
+        this.rootfsHeld.delete(id);
+        // The layer leaves the store at once; deleting its files (and unmounting
+        // it) finishes in the background, and at the next start after a crash.
+        const images = this.images;
+        if (images.detachContainerLayer) this.trackDeletion(id, (await images.detachContainerLayer(id)).deleted);
+        else await images.removeContainerLayer(id);
+        await Promise.all([
+          this.execDriver.delete(id, this.stateDir(id)).catch(() => undefined)
+            .then(() => fsp.rm(this.stateDir(id), { recursive: true, force: true })),
+          this.store.delete(id),
+        ]);
         if (opts.v) await removeAnonymousVolumes(this.volumes, c, this.kernel.log);
       } catch (err) {
         await this.setState(c, 'dead', { Error: toBerthError(err).message }).catch(() => undefined);
@@ -244,6 +251,13 @@ export class ContainerService extends ContainerRuntimeCore {
       await this.kernel.hooks.container.removed.promise(id).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'removed hook failed'));
       await this.emit(c, 'destroy');
     });
+  }
+
+  /** Keeps a background layer deletion for shutdown to wait on; a failure is logged. */
+  protected trackDeletion(id: string, deleted: Promise<void>): void {
+    const p = deleted.catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'deleting the container layer'))
+      .finally(() => this.deletions.delete(p));
+    this.deletions.add(p);
   }
 
   // ---- pause / update / rename / resize ----
@@ -435,6 +449,7 @@ export class ContainerService extends ContainerRuntimeCore {
         }
         await this.lock.run(id, () => this.stopLocked(c, {})).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'stop at shutdown'));
       }));
+      await Promise.all([...this.deletions]);
     })();
     return this.shutdownDone;
   }

@@ -25,6 +25,8 @@ export interface ImagePort {
   mountContainerLayer(containerId: string): Promise<string>;
   unmountContainerLayer(containerId: string): Promise<void>;
   removeContainerLayer(containerId: string): Promise<void>;
+  /** Forgets the layer at once (crash-safe); `deleted` settles when its files are gone. */
+  detachContainerLayer?(containerId: string): Promise<{ deleted: Promise<void> }>;
   containerChanges(containerId: string): Promise<Change[]>;
   exportContainer(containerId: string): Promise<Readable>;
   containerLayerSize(containerId: string): Promise<number>;

@@ -7,7 +7,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { atomicWriteJson, readJsonIfExists } from '../fs/atomic-write';
+import { readJsonIfExists } from '../fs/atomic-write';
+import { writeStateJson } from './state-write';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors';
 import { normaliseName, randomName } from './names';
 import { isFullId } from './ids';
@@ -93,15 +94,17 @@ export class ContainerStore {
     this.reserved.delete(c.record.Name);
   }
 
-  /** Writes config.v2.json atomically (after a state change). */
+  /** Writes config.v2.json atomically and durably (after a state change; see state-write.ts). */
   async saveRecord(c: Container): Promise<void> {
-    await atomicWriteJson(path.join(this.dir(c.record.ID), CONFIG_FILE), c.record);
+    await writeStateJson(path.join(this.dir(c.record.ID), CONFIG_FILE), c.record);
   }
 
-  /** Writes both files atomically (after an update of the HostConfig). */
+  /** Writes both files atomically and durably, side by side (after an update of the HostConfig). */
   async writeBoth(c: Container): Promise<void> {
-    await atomicWriteJson(path.join(this.dir(c.record.ID), HOSTCONFIG_FILE), c.hostConfig);
-    await atomicWriteJson(path.join(this.dir(c.record.ID), CONFIG_FILE), c.record);
+    await Promise.all([
+      writeStateJson(path.join(this.dir(c.record.ID), HOSTCONFIG_FILE), c.hostConfig),
+      writeStateJson(path.join(this.dir(c.record.ID), CONFIG_FILE), c.record),
+    ]);
   }
 
   /** Renames a container; the new name follows the same rules as at create. */

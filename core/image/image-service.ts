@@ -386,6 +386,15 @@ export class ImageService {
     return this.layers.removeMount(containerId);
   }
 
+  /**
+   * Removes the container's layer from the store at once (a crash from then
+   * on finishes the deletion at the next start); `deleted` settles when the
+   * driver's files are gone. No-op when the container has no layer.
+   */
+  detachContainerLayer(containerId: string): Promise<{ deleted: Promise<void> }> {
+    return this.layers.detachMount(containerId);
+  }
+
   /** `docker diff`: the container layer's changes against its image. */
   containerChanges(containerId: string): Promise<Change[]> {
     return this.layers.mountChanges(containerId);

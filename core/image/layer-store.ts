@@ -64,6 +64,9 @@ async function fsyncDir(dir: string): Promise<void> {
 
 const randomId = (): string => randomBytes(32).toString('hex');
 
+/** Driver id of the init layer shared by the containers of the layer with this cache id. */
+const sharedInitId = (cacheId: string): string => `${cacheId}-init`;
+
 /** Layers by chain id and container layers (see file comment); open with LayerStore.open. */
 export class LayerStore {
   private readonly layers = new Map<string, LayerInfo>();
@@ -71,6 +74,8 @@ export class LayerStore {
   private readonly refs = new Map<string, number>();
   /** Containers whose layer is being created. */
   private readonly pendingMounts = new Set<string>();
+  /** The shared init layer of an image layer (chain id → driver id), made at its first container. */
+  private readonly initLayers = new Map<string, Promise<string>>();
   /** Serialises registrations and removals so refcounts stay consistent. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -113,10 +118,14 @@ export class LayerStore {
     const tmp = path.join(this.root, 'tmp');
     for (const n of await fsp.readdir(tmp)) {
       const dir = path.join(tmp, n);
+      const mountId = await readText(path.join(dir, 'mount-id'));
       for (const f of ['cache-id', 'mount-id', 'init-id']) {
         const id = await readText(path.join(dir, f));
         if (!id) continue;
+        // a shared init layer (see sharedInit) belongs to its image layer, not to the container
+        if (f === 'init-id' && id !== `${mountId}-init`) continue;
         this.log.info({ cacheId: id }, 'removing a layer left unfinished by a crash');
+        if (f === 'cache-id') await this.driver.remove(sharedInitId(id)).catch(() => undefined);
         await this.driver.remove(id).catch((err: Error) => this.log.warn({ err: err.message }, 'removing leftover layer failed'));
       }
       await fsp.rm(dir, { recursive: true, force: true });
@@ -175,10 +184,12 @@ export class LayerStore {
   private async removeLayer(info: LayerInfo): Promise<void> {
     this.layers.delete(info.chainId);
     this.refs.delete(info.chainId);
+    this.initLayers.delete(info.chainId);
     const dir = path.join(this.root, 'sha256', digestHex(info.chainId));
     const trash = path.join(this.root, 'tmp', `rm-${randomBytes(6).toString('hex')}`);
     // Move the metadata to tmp/ first: a crash from here on is finished by cleanTmp().
     await fsp.rename(dir, trash);
+    await this.driver.remove(sharedInitId(info.cacheId));
     await this.driver.remove(info.cacheId);
     await fsp.rm(trash, { recursive: true, force: true });
     if (info.blob && ![...this.layers.values()].some((l) => l.blob === info.blob)) await this.content.remove(info.blob);
@@ -316,19 +327,28 @@ export class LayerStore {
     this.pendingMounts.add(containerId);
     if (parent) this.bump(parent, 1); // becomes the mount's reference on success
     const mountId = randomId();
-    const initId = `${mountId}-init`;
+    // Containers of one image share its init layer (the same empty mount points for each); an empty image gets its own.
+    const ownInit = !parentInfo;
+    let initId = `${mountId}-init`;
     const work = path.join(this.root, 'tmp', `mount-${mountId.slice(0, 16)}`);
     let ok = false;
     try {
-      await fsp.mkdir(work, { mode: 0o700 });
-      await atomicWrite(path.join(work, 'mount-id'), mountId);
+      const [, shared] = await Promise.all([
+        fsp.mkdir(work, { mode: 0o700 }).then(() => atomicWrite(path.join(work, 'mount-id'), mountId)),
+        parentInfo ? this.sharedInit(parentInfo) : null,
+      ]);
+      if (shared) initId = shared;
       await atomicWrite(path.join(work, 'init-id'), initId);
-      await this.driver.create(initId, parentInfo ? parentInfo.cacheId : null);
-      const initRoot = await this.driver.get(initId);
-      try { await setupInitLayer(initRoot); } finally { await this.driver.put(initId); }
-      await this.driver.createReadWrite(mountId, initId);
-      if (parent) await atomicWrite(path.join(work, 'parent'), parent);
-      if (imageId) await atomicWrite(path.join(work, 'image'), imageId);
+      if (ownInit) {
+        await this.driver.create(initId, null);
+        const initRoot = await this.driver.get(initId);
+        try { await setupInitLayer(initRoot); } finally { await this.driver.put(initId); }
+      }
+      await Promise.all([
+        this.driver.createReadWrite(mountId, initId),
+        parent ? atomicWrite(path.join(work, 'parent'), parent) : null,
+        imageId ? atomicWrite(path.join(work, 'image'), imageId) : null,
+      ]);
       await fsp.rename(work, path.join(this.root, 'mounts', containerId));
       ok = true;
       const m: MountInfo = { containerId, mountId, parent, imageId, initId };
@@ -338,11 +358,37 @@ export class LayerStore {
       this.pendingMounts.delete(containerId);
       if (!ok) {
         await this.driver.remove(mountId).catch(() => undefined);
-        await this.driver.remove(initId).catch(() => undefined);
+        if (ownInit) await this.driver.remove(initId).catch(() => undefined);
         await fsp.rm(work, { recursive: true, force: true });
         if (parent) await this.release(parent);
       }
     }
+  }
+
+  /**
+   * The init layer every container of image layer `parent` is created on,
+   * made (and set up) at the first one. Its driver id is `<cache id>-init`;
+   * `init-id` in the layer's metadata says it is complete (a crash before
+   * leaves a half one, made again here). It goes with the image layer.
+   */
+  private sharedInit(parent: LayerInfo): Promise<string> {
+    let p = this.initLayers.get(parent.chainId);
+    if (!p) {
+      p = (async () => {
+        const id = sharedInitId(parent.cacheId);
+        const marker = path.join(this.root, 'sha256', digestHex(parent.chainId), 'init-id');
+        if ((await readText(marker)) === id && await this.driver.exists(id)) return id;
+        await this.driver.remove(id);
+        await this.driver.create(id, parent.cacheId);
+        const root = await this.driver.get(id);
+        try { await setupInitLayer(root); } finally { await this.driver.put(id); }
+        await atomicWrite(marker, id);
+        return id;
+      })();
+      this.initLayers.set(parent.chainId, p);
+      p.catch(() => { if (this.initLayers.get(parent.chainId) === p) this.initLayers.delete(parent.chainId); });
+    }
+    return p;
   }
 
   private mountOf(containerId: string): MountInfo {
@@ -362,17 +408,30 @@ export class LayerStore {
   }
 
   /** Removes the container's layer (no-op when it has none) and releases its image layer. */
-  removeMount(containerId: string): Promise<void> {
+  async removeMount(containerId: string): Promise<void> {
+    await (await this.detachMount(containerId)).deleted;
+  }
+
+  /**
+   * Forgets the container's layer at once (its metadata moves to tmp/, so a
+   * crash from then on is finished by open()) and resolves; `deleted`
+   * settles once the driver layers are deleted and the image layer released.
+   * No-op when the container has no layer.
+   */
+  detachMount(containerId: string): Promise<{ deleted: Promise<void> }> {
     return this.serial(async () => {
       const m = this.mounts.get(containerId);
-      if (!m) return;
+      if (!m) return { deleted: Promise.resolve() };
       const trash = path.join(this.root, 'tmp', `rm-${randomBytes(6).toString('hex')}`);
       await fsp.rename(path.join(this.root, 'mounts', containerId), trash);
       this.mounts.delete(containerId);
-      await this.driver.remove(m.mountId);
-      if (m.initId) await this.driver.remove(m.initId);
-      await fsp.rm(trash, { recursive: true, force: true });
-      if (m.parent) await this.releaseNow(m.parent);
+      const deleted = this.serial(async () => {
+        await this.driver.remove(m.mountId);
+        if (m.initId === `${m.mountId}-init`) await this.driver.remove(m.initId);
+        await fsp.rm(trash, { recursive: true, force: true });
+        if (m.parent) await this.releaseNow(m.parent);
+      });
+      return { deleted };
     });
   }
 
