@@ -20,11 +20,22 @@ export function isCgroupV2(root = CGROUP_ROOT): boolean {
 
 const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio', 'freezer', 'devices'] as const;
 
-/** Devices a non-privileged container may use (Docker's default allow-list). */
-const DEFAULT_DEVICE_RULES = [
+/** Devices a non-privileged container may use (Docker's default allow-list), in devices.allow syntax. */
+export const DEFAULT_DEVICE_RULES = [
   'c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm',
   'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm', 'c 10:229 rwm',
 ];
+
+/** A devices.allow rule as the shim's BPF device filter takes it: type c|b|a, major/minor (-1 any), access (rwm subset). */
+export interface DeviceRule { type: 'c' | 'b' | 'a'; major: number; minor: number; access: string }
+
+/** Parses `c 1:3 rwm` / `c *:* m` / `a`. */
+export function parseDeviceRule(rule: string): DeviceRule {
+  const m = /^([cba])(?: (\*|\d+):(\*|\d+) ([rwm]+))?$/.exec(rule.trim());
+  if (!m) throw new InvalidArgumentError(`invalid device rule: ${JSON.stringify(rule)}`);
+  const num = (v: string | undefined): number => (v === undefined || v === '*' ? -1 : Number(v));
+  return { type: m[1] as DeviceRule['type'], major: num(m[2]), minor: num(m[3]), access: m[4] ?? 'rwm' };
+}
 
 function checkName(what: string, v: string): void {
   if (!v || v.split('/').some((p) => p === '..') || v.includes('\0')) {
@@ -80,6 +91,8 @@ function hierarchies(root: string): 'v2' | Record<string, string> {
         const base = path.join(root, c);
         if (fs.existsSync(base)) found[c] = fs.realpathSync(base);
       }
+      // hybrid: the cgroup2 hierarchy beside the v1 ones holds the BPF device filter
+      if (fs.existsSync(path.join(root, 'unified', 'cgroup.controllers'))) found.unified = fs.realpathSync(path.join(root, 'unified'));
       l = found;
     }
     layouts.set(root, l);
@@ -165,6 +178,22 @@ export class ContainerCgroup {
       cur = path.join(cur, part);
       if (!fs.existsSync(cur)) fs.mkdirSync(cur);
     }
+  }
+
+  /**
+   * Where the shim attaches the BPF device filter (cgroup2 has no
+   * devices.allow): the v2 directory, `required` on a v2-only machine, best
+   * effort on a hybrid one (the v1 devices controller enforces the same
+   * rules). Undefined for privileged containers and without cgroup2.
+   */
+  deviceFilter(privileged: boolean): { dir: string; required: boolean; rules: DeviceRule[] } | undefined {
+    if (privileged || !this.dirs.unified) return undefined;
+    return { dir: this.dirs.unified, required: this.version === 2, rules: DEFAULT_DEVICE_RULES.map(parseDeviceRule) };
+  }
+
+  /** The v1 controllers to mount inside the container (the hybrid cgroup2 hierarchy is not one). */
+  v1Controllers(): string[] {
+    return this.version === 2 ? [] : Object.keys(this.dirs).filter((c) => c !== 'unified');
   }
 
   /** Files the container's processes write "0" to, to join this cgroup. */

@@ -14,7 +14,7 @@ import {
 } from '../../core';
 import type { ContainerSpec, ExecDriver, ExitStatus, RunningContainer } from '../../core';
 import { apparmorAvailable, prepareApparmor } from './apparmor';
-import { BootstrapWriter, writeCgroups, writeContainer, writeProcess, writeSeccomp } from './bootstrap-writer';
+import { BootstrapWriter, writeCgroups, writeContainer, writeDeviceFilter, writeProcess, writeSeccomp } from './bootstrap-writer';
 import { ContainerCgroup, isCgroupV2 } from './cgroups';
 import { INIT_PATH, buildMountPlan } from './mount-plan';
 import { NativeContainer, effectiveProcess } from './native-container';
@@ -155,13 +155,14 @@ export class NativeExecDriver implements ExecDriver {
     const seccomp = spec.privileged ? null : seccompFor(spec.seccomp, proc.capabilities);
     const cgroup = ContainerCgroup.of(spec.cgroup.parent, spec.id);
     const cgroupMounts = spec.namespaces.cgroup.mode !== 'private' ? 'none'
-      : cgroup.version === 2 ? 'v2' : Object.keys(cgroup.dirs).filter((c) => c !== 'devices' || spec.privileged);
+      : cgroup.version === 2 ? 'v2' : cgroup.v1Controllers().filter((c) => c !== 'devices' || spec.privileged);
     const ops = buildMountPlan(spec, spec.init ? this.initPath() : undefined, cgroupMounts);
     const w = new BootstrapWriter();
     writeProcess(w, proc, spec.init ? [INIT_PATH, '--', ...proc.args] : proc.args);
     writeContainer(w, spec, ops);
     writeSeccomp(w, seccomp, this.seccompCache());
     writeCgroups(w, cgroup.procsFiles(), cgroup.oomFile());
+    writeDeviceFilter(w, cgroup.deviceFilter(spec.privileged));
     const shim = this.shimPath();
     await this.clearPreviousShim(spec);
     cgroup.create(spec.cgroup.resources, spec.privileged);

@@ -8,6 +8,7 @@
  *   apparmor PROFILE | rootfs DIR | hostname S | domainname S
  *   ns TYPE PATH  (TYPE pid|ipc|uts|net|mnt|cgroup; PATH "-" = new namespace)
  *   cgroup PROCS_FILE | oomfile FILE
+ *   devfilter CGROUP2_DIR REQUIRED(0|1) | devrule TYPE(c|b|a) MAJOR MINOR ACCESS(rwm subset)  (-1 = any)
  *   mount SRC DST FSTYPE FLAGS DATA MK   (empty SRC/FSTYPE/DATA = NULL; MK d|f|-)
  *   mknod PATH MODE MAJOR MINOR | symlink TARGET LINK | mkdir PATH MODE
  *   pivot | mask PATH | readonly PATH | rootro
@@ -90,6 +91,16 @@ int bootstrap_parse(struct bootstrap *b, char *buf, size_t len, const char **err
     }
     else if (!strcmp(k, "cgroup")) { FIELDS(1); GROW(b->cgroup_procs, b->ncgroups); b->cgroup_procs[b->ncgroups++] = f[0]; }
     else if (!strcmp(k, "oomfile")) { FIELDS(1); b->oom_file = f[0]; }
+    else if (!strcmp(k, "devfilter")) { FIELDS(2); b->devfilter_dir = f[0]; b->devfilter_required = !strcmp(f[1], "1"); }
+    else if (!strcmp(k, "devrule")) {
+      FIELDS(4); GROW(b->dev_rules, b->ndev_rules);
+      struct dev_rule *r = &b->dev_rules[b->ndev_rules++];
+      if (strcmp(f[0], "c") && strcmp(f[0], "b") && strcmp(f[0], "a")) { *err = "bad devrule type"; return -1; }
+      r->type = f[0][0];
+      r->major = strcmp(f[1], "-1") ? (int)num(f[1]) : -1;
+      r->minor = strcmp(f[2], "-1") ? (int)num(f[2]) : -1;
+      r->access = (strchr(f[3], 'm') ? 1 : 0) | (strchr(f[3], 'r') ? 2 : 0) | (strchr(f[3], 'w') ? 4 : 0);
+    }
     else if (!strcmp(k, "mount") || !strcmp(k, "mknod") || !strcmp(k, "symlink") || !strcmp(k, "mkdir") ||
              !strcmp(k, "pivot") || !strcmp(k, "mask") || !strcmp(k, "readonly") || !strcmp(k, "rootro")) {
       GROW(b->ops, b->nops);
@@ -138,7 +149,7 @@ int bootstrap_parse(struct bootstrap *b, char *buf, size_t len, const char **err
 
 void bootstrap_free(struct bootstrap *b) {
   free(b->argv); free(b->envp); free(b->groups); free(b->rlimits); free(b->cgroup_procs);
-  free(b->ops); free(b->scmp_arches);
+  free(b->ops); free(b->scmp_arches); free(b->dev_rules);
   for (size_t i = 0; i < b->nrules; i++) free(b->rules[i].args);
   free(b->rules); free(b->prog.filter); free(b->raw);
   memset(b, 0, sizeof(*b));

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 #include <linux/filter.h>
+#include "device-filter.h"
 
 enum op_kind { OP_MOUNT, OP_MKNOD, OP_SYMLINK, OP_PIVOT, OP_MASK, OP_READONLY, OP_ROOT_RO, OP_MKDIR };
 
@@ -46,6 +47,9 @@ struct bootstrap {
   int new_cgroupns;
   const char **cgroup_procs; size_t ncgroups;
   const char *oom_file;     /* memory.oom_control (v1) or memory.events (v2) */
+  const char *devfilter_dir; /* cgroup2 dir to attach the device program to (PID 1 only), or NULL */
+  int devfilter_required;   /* 1: fail the start when it cannot be attached (pure v2); 0: best effort (hybrid, v1 enforces) */
+  struct dev_rule *dev_rules; size_t ndev_rules;
   struct op *ops; size_t nops;
   /* seccomp */
   int has_seccomp;

@@ -63,6 +63,13 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   int rc = seccomp_build(b, &err);
   if (rc) { snprintf(msg, msglen, "container setup failed at seccomp: %s (%s)", strerror(-rc), err); return -1; }
   shim_mark("bpf");
+  if (b->devfilter_dir && join_pid <= 0) {
+    const char *stage;
+    rc = device_filter_attach(b->devfilter_dir, b->dev_rules, b->ndev_rules, &stage);
+    if (rc && b->devfilter_required) { snprintf(msg, msglen, "container setup failed at %s: %s", stage, go_strerror(-rc)); return -1; }
+    if (rc) fprintf(stderr, "berth-shim: %s: %s (the v1 devices cgroup still applies)\n", stage, strerror(-rc));
+    shim_mark("devfilter");
+  }
 
   struct child_fds fds = { .errfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .ptysock = -1 };
   int errp[2] = { -1, -1 }, inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errout[2] = { -1, -1 }, sp[2] = { -1, -1 };
