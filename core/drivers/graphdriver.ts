@@ -89,6 +89,13 @@ export interface GraphDiffer {
   applyDiff(id: string, parent: string | null, tar: Readable): Promise<number>;
   /** Size in bytes of the changes of `id` against its parent. */
   diffSize(id: string, parent: string | null): Promise<number>;
+  /**
+   * True when applyDiff of a layer neither reads nor changes its parent's
+   * content (each layer is its own directory, as in overlay2), so the layers
+   * of an image can be applied at once once they are all created. Absent:
+   * applied one after the other (vfs copies the parent at create).
+   */
+  readonly independentDiffs?: boolean;
 }
 
 /** Both abilities together: what core works with after wrapping with the naive differ. */

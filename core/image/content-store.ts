@@ -18,6 +18,8 @@ import { checkDigest, digestHex } from './digest';
 export interface IngestWriter {
   /** Bytes already present from an earlier, interrupted ingest. */
   readonly offset: number;
+  /** The file the data is appended to (readable while the ingest runs; renamed into place by commit). */
+  readonly file: string;
   /** Appends data (after `offset`). */
   write(chunk: Buffer): Promise<void>;
   /** Discards the partial data (the server ignored our Range) and starts at 0. */
@@ -161,6 +163,7 @@ export class ContentStore {
     let closed = false;
     return {
       get offset() { return offset; },
+      file,
       async write(chunk: Buffer): Promise<void> {
         if (closed) throw new InvalidArgumentError(`ingest of ${digest} is closed`);
         await fh.write(chunk);

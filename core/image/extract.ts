@@ -19,6 +19,7 @@
 import * as fs from 'node:fs';
 import { constants as C, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
@@ -51,6 +52,8 @@ export interface ExtractResult {
 }
 
 type Header = Omit<tar.Header, 'type' | 'pax'> & { type?: tar.Header['type'] | null; pax?: Record<string, string> | null };
+
+const openFd = promisify(fs.open);
 
 async function removeAny(p: string): Promise<void> {
   await fsp.rm(p, { recursive: true, force: true });
@@ -102,9 +105,12 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
     return abs;
   };
 
-  // Metadata calls are synchronous: each is a few microseconds against the
-  // page cache, while a round trip through libuv's thread pool per call (four
-  // or five per entry) made extraction latency-bound (docs/graph.md, "Pull").
+  // Calls that create an inode (open O_CREAT, symlink, mkdir) go through
+  // libuv's thread pool: they cost the kernel up to half a millisecond each on
+  // a busy ext4, time the event loop spends hashing and parsing meanwhile.
+  // The calls after them (writes to the page cache, owner, mode, times) are
+  // synchronous: microseconds each, where a thread-pool round trip per call
+  // (four or five per entry) made extraction latency-bound (docs/graph.md).
   const applyMeta = (p: string, rel: string, h: Header, isLink: boolean): void => {
     if (chown) fs.lchownSync(p, h.uid ?? 0, h.gid ?? 0);
     if (!isLink) fs.chmodSync(p, (h.mode ?? 0o644) & 0o7777);
@@ -118,10 +124,10 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
   const writeFile = async (target: string, rel: string, h: Header, entry: AsyncIterable<unknown>): Promise<void> => {
     const flags = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
     let fd: number;
-    try { fd = fs.openSync(target, flags, 0o600); } catch (err) {
+    try { fd = await openFd(target, flags, 0o600); } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       await clearTarget(target, false);
-      fd = fs.openSync(target, flags, 0o600);
+      fd = await openFd(target, flags, 0o600);
     }
     try {
       for await (const c of entry) {
@@ -178,7 +184,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
         switch (h.type) {
           case 'directory': {
             const kept = await clearTarget(target, true);
-            if (!kept) fs.mkdirSync(target, { mode: 0o700 });
+            if (!kept) await fsp.mkdir(target, { mode: 0o700 });
             madeDirs.add(target);
             entry.resume();
             applyMeta(target, rel, h, false);
@@ -195,7 +201,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
           case 'symlink': {
             entry.resume();
             await clearTarget(target, false);
-            fs.symlinkSync(h.linkname ?? '', target);
+            await fsp.symlink(h.linkname ?? '', target);
             parentCache.clear();
             applyMeta(target, rel, h, true);
             break;

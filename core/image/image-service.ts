@@ -10,7 +10,7 @@
 import 'reflect-metadata';
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { inject, injectable } from 'tsyringe';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors';
 import type { Change, GraphDriverWithDiff } from '../drivers/graphdriver';
@@ -21,7 +21,7 @@ import { chainIds, isDigest, sha256Digest } from './digest';
 import { configBytes, hostArchitecture, parseImageConfig, type ImageRunConfig, type OciImageConfigFile } from './image-config';
 import { ImageStore, type StoredImage } from './image-store';
 import type { CommitOptions, ImageDeleteResponseItem, ImagePruneResponse, ImageRecord } from './image-types';
-import { LayerStore } from './layer-store';
+import { LayerStore, type LayerSource } from './layer-store';
 import { familiarString, parseReference, referenceString, withDefaultTag, type Reference } from './reference';
 import { ReferenceStore } from './reference-store';
 import { packTree } from './tar-pack';
@@ -271,32 +271,22 @@ export class ImageService {
   }
 
   /**
-   * Applies layer tars (paths of blobs or streams, any of gzip/zstd/plain) in
-   * order for `diffIds`, reusing layers already present, verifying every
-   * diff_id. Resolves with the chain ids; the caller holds one reference on
-   * each and must `releaseLayers` them once the image is recorded (or given up).
+   * Applies layer tars (paths of blobs, streams, stream factories or
+   * LayerSources; any of gzip/zstd/plain) in order for `diffIds`, reusing
+   * layers already present, verifying every diff_id. On drivers whose layers
+   * are independent directories (overlay2) the layers are applied at once.
+   * Resolves with the chain ids; the caller holds one reference on each and
+   * must `releaseLayers` them once the image is recorded (or given up).
    */
-  async applyLayers(diffIds: string[], sources: Array<string | Readable | (() => Readable)>): Promise<string[]> {
+  async applyLayers(diffIds: string[], sources: Array<string | Readable | (() => Readable) | LayerSource>): Promise<string[]> {
     if (diffIds.length !== sources.length) throw new InvalidArgumentError(`${diffIds.length} diff_ids but ${sources.length} layers`);
-    const chain = chainIds(diffIds);
-    const held: string[] = [];
-    try {
-      for (let i = 0; i < chain.length; i++) {
-        if (this.layers.get(chain[i])) {
-          this.layers.acquire(chain[i]);
-        } else {
-          const src = sources[i];
-          const stream = typeof src === 'string' ? createReadStream(src) : typeof src === 'function' ? src() : src;
-          const info = await this.layers.register(stream, i ? chain[i - 1] : null, diffIds[i]);
-          if (info.chainId !== chain[i]) throw new InvalidArgumentError(`layer ${i} has chain id ${info.chainId}, expected ${chain[i]}`);
-        }
-        held.push(chain[i]);
-      }
-      return held;
-    } catch (err) {
-      await this.releaseLayers(held);
-      throw err;
-    }
+    const srcs = sources.map((src): LayerSource => {
+      if (typeof src === 'string') return { open: () => createReadStream(src, { highWaterMark: 1 << 20 }) };
+      if (typeof src === 'function') return { open: src };
+      if (src instanceof Readable) return { open: () => src };
+      return src;
+    });
+    return this.layers.applyChain(diffIds, srcs, this.driver.independentDiffs === true);
   }
 
   /** Drops the references `applyLayers` handed out. */
@@ -321,7 +311,8 @@ export class ImageService {
    */
   async registerPulled(manifestDigest: string, configBlob: Buffer, layerBlobs: string[], reference: string): Promise<string> {
     const cfg = parseImageConfig(configBlob);
-    const sources = layerBlobs.map((b) => (isDigest(b) ? this.content.path(b) : b));
+    const sources = layerBlobs.map((b): string | LayerSource => (isDigest(b)
+      ? { open: () => createReadStream(this.content.path(b), { highWaterMark: 1 << 20 }), blob: b } : b));
     const held = await this.applyLayers(cfg.rootfs.diff_ids, sources);
     try {
       const ref = parseReference(reference);

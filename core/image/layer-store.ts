@@ -53,6 +53,25 @@ export interface MountInfo {
   initId: string | null;
 }
 
+/** Where a layer tar comes from, for applyChain. */
+export interface LayerSource {
+  /** Opens the layer tar (gzip, zstd or plain); called once, when the layer is applied. */
+  open(): Readable;
+  /**
+   * Digest of the same bytes as a verified blob in the content store (by the
+   * time the stream ends): kept as the layer's blob instead of a copy.
+   */
+  blob?: string;
+  /** Called when this layer's content is applied (its metadata may still wait for the layers below). */
+  onApplied?(): void;
+}
+
+/** A layer being written: its work dir under tmp/ and its driver layer. */
+interface PreparedLayer { cacheId: string; work: string }
+
+/** What applying a layer tar found. */
+interface AppliedLayer { diffId: string; size: number; blob: string; tarSize: number }
+
 async function readText(file: string): Promise<string | null> {
   try { return (await fsp.readFile(file, 'utf8')).trim(); } catch { return null; }
 }
@@ -210,6 +229,9 @@ export class LayerStore {
     });
   }
 
+  /** Chain ids a registration is creating (claimed before their metadata moves into sha256/), by claim. */
+  private readonly creating = new Map<string, { owner: symbol; done: Promise<void> }>();
+
   /**
    * Applies a layer tar (gzip, zstd or plain) on top of `parent` and returns
    * the layer with one reference held for the caller. The diff_id is computed
@@ -224,65 +246,215 @@ export class LayerStore {
     // The apply runs outside the store's queue (a big pull must not hold up
     // container layers); the parent is held so it cannot go meanwhile.
     if (parent) this.bump(parent, 1);
-    const cacheId = randomId();
-    const work = path.join(this.root, 'tmp', `write-${cacheId.slice(0, 16)}`);
+    let prepared: PreparedLayer | null = null;
     let keep = false;
     try {
-      await fsp.mkdir(work, { mode: 0o700 });
-      await atomicWrite(path.join(work, 'cache-id'), cacheId);
-      await this.driver.create(cacheId, parentInfo ? parentInfo.cacheId : null);
-      const hasher = new DigestStream();
-      // The blob is kept as received (for save/push); the driver gets the plain tar.
-      const toContent = new PassThrough({ highWaterMark: 1 << 20 });
-      const toApply = new PassThrough({ highWaterMark: 1 << 20 });
-      tar.on('error', (e) => { toContent.destroy(e); toApply.destroy(e); });
-      tar.pipe(toContent);
-      tar.pipe(toApply);
-      const blobP = this.content.put(toContent);
-      const plain = decompress(toApply);
-      plain.on('error', (e) => hasher.destroy(e));
-      let size: number;
-      try {
-        size = await this.driver.applyDiff(cacheId, parentInfo ? parentInfo.cacheId : null, plain.pipe(hasher));
-      } catch (err) {
-        toContent.destroy();
-        await blobP.catch(() => undefined);
-        throw err;
+      prepared = await this.prepare(parentInfo ? parentInfo.cacheId : null);
+      const applied = await this.applyPrepared(prepared, parentInfo ? parentInfo.cacheId : null, { open: () => tar }, expectedDiffId);
+      await this.writeMeta(prepared, applied, parent);
+      const chainId = chainIdOf(parent, applied.diffId);
+      for (;;) {
+        const r = await this.serial(async () => this.commit(prepared as PreparedLayer, chainId, applied, parent, null));
+        if (!('wait' in r)) { keep = r.kept; return r.info; }
+        await r.wait;
       }
-      const blob = await blobP;
-      const diffId = hasher.digest();
-      const tarSize = hasher.bytes;
-      if (expectedDiffId && diffId !== expectedDiffId) {
-        throw new InvalidArgumentError(`layer diff_id mismatch: expected ${expectedDiffId}, got ${diffId}`);
-      }
-      const chainId = chainIdOf(parent, diffId);
-      await atomicWrite(path.join(work, 'diff'), diffId);
-      await atomicWrite(path.join(work, 'size'), String(size));
-      await atomicWrite(path.join(work, 'blob'), blob);
-      await atomicWrite(path.join(work, 'tar-size'), String(tarSize));
-      if (parent) await atomicWrite(path.join(work, 'parent'), parent);
-      return await this.serial(async () => {
-        const existing = this.layers.get(chainId);
-        if (existing) {
-          this.bump(chainId, 1);
-          return existing;
-        }
-        await fsp.rename(work, path.join(this.root, 'sha256', digestHex(chainId)));
-        await fsyncDir(path.join(this.root, 'sha256'));
-        keep = true;
-        const info: LayerInfo = { chainId, diffId, parent, cacheId, size, blob, tarSize };
-        this.layers.set(chainId, info);
-        if (parent) this.bump(parent, 1);
-        this.bump(chainId, 1);
-        return info;
-      });
     } finally {
-      if (!keep) {
-        await this.driver.remove(cacheId).catch(() => undefined);
-        await fsp.rm(work, { recursive: true, force: true });
-      }
+      if (prepared && !keep) await this.discard(prepared);
       if (parent) await this.release(parent);
     }
+  }
+
+  /**
+   * Applies the layers of a chain (`diffIds` from the base up), reusing the
+   * leading ones already present, and resolves with their chain ids, each
+   * held once for the caller (`release` them when done). Each source is
+   * opened when its layer is applied; with `parallel` (drivers whose layers
+   * are independent directories, see GraphDiffer.independentDiffs) all of
+   * them are applied at once and only the metadata commits wait, in order.
+   * A source with `blob` names its verified blob in the content store: it is
+   * kept as the layer's blob as it is (not copied). Every diff_id is verified;
+   * on any failure nothing new stays. Two chains applying the same layer do
+   * not both make it: the second waits for the first.
+   */
+  async applyChain(diffIds: string[], sources: LayerSource[], parallel: boolean): Promise<string[]> {
+    if (diffIds.length !== sources.length) throw new InvalidArgumentError(`${diffIds.length} diff_ids but ${sources.length} layers`);
+    const chain: string[] = [];
+    for (const d of diffIds) chain.push(chainIdOf(chain.length ? chain[chain.length - 1] : null, checkDigest(d, 'diff_id')));
+    // Wait until no other registration is making a layer of this chain, then claim the missing ones.
+    let have = 0;
+    for (;;) {
+      have = 0;
+      while (have < chain.length && this.layers.get(chain[have])) have++;
+      const busy = chain.slice(have).map((c) => this.creating.get(c)).find(Boolean);
+      if (!busy) break;
+      await busy.done;
+    }
+    const held: string[] = [];
+    for (let i = 0; i < have; i++) { this.acquire(chain[i]); held.push(chain[i]); }
+    if (have === chain.length) return held;
+    const owner = Symbol('applyChain');
+    let finish!: () => void;
+    const done = new Promise<void>((r) => { finish = r; });
+    for (let i = have; i < chain.length; i++) this.creating.set(chain[i], { owner, done });
+    const prepared: Array<PreparedLayer | null> = [];
+    try {
+      const commitAt = async (i: number, p: PreparedLayer, applied: AppliedLayer): Promise<void> => {
+        const parent = i ? chain[i - 1] : null;
+        if (applied.diffId !== diffIds[i]) throw new InvalidArgumentError(`layer diff_id mismatch: expected ${diffIds[i]}, got ${applied.diffId}`);
+        await this.writeMeta(p, applied, parent);
+        const r = await this.serial(async () => this.commit(p, chain[i], applied, parent, owner));
+        if ('wait' in r || !r.kept) throw new InvalidArgumentError(`layer ${chain[i]} was registered concurrently`);
+        prepared[i - have] = null;
+        held.push(chain[i]);
+      };
+      if (!parallel) {
+        for (let i = have; i < chain.length; i++) {
+          const parentCache = i ? (this.layers.get(chain[i - 1]) as LayerInfo).cacheId : null;
+          const p = await this.prepare(parentCache);
+          prepared.push(p);
+          const applied = await this.applyPrepared(p, parentCache, sources[i], diffIds[i]);
+          sources[i].onApplied?.();
+          await commitAt(i, p, applied);
+        }
+        return held;
+      }
+      let parentCache = have ? (this.layers.get(chain[have - 1]) as LayerInfo).cacheId : null;
+      const parents: Array<string | null> = [];
+      for (let i = have; i < chain.length; i++) {
+        const p = await this.prepare(parentCache);
+        prepared.push(p);
+        parents.push(parentCache);
+        parentCache = p.cacheId;
+      }
+      const streams: Readable[] = [];
+      const track = (s: LayerSource): LayerSource => ({ ...s, open: () => { const r = s.open(); streams.push(r); return r; } });
+      let failed: unknown;
+      const results = await Promise.allSettled(prepared.map(async (p, k) => {
+        try {
+          const applied = await this.applyPrepared(p as PreparedLayer, parents[k], track(sources[have + k]), diffIds[have + k]);
+          sources[have + k].onApplied?.();
+          return applied;
+        } catch (err) {
+          // One layer failed: stop the others instead of letting them run to the end.
+          if (failed === undefined) { failed = err; for (const s of streams) s.destroy(); }
+          throw err;
+        }
+      }));
+      if (failed !== undefined) throw failed;
+      for (let i = have; i < chain.length; i++) {
+        await commitAt(i, prepared[i - have] as PreparedLayer, (results[i - have] as PromiseFulfilledResult<AppliedLayer>).value);
+      }
+      return held;
+    } catch (err) {
+      for (const p of prepared.reverse()) if (p) await this.discard(p);
+      for (const c of [...held].reverse()) await this.release(c);
+      throw err;
+    } finally {
+      for (let i = have; i < chain.length; i++) if (this.creating.get(chain[i])?.owner === owner) this.creating.delete(chain[i]);
+      finish();
+    }
+  }
+
+  /** Starts a layer: its work dir in tmp/ (cache-id first, for crash cleanup) and its empty driver layer. */
+  private async prepare(parentCacheId: string | null): Promise<PreparedLayer> {
+    const cacheId = randomId();
+    const work = path.join(this.root, 'tmp', `write-${cacheId.slice(0, 16)}`);
+    await fsp.mkdir(work, { mode: 0o700 });
+    const p = { cacheId, work };
+    try {
+      await atomicWrite(path.join(work, 'cache-id'), cacheId);
+      await this.driver.create(cacheId, parentCacheId);
+    } catch (err) {
+      await this.discard(p);
+      throw err;
+    }
+    return p;
+  }
+
+  /** Removes a layer that will not be committed. */
+  private async discard(p: PreparedLayer): Promise<void> {
+    await this.driver.remove(p.cacheId).catch(() => undefined);
+    await fsp.rm(p.work, { recursive: true, force: true });
+  }
+
+  /**
+   * Streams a layer tar into a prepared driver layer, computing the diff_id
+   * (and checking it against `expectedDiffId`). Without `src.blob`, the tar
+   * is also kept in the content store as received (for save and push).
+   */
+  private async applyPrepared(p: PreparedLayer, parentCacheId: string | null, src: LayerSource,
+    expectedDiffId?: string): Promise<AppliedLayer> {
+    const tar = src.open();
+    const hasher = new DigestStream();
+    let blobP: Promise<string> | null = null;
+    let input: Readable = tar;
+    let toContent: PassThrough | null = null;
+    if (!src.blob) {
+      toContent = new PassThrough({ highWaterMark: 1 << 20 });
+      const toApply = new PassThrough({ highWaterMark: 1 << 20 });
+      tar.on('error', (e) => { toContent?.destroy(e); toApply.destroy(e); });
+      tar.pipe(toContent);
+      tar.pipe(toApply);
+      blobP = this.content.put(toContent);
+      input = toApply;
+    }
+    const plain = decompress(input);
+    plain.on('error', (e) => hasher.destroy(e));
+    let size: number;
+    try {
+      size = await this.driver.applyDiff(p.cacheId, parentCacheId, plain.pipe(hasher));
+    } catch (err) {
+      toContent?.destroy();
+      await blobP?.catch(() => undefined);
+      throw err;
+    }
+    const blob = blobP ? await blobP : src.blob as string;
+    const diffId = hasher.digest();
+    if (expectedDiffId && diffId !== expectedDiffId) {
+      throw new InvalidArgumentError(`layer diff_id mismatch: expected ${expectedDiffId}, got ${diffId}`);
+    }
+    return { diffId, size, blob, tarSize: hasher.bytes };
+  }
+
+  /** Writes a prepared layer's metadata files, made durable together (their dir is renamed into place only after). */
+  private async writeMeta(p: PreparedLayer, a: AppliedLayer, parent: string | null): Promise<void> {
+    const files: Array<[string, string]> = [['diff', a.diffId], ['size', String(a.size)], ['blob', a.blob], ['tar-size', String(a.tarSize)]];
+    if (parent) files.push(['parent', parent]);
+    await Promise.all(files.map(async ([name, value]) => {
+      const fh = await fsp.open(path.join(p.work, name), 'w', 0o600);
+      try { await fh.writeFile(value); await fh.sync(); } finally { await fh.close(); }
+    }));
+  }
+
+  /**
+   * (In the queue.) Makes a prepared layer visible under `chainId`, or hands
+   * out the existing one (`kept: false`: the caller discards its copy). When
+   * another registration (not `owner`) has claimed `chainId`, says to wait.
+   */
+  private async commit(p: PreparedLayer, chainId: string, a: AppliedLayer, parent: string | null, owner: symbol | null):
+  Promise<{ info: LayerInfo; kept: boolean } | { wait: Promise<void> }> {
+    const existing = this.layers.get(chainId);
+    if (existing) {
+      this.bump(chainId, 1);
+      return { info: existing, kept: false };
+    }
+    const claim = this.creating.get(chainId);
+    if (claim && claim.owner !== owner) return { wait: claim.done };
+    let unclaim: (() => void) | null = null;
+    if (!claim) { // claimed while it moves into place, so a chain apply starting meanwhile waits for it
+      let settle!: () => void;
+      this.creating.set(chainId, { owner: Symbol('register'), done: new Promise<void>((r) => { settle = r; }) });
+      unclaim = () => { this.creating.delete(chainId); settle(); };
+    }
+    try {
+      await fsp.rename(p.work, path.join(this.root, 'sha256', digestHex(chainId)));
+      await fsyncDir(path.join(this.root, 'sha256'));
+    } finally { unclaim?.(); }
+    const info: LayerInfo = { chainId, diffId: a.diffId, parent, cacheId: p.cacheId, size: a.size, blob: a.blob, tarSize: a.tarSize };
+    this.layers.set(chainId, info);
+    if (parent) this.bump(parent, 1);
+    this.bump(chainId, 1);
+    return { info, kept: true };
   }
 
   /** Total size of a chain: its layer plus all parents. */

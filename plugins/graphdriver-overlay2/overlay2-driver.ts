@@ -228,6 +228,9 @@ export class Overlay2Driver implements GraphDriverWithDiff {
     this.refs.clear();
   }
 
+  /** Each layer's diff is its own directory: the layers of a pull can be applied at once. */
+  readonly independentDiffs = true;
+
   /** Extracts straight into `diff/`, whiteouts as 0/0 char devices and opaque xattrs. */
   async applyDiff(id: string, _parent: string | null, tar: Readable): Promise<number> {
     if (!(await this.exists(id))) throw new NotFoundError(`overlay2: layer ${id} not found`);

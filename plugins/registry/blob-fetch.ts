@@ -12,6 +12,10 @@ export interface FetchProgress {
   onData?(current: number, total: number): void;
   /** Called once the download ended and verification begins. */
   onVerify?(): void;
+  /** The ingest was opened at `file` (when the store has files) holding `written` bytes. */
+  onIngest?(file: string, written: number): void;
+  /** The ingest file now holds `written` bytes. */
+  onWritten?(written: number): void;
 }
 
 /**
@@ -37,6 +41,7 @@ async function download(session: RegistrySession, repo: string, desc: Descriptor
   const w = await store.ingest(desc.digest, desc.size);
   try {
     let current = w.offset;
+    if (w.file) progress.onIngest?.(w.file, current);
     if (current < desc.size) {
       const headers: Record<string, string> = {};
       if (current > 0) headers.Range = `bytes=${current}-`;
@@ -44,6 +49,7 @@ async function download(session: RegistrySession, repo: string, desc: Descriptor
       if (res.statusCode === 200 && current > 0) {
         await w.restart(); // the server ignored Range: start over
         current = 0;
+        progress.onWritten?.(0);
       }
       progress.onData?.(current, desc.size);
       let lastReport = 0;
@@ -56,6 +62,7 @@ async function download(session: RegistrySession, repo: string, desc: Descriptor
         }
         await w.write(b);
         current += b.length;
+        progress.onWritten?.(current);
         if (current - lastReport >= 256 * 1024 || current === desc.size) {
           lastReport = current;
           progress.onData?.(current, desc.size);

@@ -8,6 +8,8 @@
 export interface IngestWriter {
   /** Bytes already present from an earlier, interrupted ingest. */
   readonly offset: number;
+  /** The file the data is appended to, when the store has one (lets a pull extract while it downloads). */
+  readonly file?: string;
   /** Appends data (after `offset`). */
   write(chunk: Buffer): Promise<void>;
   /** Discards the partial data (the server ignored our Range) and starts at 0. */

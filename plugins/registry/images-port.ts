@@ -22,6 +22,13 @@ export interface LayerInfoPort {
   blob: string | null;
 }
 
+/** A layer tar for applyLayers: opened when applied; `blob` is its digest in the content store (kept, not copied). */
+export interface LayerSourcePort {
+  open(): Readable;
+  blob?: string;
+  onApplied?(): void;
+}
+
 export interface ImagesPort {
   content: ContentPort;
   layers: {
@@ -39,8 +46,12 @@ export interface ImagesPort {
   lookupId(ref: string): string | undefined;
   /** How many leading layers of the chain exist. */
   existingLayers(diffIds: string[]): number;
-  /** Applies layers in order (paths or stream factories), verifying diff_ids; the chain stays held until released. */
-  applyLayers(diffIds: string[], sources: Array<string | Readable | (() => Readable)>): Promise<string[]>;
+  /**
+   * Applies layers in order (paths, stream factories, or sources naming the
+   * verified blob kept as the layer's blob), verifying diff_ids; the chain
+   * stays held until released.
+   */
+  applyLayers(diffIds: string[], sources: Array<string | Readable | (() => Readable) | LayerSourcePort>): Promise<string[]>;
   releaseLayers(chain: string[]): Promise<void>;
   /** Records an image from its config bytes (all layers present) and tags it `ref`. */
   recordImage(raw: Buffer, opts?: { ref?: string }): Promise<string>;

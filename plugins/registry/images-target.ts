@@ -7,7 +7,7 @@
  * which the graph collects at the next start: no partial image is ever listed.
  */
 import { createReadStream } from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { Hooks, Reference } from '../../core';
 import type { ImagesPort } from './images-port';
 import type { LayerMetadata } from './layer-metadata';
@@ -41,30 +41,42 @@ export class ImagesTarget implements PullTarget {
     return this.images.existingLayers(diffIds);
   }
 
-  /** Applies the chain through the graph, each layer streaming from its verified blob as soon as it is ready. */
+  /**
+   * Applies the chain through the graph. Each layer streams from its blob as
+   * it downloads (extraction while downloading; the layer is kept only if the
+   * download verifies), else from the verified blob once it is ready. The
+   * downloaded blob itself becomes the layer's kept blob (no copy).
+   */
   async applyLayers(img: PulledImage, _have: number, feeds: LayerFeed[]): Promise<void> {
-    let current = -1;
-    const finish = (): void => { if (current >= 0) feeds[current].onDone(); };
-    const sources = feeds.map((f, i) => (): Readable => {
-      finish();
-      current = i;
-      const out = new PassThrough({ highWaterMark: 1 << 20 });
-      f.ready.then((file) => {
-        f.onStart();
-        const rs = createReadStream(file, { highWaterMark: 1 << 20 });
+    const sources = feeds.map((f) => ({
+      blob: f.desc.digest,
+      onApplied: () => f.onDone(),
+      open: (): Readable => {
         let n = 0;
         let last = 0;
-        rs.on('data', (c) => {
-          n += c.length;
-          if (n - last >= 512 * 1024 || n === f.desc.size) { last = n; f.onProgress(n, f.desc.size); }
+        const counted = new Transform({
+          highWaterMark: 1 << 20,
+          transform(c: Buffer, _enc, cb): void {
+            n += c.length;
+            if (n - last >= 512 * 1024 || n === f.desc.size) { last = n; f.onProgress(n, f.desc.size); }
+            cb(null, c);
+          },
         });
-        rs.on('error', (e) => out.destroy(e));
-        rs.pipe(out);
-      }, (e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e))));
-      return out;
-    });
+        const attach = (src: Readable): void => {
+          src.on('error', (e) => counted.destroy(e));
+          counted.on('close', () => src.destroy());
+          src.pipe(counted);
+        };
+        f.onStart();
+        if (f.stream) attach(f.stream());
+        else {
+          f.ready.then((file) => { if (!counted.destroyed) attach(createReadStream(file, { highWaterMark: 1 << 20 })); },
+            (e: unknown) => counted.destroy(e instanceof Error ? e : new Error(String(e))));
+        }
+        return counted;
+      },
+    }));
     const chain = await this.images.applyLayers(feeds.map((f) => f.diffId), sources);
-    finish();
     this.held.set(img.configDigest, chain);
   }
 

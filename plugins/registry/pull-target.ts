@@ -4,6 +4,7 @@
  * image or some of its layers are already there, applying layers in order,
  * and recording the image atomically at the very end.
  */
+import type { Readable } from 'node:stream';
 import type { Descriptor, ImageManifest } from './manifest';
 import type { RemoteReference } from './reference';
 import type { BlobStore } from './blob-store';
@@ -59,6 +60,13 @@ export interface LayerFeed {
   diffId: string;
   /** Resolves with the verified blob's path once downloaded (rejects if the download failed). */
   ready: Promise<string>;
+  /**
+   * The blob's bytes as they download (from byte 0): lets the target extract
+   * while the download runs. The stream ends only after the digest was
+   * verified and fails when the download does; absent for layers not
+   * downloaded by this pull.
+   */
+  stream?(): Readable;
   /** Extraction of this layer started / progressed (compressed bytes read) / finished. */
   onStart(): void;
   onProgress(current: number, total: number): void;

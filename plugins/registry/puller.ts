@@ -14,6 +14,7 @@ import {
 } from '../../core';
 import type { TokenCache } from './auth-challenge';
 import { fetchBlob } from './blob-fetch';
+import { BlobFollower } from './blob-follow';
 import type { Credentials } from './credentials';
 import type { EndpointResolver } from './endpoints';
 import { readBody } from './http-send';
@@ -191,11 +192,14 @@ export class Puller {
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     const run = limiter(Math.max(1, this.deps.maxConcurrent));
     const downloads = new Map<number, Promise<string>>();
+    const followers = new Map<number, BlobFollower>();
     let firstError: unknown;
     try {
       for (let i = have; i < layers.length; i++) {
         const l = layers[i];
         const id = shortId(l.digest);
+        const follower = new BlobFollower();
+        followers.set(i, follower);
         const p = run(async () => {
           if (abort.signal.aborted) throw abort.signal.reason ?? new Error('aborted');
           for (let attempt = 1; ; attempt++) {
@@ -203,6 +207,8 @@ export class Puller {
               await fetchBlob(session, repo, l, target.blobs, {
                 onData: (cur, total) => progress(bytes('Downloading', id, cur, total)),
                 onVerify: () => progress(status('Verifying Checksum', id)),
+                onIngest: (file, written) => follower.attach(file, written),
+                onWritten: (written) => follower.grew(written),
               }, abort.signal);
               break;
             } catch (err) {
@@ -214,9 +220,11 @@ export class Puller {
             }
           }
           progress(status('Download complete', id));
-          return target.blobs.path(l.digest);
+          const file = target.blobs.path(l.digest);
+          follower.finish(file, l.size);
+          return file;
         }, () => progress(status('Waiting', id)));
-        p.catch((err: unknown) => { firstError ??= err; abort.abort(err); });
+        p.catch((err: unknown) => { firstError ??= err; follower.fail(err); abort.abort(err); });
         downloads.set(i, p);
       }
       const feeds: LayerFeed[] = layers.map((l, i) => {
@@ -225,6 +233,7 @@ export class Puller {
           desc: l,
           diffId: diffIds[i],
           ready: downloads.get(i) ?? Promise.resolve(target.blobs.path(l.digest)),
+          stream: followers.has(i) ? () => (followers.get(i) as BlobFollower).stream() : undefined,
           onStart: () => undefined,
           onProgress: (cur: number, total: number) => progress(bytes('Extracting', id, cur, total)),
           onDone: () => progress(status('Pull complete', id)),

@@ -68,6 +68,7 @@ export class StagingStore implements BlobStore {
     let written = offset;
     return {
       get offset() { return offset; },
+      file: partial,
       async write(chunk: Buffer): Promise<void> {
         hash.update(chunk);
         written += chunk.length;
