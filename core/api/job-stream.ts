@@ -8,12 +8,12 @@
  */
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { PassThrough, Writable, type Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { toBerthError } from '../errors';
 import type { JobIO } from '../engine/job';
 import type { RouteContext } from './route';
 import { runJob } from './run-job';
-import { frame } from './stdcopy';
+import { OutputCoalescer } from './output-coalescer';
 
 /** How stdout and stderr bytes are put on the wire. */
 export type Framing = 'raw' | 'mux';
@@ -39,30 +39,15 @@ export function endedStream(): Readable {
 }
 
 /**
- * A Writable forwarding each chunk (mapped) to `dest`, with backpressure; it
- * never ends `dest`, and drops bytes once `dest` is gone (the client left; the
- * job sees its signal aborted). `beforeWrite` runs before each forwarded chunk.
+ * The stdout/stderr pair of a job writing to `dest`, raw or multiplexed.
+ * Consecutive writes of one stream are gathered into writes (frames) of up
+ * to 32 KiB, in call order across both streams (OutputCoalescer); `dest` is
+ * never ended, and bytes are dropped once it is gone (the client left; the
+ * job sees its signal aborted). `beforeWrite` runs before each non-empty chunk.
  */
-export function forwardTo(dest: Writable, map: (b: Buffer) => Buffer, beforeWrite?: () => void): Writable {
-  return new Writable({
-    write(chunk: Buffer, _enc, cb): void {
-      if (chunk.length === 0 || dest.destroyed || dest.writableEnded) { cb(); return; }
-      beforeWrite?.();
-      if (dest.write(map(chunk))) { cb(); return; }
-      const done = (): void => { dest.off('drain', done); dest.off('close', done); cb(); };
-      dest.on('drain', done);
-      dest.on('close', done);
-    },
-  });
-}
-
-/** The stdout/stderr pair of a job writing to `dest`, raw or multiplexed. */
 export function outputStreams(dest: Writable, framing: Framing, beforeWrite?: () => void): Pick<JobIO, 'stdout' | 'stderr'> {
-  const id = (b: Buffer): Buffer => b;
-  return {
-    stdout: forwardTo(dest, framing === 'mux' ? (b) => frame(1, b) : id, beforeWrite),
-    stderr: forwardTo(dest, framing === 'mux' ? (b) => frame(2, b) : id, beforeWrite),
-  };
+  const sink = new OutputCoalescer(dest, framing === 'mux', beforeWrite);
+  return { stdout: sink.stream(1), stderr: sink.stream(2) };
 }
 
 /** Ends `w` (if the job did not) and waits until everything written went through. */

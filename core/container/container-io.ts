@@ -10,6 +10,7 @@ import type { LogMessage, LogReader } from '../drivers/logdriver';
 import type { Job } from '../engine/job';
 import { ConflictError, NotImplementedError } from '../errors';
 import { createLogDriver } from '../logging/create-log-driver';
+import { writeLogBatches } from '../logging/write-log-batches';
 import type { ContainerService } from './container-service';
 import { IOFanout } from './io-fanout';
 import { pumpProcessIO } from './pump-io';
@@ -134,6 +135,11 @@ export async function containerLogs(svc: ContainerService, job: Job<LogsInput>):
   try {
     if (typeof reader.read !== 'function') {
       throw new NotImplementedError(`configured logging driver does not support reading: ${c.hostConfig.LogConfig.Type}`);
+    }
+    if (typeof reader.readBatches === 'function') {
+      // a block of lines per write, no object per line (core/logging/write-log-batches.ts)
+      await writeLogBatches(reader.readBatches(opts), job.io, input, job.signal);
+      return;
     }
     const stream = reader.read(opts);
     const onAbort = (): void => { stream.destroy(); };

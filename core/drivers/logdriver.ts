@@ -71,9 +71,27 @@ export interface LogDriver {
   close(): Promise<void>;
 }
 
+/**
+ * Messages read back a block at a time without an object per line
+ * (LogReader.readBatches): message i is `data[i === 0 ? 0 : ends[i - 1], ends[i])`
+ * of stream `sources[i]` (1 stdout, 2 stderr), at `sec[i]` seconds + `nsec[i]`
+ * nanoseconds since the Unix epoch; `attrs[i]` when the driver stores any.
+ */
+export interface LogBatch {
+  readonly length: number;
+  readonly data: Buffer;
+  readonly ends: Uint32Array;
+  readonly sources: Uint8Array;
+  readonly sec: Float64Array;
+  readonly nsec: Uint32Array;
+  readonly attrs?: ReadonlyArray<Record<string, string> | undefined>;
+}
+
 /** Optional ability: read messages back (`docker logs`). Yields whole lines, partials joined. */
 export interface LogReader {
   read(opts: LogReadOptions): Readable; // object mode, LogMessage items
+  /** Optional, faster: the same messages as `read`, as LogBatch items (object mode); `docker logs` prefers it. */
+  readBatches?(opts: LogReadOptions): Readable;
 }
 
 /** Size at which the copier splits a line into partial messages (Docker's 16 KiB). */

@@ -5,3 +5,4 @@ export * from './none-driver';
 export * from './format-entry';
 export { nowNs } from './log-clock';
 export { LineSplitter } from './line-splitter';
+export * from './write-log-batches';

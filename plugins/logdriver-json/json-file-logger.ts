@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { LogContext, LogDriver, LogMessage, LogReadOptions, LogReader } from '../../core';
 import { attrsJson, extraAttributes } from './log-attrs';
 import { LogFileWriter, type WriterConfig } from './log-file-writer';
-import { readLogFile } from './log-file-reader';
+import { readLogBatches, readLogFile } from './log-file-reader';
 import { parseJsonFileOptions } from './log-options';
 import { openFile, type FileOpener } from './random-access-file';
 
@@ -69,5 +69,11 @@ export class JsonFileLogger implements LogDriver, LogReader {
   read(opts: LogReadOptions): Readable {
     const writer = this.writer && !this.writer.isClosed ? this.writer : null;
     return readLogFile({ path: this.path, opener: this.config.opener, writer }, opts);
+  }
+
+  /** The same messages as `read`, as LogBatch items: a read block at a time, no object per line. */
+  readBatches(opts: LogReadOptions): Readable {
+    const writer = this.writer && !this.writer.isClosed ? this.writer : null;
+    return readLogBatches({ path: this.path, opener: this.config.opener, writer }, opts);
   }
 }

@@ -6,11 +6,12 @@
  * file at each rotation without losing or repeating a record.
  */
 import type { Readable } from 'node:stream';
-import type { LogMessage, LogReadOptions } from '../../core';
+import type { LogBatch, LogMessage, LogReadOptions } from '../../core';
+import { BatchAssembler } from './batch-assembler';
 import { gunzipFile, gzipLastTime } from './gzip-rotated';
 import { rotatedName, type LogFileWriter, type WriterSubscriber } from './log-file-writer';
 import { memoryFile, type FileOpener, type RandomAccessFile } from './random-access-file';
-import { MessageAssembler, recordTimeNs } from './record-decoder';
+import { recordTimeNs } from './record-decoder';
 import { producerStream, type Push } from './producer-stream';
 import { TAIL_BLOCK, tailRecords, type TailState } from './tail-records';
 
@@ -49,11 +50,14 @@ async function openFileSet(cfg: ReaderConfig): Promise<{ rotated: Rotated[]; cur
 }
 
 /**
- * Reads complete records in [from, to); returns the offset after the last
- * complete one (a record still being written is left for the next call).
+ * Reads complete records in [from, to), handing each to `onRecord` as
+ * (block, start, end); returns the offset after the last complete one (a
+ * record still being written is left for the next call). `beforeBlock` is
+ * told each block's size, `afterBlock` runs after its records.
  */
 async function readForward(
-  file: RandomAccessFile, from: number, to: number, onRecord: (rec: Buffer) => boolean, afterBlock: () => Promise<void>,
+  file: RandomAccessFile, from: number, to: number, onRecord: (b: Buffer, start: number, end: number) => boolean,
+  beforeBlock: (bytes: number) => void, afterBlock: () => Promise<void>,
 ): Promise<{ pos: number; stopped: boolean }> {
   let pos = from;
   let carry: Buffer = Buffer.alloc(0);
@@ -62,9 +66,10 @@ async function readForward(
     if (chunk.length === 0) break;
     pos += chunk.length;
     const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    beforeBlock(data.length);
     let start = 0;
     for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
-      if (!onRecord(data.subarray(start, nl + 1))) {
+      if (!onRecord(data, start, nl + 1)) {
         await afterBlock();
         return { pos: pos - data.length + nl + 1, stopped: true };
       }
@@ -117,26 +122,47 @@ class FollowEvents implements WriterSubscriber {
   }
 }
 
-/** Streams a json-file log's messages (object mode LogMessage) per `opts`. */
-export function readLogFile(cfg: ReaderConfig, opts: LogReadOptions): Readable {
-  return producerStream<LogMessage>((push, signal) => produce(cfg, opts, push, signal));
+/** Message `i` of `batch` as a LogMessage. */
+export function batchMessage(batch: LogBatch, i: number): LogMessage {
+  const sec = batch.sec[i];
+  const nsec = batch.nsec[i];
+  const msg: LogMessage = {
+    line: batch.data.subarray(i === 0 ? 0 : batch.ends[i - 1], batch.ends[i]),
+    source: batch.sources[i] === 2 ? 'stderr' : 'stdout',
+    time: new Date(sec * 1000 + Math.floor(nsec / 1e6)),
+    timeNs: BigInt(sec) * 1_000_000_000n + BigInt(nsec),
+  };
+  const attrs = batch.attrs?.[i];
+  if (attrs) msg.attrs = attrs;
+  return msg;
 }
 
-async function produce(cfg: ReaderConfig, opts: LogReadOptions, push: Push<LogMessage>, signal: AbortSignal): Promise<void> {
-  const outbox: LogMessage[] = [];
-  const asm = new MessageAssembler(opts, (m) => outbox.push(m));
+/** Streams a json-file log's messages (object mode LogMessage) per `opts`. */
+export function readLogFile(cfg: ReaderConfig, opts: LogReadOptions): Readable {
+  return producerStream<LogMessage>((push, signal) => produce(cfg, opts, async (batch) => {
+    for (let i = 0; i < batch.length && !signal.aborted; i++) {
+      const p = push(batchMessage(batch, i));
+      if (p) await p;
+    }
+  }, signal));
+}
+
+/** Streams a json-file log's messages per `opts` as LogBatch items (object mode), a read block at a time. */
+export function readLogBatches(cfg: ReaderConfig, opts: LogReadOptions): Readable {
+  return producerStream<LogBatch>((push, signal) => produce(cfg, opts, async (batch) => { await push(batch); }, signal), 2);
+}
+
+async function produce(cfg: ReaderConfig, opts: LogReadOptions, emit: (batch: LogBatch) => Promise<void>, signal: AbortSignal): Promise<void> {
+  const asm = new BatchAssembler(opts);
   let stopped = false;
-  const onRecord = (rec: Buffer): boolean => {
-    if (!asm.push(rec)) stopped = true;
+  const onRecord = (b: Buffer, start: number, end: number): boolean => {
+    if (!asm.push(b, start, end)) stopped = true;
     return !stopped;
   };
+  const reserve = (bytes: number): void => asm.reserve(bytes);
   const drain = async (): Promise<void> => {
-    for (let i = 0; i < outbox.length; i++) {
-      const p = push(outbox[i]);
-      if (p) await p;
-      if (signal.aborted) break;
-    }
-    outbox.length = 0;
+    const batch = asm.take();
+    if (batch && !signal.aborted) await emit(batch);
   };
 
   const events = new FollowEvents();
@@ -164,7 +190,7 @@ async function produce(cfg: ReaderConfig, opts: LogReadOptions, push: Push<LogMe
         const mem = await inflate(rotated[i]);
         parts.unshift(await tailRecords(memoryFile(mem), mem.length, state));
       }
-      for (const recs of parts) for (const rec of recs) if (!stopped) onRecord(rec);
+      for (const recs of parts) for (const rec of recs) if (!stopped) onRecord(rec, 0, rec.length);
     } else {
       const sinceNs = opts.since ? BigInt(opts.since.getTime()) * 1_000_000n : null;
       for (const r of rotated) {
@@ -177,10 +203,10 @@ async function produce(cfg: ReaderConfig, opts: LogReadOptions, push: Push<LogMe
           mem = await gunzipFile(gz);
         }
         const f = mem ? memoryFile(mem) : r.file;
-        await readForward(f, 0, (await f.stat()).size, onRecord, drain);
+        await readForward(f, 0, (await f.stat()).size, onRecord, reserve, drain);
         await drain();
       }
-      if (file && !stopped) pos = (await readForward(file, 0, size, onRecord, drain)).pos;
+      if (file && !stopped) pos = (await readForward(file, 0, size, onRecord, reserve, drain)).pos;
     }
     await drain();
     if (!opts.follow || stopped || signal.aborted) {
@@ -197,7 +223,7 @@ async function produce(cfg: ReaderConfig, opts: LogReadOptions, push: Push<LogMe
         const ev = events.rotations.shift() as { next: RandomAccessFile | null } | 'truncate';
         if (ev === 'truncate') { pos = 0; continue; }
         if (file) {
-          pos = (await readForward(file, pos, (await file.stat()).size, onRecord, drain)).pos;
+          pos = (await readForward(file, pos, (await file.stat()).size, onRecord, reserve, drain)).pos;
           await file.close();
         }
         file = ev.next;
@@ -208,7 +234,7 @@ async function produce(cfg: ReaderConfig, opts: LogReadOptions, push: Push<LogMe
         const moved = await pathMoved(cfg, file);
         if (moved) {
           if (file) {
-            pos = (await readForward(file, pos, (await file.stat()).size, onRecord, drain)).pos;
+            pos = (await readForward(file, pos, (await file.stat()).size, onRecord, reserve, drain)).pos;
             await file.close();
           }
           file = await tryOpen(cfg.opener, cfg.path);
@@ -219,7 +245,7 @@ async function produce(cfg: ReaderConfig, opts: LogReadOptions, push: Push<LogMe
       if (file && !stopped) {
         const st = await file.stat();
         if (st.size < pos) pos = 0;
-        if (st.size > pos) pos = (await readForward(file, pos, st.size, onRecord, drain)).pos;
+        if (st.size > pos) pos = (await readForward(file, pos, st.size, onRecord, reserve, drain)).pos;
       }
       await drain();
       if (wasClosed && events.rotations.length === 0) {

@@ -7,14 +7,17 @@ import { Readable } from 'node:stream';
 
 export type Push<T> = (item: T) => Promise<void> | undefined;
 
-/** Runs `produce` and streams what it pushes; ends when it returns, errors when it throws. */
-export function producerStream<T>(produce: (push: Push<T>, signal: AbortSignal) => Promise<void>): Readable {
+/**
+ * Runs `produce` and streams what it pushes; ends when it returns, errors when
+ * it throws. `highWaterMark`: items buffered before `push` asks to wait.
+ */
+export function producerStream<T>(produce: (push: Push<T>, signal: AbortSignal) => Promise<void>, highWaterMark = 1024): Readable {
   const ac = new AbortController();
   let wake: (() => void) | null = null;
   const release = (): void => { const w = wake; wake = null; w?.(); };
   const stream = new Readable({
     objectMode: true,
-    highWaterMark: 1024,
+    highWaterMark,
     read: release,
     destroy(err, cb) { ac.abort(); release(); cb(err); },
   });

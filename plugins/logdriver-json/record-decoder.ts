@@ -1,10 +1,8 @@
 /**
- * Turns json-file records back into messages: parses one record, joins the
- * pieces of lines the copier split (a record whose log text lacks the final
- * newline is a partial piece; pieces are joined per stream), and applies
- * `since`/`until` the way Docker does (since: skip earlier; until: stop after).
+ * Decodes one json-file record (the byte scanner for the writer's layout,
+ * JSON.parse for anything else) and json-file times. Joining partial pieces
+ * and since/until are BatchAssembler's.
  */
-import type { LogMessage } from '../../core';
 import { scanRecord } from './record-scanner';
 
 /** One record as stored. */
@@ -91,60 +89,5 @@ export function parseRecord(raw: Buffer): JsonRecord | null {
     };
   } catch {
     return null;
-  }
-}
-
-interface Pending { parts: Buffer[]; timeNs: bigint; attrs?: Record<string, string> }
-
-/**
- * Joins partial pieces and filters by time. `push` returns 'stop' once a
- * message after `until` is seen (readers then stop, as Docker's do).
- */
-export class MessageAssembler {
-  private readonly pending: Record<'stdout' | 'stderr', Pending | null> = { stdout: null, stderr: null };
-  private readonly sinceNs: bigint | null;
-  private readonly untilNs: bigint | null;
-
-  constructor(opts: { since?: Date; until?: Date }, private readonly emit: (m: LogMessage) => void) {
-    this.sinceNs = opts.since ? BigInt(opts.since.getTime()) * 1_000_000n : null;
-    this.untilNs = opts.until ? BigInt(opts.until.getTime()) * 1_000_000n : null;
-  }
-
-  /** Feeds one raw record. Returns false when reading should stop (past `until`). */
-  push(raw: Buffer): boolean {
-    const r = decodeRecord(raw);
-    if (r === null) return true;
-    const p = this.pending[r.stream];
-    const complete = r.line.length > 0 && r.line[r.line.length - 1] === 0x0a;
-    if (!complete) {
-      if (p) p.parts.push(r.line);
-      else this.pending[r.stream] = { parts: [r.line], timeNs: r.timeNs ?? recordTimeNs(r.time), attrs: r.attrs };
-      return true;
-    }
-    if (p) {
-      p.parts.push(r.line);
-      this.pending[r.stream] = null;
-      return this.deliver(Buffer.concat(p.parts), r.stream, p.timeNs, p.attrs);
-    }
-    return this.deliver(r.line, r.stream, r.timeNs ?? recordTimeNs(r.time), r.attrs);
-  }
-
-  /** Delivers pieces still waiting for their end (at end of a non-following read). */
-  flush(): boolean {
-    for (const s of ['stdout', 'stderr'] as const) {
-      const p = this.pending[s];
-      this.pending[s] = null;
-      if (p && !this.deliver(Buffer.concat(p.parts), s, p.timeNs, p.attrs)) return false;
-    }
-    return true;
-  }
-
-  private deliver(line: Buffer, source: 'stdout' | 'stderr', timeNs: bigint, attrs?: Record<string, string>): boolean {
-    if (this.untilNs !== null && timeNs > this.untilNs) return false;
-    if (this.sinceNs !== null && timeNs < this.sinceNs) return true;
-    const msg: LogMessage = { line, source, time: new Date(Math.floor(Number(timeNs) / 1e6)), timeNs };
-    if (attrs) msg.attrs = attrs;
-    this.emit(msg);
-    return true;
   }
 }

@@ -54,27 +54,27 @@ function putUtf8(out: Buffer, pos: number, cp: number): number {
   return pos;
 }
 
-/**
- * Unescapes the JSON string body starting at `at` (just after the opening
- * quote). Returns the bytes and the index of the closing quote, or null.
- */
-function scanString(b: Buffer, at: number): { bytes: Buffer; end: number } | null {
-  // First pass: find the end and whether there are escapes.
+/** Index of the closing quote of the JSON string body starting at `at` (before `limit`), or -1. */
+function stringEnd(b: Buffer, at: number, limit: number): number {
   let i = at;
-  let escapes = 0;
-  const n = b.length;
-  while (i < n) {
+  while (i < limit) {
     const c = b[i];
-    if (c === 0x22) break;
-    if (c === 0x5c) { escapes++; i += 2; continue; }
-    i++;
+    if (c === 0x22) return i;
+    i += c === 0x5c ? 2 : 1;
   }
-  if (i >= n) return null;
-  const end = i;
-  if (escapes === 0) return { bytes: Buffer.from(b.subarray(at, end)), end };
-  const out = Buffer.allocUnsafe(end - at);
-  let pos = 0;
-  for (i = at; i < end; i++) {
+  return -1;
+}
+
+/**
+ * Writes the unescaped bytes of the JSON string body b[at, end) into `out`
+ * from `pos`; returns the position after them, or -1 for a bad escape.
+ * `out` must have room for end - at bytes (unescaping never grows).
+ */
+function unescapeInto(b: Buffer, at: number, end: number, out: Buffer, pos: number): number {
+  let i = b.indexOf(0x5c, at);
+  if (i < 0 || i >= end) return pos + b.copy(out, pos, at, end);
+  pos += b.copy(out, pos, at, i);
+  for (; i < end; i++) {
     const c = b[i];
     if (c !== 0x5c) { out[pos++] = c; continue; }
     const e = b[++i];
@@ -87,7 +87,7 @@ function scanString(b: Buffer, at: number): { bytes: Buffer; end: number } | nul
       case 0x22: case 0x5c: case 0x2f: out[pos++] = e; break;
       case 0x75: {
         let cp = hex4(b, i + 1);
-        if (cp < 0) return null;
+        if (cp < 0) return -1;
         i += 4;
         if (cp >= 0xd800 && cp <= 0xdbff && b[i + 1] === 0x5c && b[i + 2] === 0x75) {
           const lo = hex4(b, i + 3);
@@ -97,10 +97,96 @@ function scanString(b: Buffer, at: number): { bytes: Buffer; end: number } | nul
         pos = putUtf8(out, pos, cp);
         break;
       }
-      default: return null;
+      default: return -1;
     }
   }
-  return { bytes: out.subarray(0, pos), end };
+  return pos;
+}
+
+/**
+ * Unescapes the JSON string body starting at `at` (just after the opening
+ * quote). Returns the bytes and the index of the closing quote, or null.
+ */
+function scanString(b: Buffer, at: number): { bytes: Buffer; end: number } | null {
+  const end = stringEnd(b, at, b.length);
+  if (end < 0) return null;
+  const out = Buffer.allocUnsafe(end - at);
+  const pos = unescapeInto(b, at, end, out, 0);
+  if (pos < 0) return null;
+  return { bytes: pos === out.length ? out : out.subarray(0, pos), end };
+}
+
+/** Where scanRecordInto puts what it found (one reused object: no allocation per record). */
+export interface ScanInto {
+  /** 1 stdout, 2 stderr. */
+  stream: 1 | 2;
+  /** Position in `out` after the unescaped log text. */
+  pos: number;
+  /** The time, when in Docker's own UTC form (timeOk); else read it from b[timeStart, timeEnd). */
+  timeOk: boolean;
+  sec: number;
+  nsec: number;
+  timeStart: number;
+  timeEnd: number;
+  /** attrs JSON at b[attrsStart, attrsEnd), attrsStart -1 when none. */
+  attrsStart: number;
+  attrsEnd: number;
+}
+
+/**
+ * Like scanRecord for the record b[start, end), but writes the unescaped log
+ * text into `out` at `pos` (room for end - start bytes needed) and the rest
+ * into `r`, allocating nothing. False when the record is not in the writer's layout.
+ */
+export function scanRecordInto(b: Buffer, start: number, end: number, out: Buffer, pos: number, r: ScanInto): boolean {
+  if (!startsWithAt(b, start, PREFIX)) return false;
+  let i = start + PREFIX.length;
+  let p = pos;
+  // One pass: copy until the closing quote, unescaping the common escapes; any other escape hands over to unescapeInto.
+  for (;;) {
+    if (i >= end) return false;
+    const c = b[i];
+    if (c === 0x22) break;
+    if (c === 0x5c) {
+      const e = b[i + 1];
+      const x = e === 0x6e ? 0x0a : e === 0x22 || e === 0x5c || e === 0x2f ? e : e === 0x74 ? 0x09 : e === 0x72 ? 0x0d : -1;
+      if (x >= 0) { out[p++] = x; i += 2; continue; }
+      const q = stringEnd(b, i, end);
+      if (q < 0) return false;
+      p = unescapeInto(b, i, q, out, p);
+      if (p < 0) return false;
+      i = q;
+      break;
+    }
+    out[p++] = c;
+    i++;
+  }
+  i++;
+  if (!startsWithAt(b, i, STREAM_KEY)) return false;
+  i += STREAM_KEY.length;
+  if (startsWithAt(b, i, STDOUT)) r.stream = 1;
+  else if (startsWithAt(b, i, STDERR)) r.stream = 2;
+  else return false;
+  i += 7;
+  r.attrsStart = -1;
+  if (startsWithAt(b, i, ATTRS_KEY)) {
+    const open = i + ATTRS_KEY.length;
+    const close = b.indexOf(TIME_KEY, open);
+    if (close < 0 || close >= end || b[close - 1] !== 0x7d) return false;
+    r.attrsStart = open;
+    r.attrsEnd = close;
+    i = close;
+  }
+  if (!startsWithAt(b, i, TIME_KEY)) return false;
+  i += TIME_KEY.length;
+  const tq = b.indexOf(0x22, i);
+  if (tq < 0 || tq >= end || b[tq + 1] !== 0x7d) return false;
+  r.pos = p;
+  r.timeStart = i;
+  r.timeEnd = tq;
+  r.timeOk = utcTime(b, i, tq);
+  if (r.timeOk) { r.sec = timeSec; r.nsec = timeNsec; }
+  return true;
 }
 
 /** Scans one record (trailing newline allowed); null when it is not in the writer's layout. */
@@ -138,27 +224,37 @@ export function scanRecord(b: Buffer): ScannedRecord | null {
 }
 
 let prefix = Buffer.alloc(19);
-let prefixNs = -1n;
+let prefixSec = -1;
+let timeSec = 0;
+let timeNsec = 0;
 
-/** `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` in b[start, end) → ns since the epoch; null for any other form. */
-function utcTimeNs(b: Buffer, start: number, end: number): bigint | null {
+/** `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` in b[start, end) → timeSec/timeNsec; false for any other form. */
+function utcTime(b: Buffer, start: number, end: number): boolean {
   const n = end - start;
-  if (n < 20 || n > 30 || b[end - 1] !== 0x5a) return null;
-  let same = prefixNs >= 0n;
+  if (n < 20 || n > 30 || b[end - 1] !== 0x5a) return false;
+  let same = prefixSec >= 0;
   for (let k = 0; same && k < 19; k++) if (b[start + k] !== prefix[k]) same = false;
   if (!same) {
     const ms = Date.parse(`${b.toString('latin1', start, start + 19)}Z`);
-    if (Number.isNaN(ms) || ms < 0) return null;
+    if (Number.isNaN(ms) || ms < 0) return false;
     prefix = Buffer.from(b.subarray(start, start + 19));
-    prefixNs = BigInt(ms) * 1_000_000n;
+    prefixSec = ms / 1000;
   }
-  if (n === 20) return prefixNs;
-  if (b[start + 19] !== 0x2e || n === 21) return null;
+  timeSec = prefixSec;
+  if (n === 20) { timeNsec = 0; return true; }
+  if (b[start + 19] !== 0x2e || n === 21) return false;
   let frac = 0;
   for (let k = start + 20; k < end - 1; k++) {
     const d = b[k] - 0x30;
-    if (d < 0 || d > 9) return null;
+    if (d < 0 || d > 9) return false;
     frac = frac * 10 + d;
   }
-  return prefixNs + BigInt(frac * 10 ** (9 - (n - 21)));
+  timeNsec = frac * 10 ** (9 - (n - 21));
+  return true;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` in b[start, end) → ns since the epoch; null for any other form. */
+function utcTimeNs(b: Buffer, start: number, end: number): bigint | null {
+  if (!utcTime(b, start, end)) return null;
+  return BigInt(timeSec) * 1_000_000_000n + BigInt(timeNsec);
 }
