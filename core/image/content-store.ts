@@ -24,8 +24,12 @@ export interface IngestWriter {
   write(chunk: Buffer): Promise<void>;
   /** Discards the partial data (the server ignored our Range) and starts at 0. */
   restart(): Promise<void>;
-  /** Verifies size and digest, then makes the blob visible; on mismatch deletes the partial data and throws InvalidArgumentError naming both digests. */
-  commit(): Promise<void>;
+  /**
+   * Verifies size and digest, then makes the blob visible (durable first); on
+   * mismatch deletes the partial data and throws InvalidArgumentError naming
+   * both digests. `onVerified` is called as soon as the digest matched.
+   */
+  commit(onVerified?: () => void): Promise<void>;
   /** Stops writing, keeping the partial data for a later resume. */
   close(): Promise<void>;
 }
@@ -179,16 +183,17 @@ export class ContentStore {
         offset = 0;
         written = 0;
       },
-      async commit(): Promise<void> {
+      async commit(onVerified?: () => void): Promise<void> {
         closed = true;
         try {
-          await fh.sync();
-          await fh.close();
           const got = `sha256:${hash.digest('hex')}`;
           if (got !== digest || (size >= 0 && written !== size)) {
+            await fh.close();
             await fsp.rm(file, { force: true });
             throw new InvalidArgumentError(`blob verification failed: expected ${digest} (${size} bytes), got ${got} (${written} bytes)`);
           }
+          onVerified?.();
+          try { await fh.sync(); } finally { await fh.close(); }
           await fsp.rename(file, final);
           await fsyncDir(path.dirname(final));
         } finally {

@@ -38,7 +38,7 @@ export class BlobFollower {
     this.notify();
   }
 
-  /** The blob is verified and stored at `file` with `size` bytes. */
+  /** The blob's digest matched; it has `size` bytes and is (or is about to be) stored at `file`. */
   finish(file: string, size: number): void {
     this.finalFile = file;
     this.written = size;
@@ -60,14 +60,16 @@ export class BlobFollower {
     return new Promise((r) => this.waiters.push(r));
   }
 
-  /** Opens the file to read: the verified blob once complete, else the ingest (null: not there yet). */
+  /** Opens the file to read: the ingest, or the blob it was renamed to (null: not there yet). */
   private async open(): Promise<FileHandle | null> {
-    for (const f of this.complete ? [this.finalFile] : [this.ingestFile, this.finalFile]) {
+    const complete = this.complete;
+    for (const f of [this.ingestFile, this.finalFile, this.ingestFile]) {
       if (!f) continue;
       try { return await fsp.open(f, 'r'); } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
+    if (complete) throw new Error(`blob file ${this.finalFile ?? ''} is gone`);
     return null;
   }
 

@@ -17,8 +17,10 @@ export interface IngestWriter {
   /**
    * Verifies size and digest, then makes the blob visible. On mismatch the
    * partial data is deleted and an InvalidArgumentError names both digests.
+   * `onVerified` is called as soon as the digest matched (before the blob is
+   * made durable and moved into place).
    */
-  commit(): Promise<void>;
+  commit(onVerified?: () => void): Promise<void>;
   /** Stops writing, keeping the partial data for a later resume. */
   close(): Promise<void>;
 }

@@ -209,6 +209,7 @@ export class Puller {
                 onVerify: () => progress(status('Verifying Checksum', id)),
                 onIngest: (file, written) => follower.attach(file, written),
                 onWritten: (written) => follower.grew(written),
+                onVerified: () => follower.finish(target.blobs.path(l.digest), l.size),
               }, abort.signal);
               break;
             } catch (err) {
@@ -240,6 +241,8 @@ export class Puller {
         };
       });
       await target.applyLayers(img, have, feeds);
+      // Layers extract from blobs as they verify; the blobs are durable and in place once their downloads settle.
+      await Promise.all(downloads.values());
       const imageId = await target.record(img);
       progress(status(`Digest: ${top.digest}`));
       progress(status(`Status: Downloaded newer image for ${ref.familiar}`));

@@ -83,16 +83,17 @@ export class StagingStore implements BlobStore {
         offset = 0;
         written = 0;
       },
-      async commit(): Promise<void> {
-        await fh.sync();
-        await fh.close();
+      async commit(onVerified?: () => void): Promise<void> {
         const got = `${algo}:${hash.digest('hex')}`;
         if (written !== size || got !== digest) {
+          await fh.close();
           await fs.promises.rm(partial, { force: true });
           throw new DigestMismatchError(written !== size
             ? `blob ${digest}: expected ${size} bytes, received ${written}; nothing was stored`
             : `blob digest mismatch: expected ${digest}, received content with digest ${got}; nothing was stored`);
         }
+        onVerified?.();
+        try { await fh.sync(); } finally { await fh.close(); }
         await fs.promises.mkdir(path.dirname(final), { recursive: true });
         await fs.promises.rename(partial, final);
       },
