@@ -16,6 +16,7 @@ import { newId, shortId } from './ids';
 import { entrypointAndArgs, mergeImageConfig } from './merge-config';
 import { normaliseCreateBody } from './normalise-create';
 import { imageVolumeMounts, parseMounts, toMountPoint } from './spec/mounts';
+import { PhaseTimer } from './phase-timer';
 import { initialState } from './state';
 import type { Container, ContainerRecord } from './types';
 import { emptyNetworkSettings } from './views';
@@ -31,6 +32,7 @@ export async function createContainer(svc: ContainerService, name: string | unde
   if (typeof rawBody !== 'object' || rawBody === null || Array.isArray(rawBody)) {
     throw new InvalidArgumentError('/: must be object');
   }
+  const timer = new PhaseTimer();
   const body = await svc.kernel.hooks.container.beforeCreate.promise({ ...(rawBody as Record<string, unknown>) }, name ?? '');
   const n = normaliseCreateBody(body, svc.support);
   const image = await svc.images.resolve(n.config.Image);
@@ -64,6 +66,7 @@ export async function createContainer(svc: ContainerService, name: string | unde
     await net.inspectNetwork(hc.NetworkMode);
   }
 
+  timer.mark('validate');
   const id = newId();
   const cname = svc.store.reserveName(id, name);
   if (config.Hostname === '') config.Hostname = hc.NetworkMode === 'host' ? readHostFile('/etc/hostname').trim() || shortId(id) : shortId(id);
@@ -86,7 +89,9 @@ export async function createContainer(svc: ContainerService, name: string | unde
     await nameContainerVolumes(volumes, record, volumeMounts, anonymous);
     await svc.images.createContainerLayer(id, image.id);
     layer = true;
+    timer.mark('layer');
     await svc.store.add(c);
+    timer.mark('store');
   } catch (err) {
     svc.store.releaseName(cname);
     for (const v of anonymous) await volumes!.remove(v, true).catch(() => undefined);
@@ -96,5 +101,6 @@ export async function createContainer(svc: ContainerService, name: string | unde
   }
   await svc.kernel.hooks.container.created.promise(id).catch((err: Error) => svc.kernel.log.warn({ err: err.message }, 'created hook failed'));
   await svc.emit(c, 'create');
+  svc.kernel.log.debug({ container: id, ms: timer.total(), phases: timer.phases }, 'create phases');
   return { Id: id, Warnings: n.warnings };
 }

@@ -35,7 +35,7 @@ import { transition } from './state';
 import { ContainerStore } from './store';
 import { PhaseTimer } from './phase-timer';
 import { writeAtomic } from './state-write';
-import type { Container } from './types';
+import type { Container, ContainerState } from './types';
 import { stoppedNetworkSettings } from './views';
 
 
@@ -49,6 +49,8 @@ export abstract class ContainerRuntimeCore {
   protected readonly lock = new KeyedMutex();
   /** Exited AutoRemove containers whose rootfs is still mounted: their removal unmounts it with the layer. */
   protected readonly rootfsHeld = new Set<string>();
+  /** Containers whose exec driver state was deleted after their last exit (removal need not do it again). */
+  protected readonly execCleaned = new Set<string>();
   /** Layer deletions still running after their container was removed (shutdown waits for them). */
   protected readonly deletions = new Set<Promise<void>>();
   /** What this host's cgroups support (swap accounting, CPUs), for Docker's resource warnings. */
@@ -142,10 +144,13 @@ export abstract class ContainerRuntimeCore {
     return rm;
   }
 
-  /** Transitions and persists the state atomically. */
-  protected async setState(c: Container, to: Parameters<typeof transition>[1], change: Parameters<typeof transition>[2] = {}): Promise<void> {
+  /**
+   * Transitions and persists the state atomically; durably unless `durable`
+   * is false (a state a crash may lose: restore then sees the previous one).
+   */
+  protected async setState(c: Container, to: Parameters<typeof transition>[1], change: Parameters<typeof transition>[2] = {}, durable = true): Promise<void> {
     c.record.State = transition(c.record.State, to, change);
-    await this.store.saveRecord(c);
+    await this.store.saveRecord(c, durable);
   }
 
   /** The in-memory runtime of a container whose PID 1 this daemon watches, if any. */
@@ -172,6 +177,7 @@ export abstract class ContainerRuntimeCore {
     const id = c.record.ID;
     const hc = c.hostConfig;
     const timer = new PhaseTimer();
+    this.execCleaned.delete(id);
     const cleanups: Array<() => Promise<void>> = [];
     try {
       const dir = this.store.dir(id);
@@ -219,12 +225,30 @@ export abstract class ContainerRuntimeCore {
       });
       for (const w of warnings) this.kernel.log.warn({ container: id }, w);
       timer.mark('spec');
-      const running = await this.execDriver.start(spec);
-      cleanups.push(async () => {
-        await running.signal('SIGKILL').catch(() => undefined);
-        await running.wait().catch(() => undefined);
-        await this.execDriver.delete(id, stateDir).catch(() => undefined);
+      const probing = probeArgs((c.record.Config.Healthcheck as HealthcheckConfig | undefined)?.Test, c.record.Config.Shell) !== null;
+      const startedAt = rfc3339Nano();
+      const runningState = (pid: number): ContainerState => ({
+        ...transition(c.record.State, 'running', { Pid: pid, StartedAt: startedAt }),
+        ...(probing ? { Health: { Status: 'starting', FailingStreak: 0, Log: [] } } : {}),
       });
+      // The durable `running` record is written while PID 1 starts: a crash
+      // after the start then finds it (restore reattaches and fixes the Pid);
+      // a failed start overwrites it with the error below.
+      const [started, recorded] = await Promise.allSettled([
+        this.execDriver.start(spec),
+        this.store.saveRecordAs(c, { ...c.record, State: runningState(0), NetworkSettings: net.settings, HasBeenStartedBefore: true }),
+      ]);
+      if (started.status === 'fulfilled') {
+        const r = started.value;
+        cleanups.push(async () => {
+          await r.signal('SIGKILL').catch(() => undefined);
+          await r.wait().catch(() => undefined);
+          await this.execDriver.delete(id, stateDir).catch(() => undefined);
+        });
+      }
+      if (started.status === 'rejected') throw started.reason;
+      if (recorded.status === 'rejected') throw recorded.reason;
+      const running = started.value;
       timer.mark('exec');
       const logAttach = logAttachFor(hc.LogConfig, logDriver);
       const io = await running.attach(logAttach?.options);
@@ -235,9 +259,9 @@ export abstract class ContainerRuntimeCore {
       this.events.emit(`start:${id}`);
       c.record.NetworkSettings = net.settings;
       c.record.HasBeenStartedBefore = true;
-      const probing = probeArgs((c.record.Config.Healthcheck as HealthcheckConfig | undefined)?.Test, c.record.Config.Shell) !== null;
-      if (probing) c.record.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
-      await this.setState(c, 'running', { Pid: running.pid, StartedAt: rfc3339Nano() });
+      c.record.State = runningState(running.pid);
+      // only the Pid is new since the durable write, and restore finds that again
+      await this.store.saveRecord(c, false);
       if (probing) this.startHealth(c, rt);
       rt.markReady();
       timer.mark('state');
@@ -356,7 +380,8 @@ export abstract class ContainerRuntimeCore {
     // the layer (which unmounts it): one unmount less on the way to `removed`.
     const autoRemove = delay === null && c.hostConfig.AutoRemove && !this.shuttingDown;
     await Promise.all([
-      this.execDriver.delete(id, rt.spec.stateDir).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'execdriver delete')),
+      this.execDriver.delete(id, rt.spec.stateDir).then(() => { this.execCleaned.add(id); },
+        (err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'execdriver delete')),
       this.detachNetwork(c).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'network detach')),
       this.unmountVolumes(c).then(async () => {
         if (autoRemove) { this.rootfsHeld.add(id); return; }
@@ -366,7 +391,8 @@ export abstract class ContainerRuntimeCore {
     timer.mark('release');
     c.record.NetworkSettings = stoppedNetworkSettings(c.record.NetworkSettings);
     const change = { ExitCode: status.exitCode, OOMKilled: status.oomKilled, FinishedAt: status.finishedAt || rfc3339Nano(), Error: error, Pid: 0 };
-    await this.setState(c, delay === null ? 'exited' : 'restarting', change);
+    // An AutoRemove container is removed next: losing `exited` in a crash leaves `running`, which restore settles.
+    await this.setState(c, delay === null ? 'exited' : 'restarting', change, !autoRemove);
     this.events.emit(`die:${id}`);
     if (status.oomKilled) await this.emit(c, 'oom');
     await this.kernel.hooks.container.exited.promise(id, status.exitCode, status.oomKilled).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'exited hook failed'));

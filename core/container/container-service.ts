@@ -25,6 +25,7 @@ import { ContainerRuntimeCore } from './container-runtime-core';
 import { updatedHostConfig, type UpdateBody } from './container-update';
 import { removeAnonymousVolumes } from './container-volumes';
 import { restartOnDaemonStart } from './restart-policy';
+import { PhaseTimer } from './phase-timer';
 import { readInRoot } from './root-path';
 import { parseSignal, signalNumber } from './signals';
 import { logAttachFor } from './log-resume';
@@ -227,7 +228,10 @@ export class ContainerService extends ContainerRuntimeCore {
         if (c.record.State.Paused) await rt.running.resume().catch(() => undefined);
         await rt.exited;
       }
-      await this.setState(c, 'removing');
+      const timer = new PhaseTimer();
+      // not durable: a crash that loses `removing` leaves the container as it was, still removable
+      await this.setState(c, 'removing', {}, false);
+      timer.mark('state');
       try {
         this.rootfsHeld.delete(id);
         // The layer leaves the store at once; deleting its files (and unmounting
@@ -235,11 +239,12 @@ export class ContainerService extends ContainerRuntimeCore {
         const images = this.images;
         if (images.detachContainerLayer) this.trackDeletion(id, (await images.detachContainerLayer(id)).deleted);
         else await images.removeContainerLayer(id);
-        await Promise.all([
-          this.execDriver.delete(id, this.stateDir(id)).catch(() => undefined)
-            .then(() => fsp.rm(this.stateDir(id), { recursive: true, force: true })),
-          this.store.delete(id),
+        timer.mark('layer');
+        const [, files] = await Promise.all([
+          this.execCleaned.delete(id) ? undefined : this.execDriver.delete(id, this.stateDir(id)).catch(() => undefined),
+          this.store.detach(id),
         ]);
+        this.trackDeletion(id, Promise.all([files.deleted, fsp.rm(this.stateDir(id), { recursive: true, force: true })]).then(() => undefined));
         if (opts.v) await removeAnonymousVolumes(this.volumes, c, this.kernel.log);
       } catch (err) {
         await this.setState(c, 'dead', { Error: toBerthError(err).message }).catch(() => undefined);
@@ -247,6 +252,8 @@ export class ContainerService extends ContainerRuntimeCore {
       }
       this.restarts.delete(id);
       this.execIds.delete(id);
+      timer.mark('files');
+      this.kernel.log.debug({ container: id, ms: timer.total(), phases: timer.phases }, 'remove phases');
       this.events.emit(`removed:${id}`);
       await this.kernel.hooks.container.removed.promise(id).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'removed hook failed'));
       await this.emit(c, 'destroy');

@@ -16,6 +16,8 @@ import type { Container, ContainerRecord, HostConfig } from './types';
 
 export const CONFIG_FILE = 'config.v2.json';
 export const HOSTCONFIG_FILE = 'hostconfig.json';
+/** Name prefix of a removed container's directory whose files are being deleted. */
+const TRASH_PREFIX = '.rm-';
 
 export class ContainerStore {
   private readonly byId = new Map<string, Container>();
@@ -40,6 +42,8 @@ export class ContainerStore {
     await fsp.mkdir(this.root, { recursive: true, mode: 0o710 });
     const problems: string[] = [];
     for (const ent of await fsp.readdir(this.root, { withFileTypes: true })) {
+      // what detach() left when the daemon stopped before deleting it
+      if (ent.isDirectory() && ent.name.startsWith(TRASH_PREFIX)) { await fsp.rm(path.join(this.root, ent.name), { recursive: true, force: true }); continue; }
       if (!ent.isDirectory() || !isFullId(ent.name)) continue;
       try {
         const record = await readJsonIfExists<ContainerRecord>(path.join(this.root, ent.name, CONFIG_FILE));
@@ -94,9 +98,17 @@ export class ContainerStore {
     this.reserved.delete(c.record.Name);
   }
 
-  /** Writes config.v2.json atomically and durably (after a state change; see state-write.ts). */
-  async saveRecord(c: Container): Promise<void> {
-    await writeStateJson(path.join(this.dir(c.record.ID), CONFIG_FILE), c.record);
+  /**
+   * Writes config.v2.json atomically (after a state change); durably unless
+   * `durable` is false, for states a crash may lose (see state-write.ts).
+   */
+  async saveRecord(c: Container, durable = true): Promise<void> {
+    await writeStateJson(path.join(this.dir(c.record.ID), CONFIG_FILE), c.record, durable);
+  }
+
+  /** Writes `record` as the container's config.v2.json, atomically and durably (the in-memory one is untouched). */
+  async saveRecordAs(c: Container, record: ContainerRecord): Promise<void> {
+    await writeStateJson(path.join(this.dir(c.record.ID), CONFIG_FILE), record);
   }
 
   /** Writes both files atomically and durably, side by side (after an update of the HostConfig). */
@@ -123,6 +135,24 @@ export class ContainerStore {
     this.byName.set(n, c.record.ID);
     this.reserved.delete(n);
     return n;
+  }
+
+  /**
+   * Forgets a container at once: its directory is renamed out of the way
+   * (`.rm-<id>`, which load() skips and deletes) and `deleted` settles when
+   * its files are gone.
+   */
+  async detach(id: string): Promise<{ deleted: Promise<void> }> {
+    const c = this.byId.get(id);
+    const trash = path.join(this.root, `${TRASH_PREFIX}${id}`);
+    try {
+      await fsp.rename(this.dir(id), trash);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (c) this.byName.delete(c.record.Name);
+    this.byId.delete(id);
+    return { deleted: fsp.rm(trash, { recursive: true, force: true }) };
   }
 
   /** Removes a container's directory and forgets it. */

@@ -34,6 +34,32 @@ export async function atomicWrite(file: string, data: string | Buffer, mode = 0o
   try { await dir.sync(); } finally { await dir.close(); }
 }
 
+/**
+ * atomicWrite with lighter durability, for state whose loss in a crash
+ * the reader tolerates: the file is fsynced before the rename only when
+ * `sync` (Docker's atomic file writer), the directory never. Still temp file
+ * + rename: a reader or a crash sees the old file or the new one, never half.
+ */
+export async function atomicWriteLight(file: string, data: string | Buffer, opts: { mode?: number; sync: boolean }): Promise<void> {
+  const tmp = tempName(file);
+  const fh = await fsp.open(tmp, 'wx', opts.mode ?? 0o600);
+  try {
+    await fh.writeFile(data);
+    if (opts.sync) await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
 /** JSON form of atomicWrite (two-space indent, trailing newline). */
 export async function atomicWriteJson(file: string, value: unknown, mode = 0o600): Promise<void> {
   await atomicWrite(file, JSON.stringify(value, null, 2) + '\n', mode);

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidArgumentError, NotFoundError, AlreadyExistsError } from '../errors';
-import { atomicWrite } from '../fs/atomic-write';
+import { atomicWrite, atomicWriteLight } from '../fs/atomic-write';
 import type { Change, GraphDriverWithDiff } from '../drivers/graphdriver';
 import { chainIdOf, checkDigest, digestHex, DigestStream } from './digest';
 import { decompress } from './decompress';
@@ -505,22 +505,24 @@ export class LayerStore {
     const work = path.join(this.root, 'tmp', `mount-${mountId.slice(0, 16)}`);
     let ok = false;
     try {
-      const [, shared] = await Promise.all([
-        fsp.mkdir(work, { mode: 0o700 }).then(() => atomicWrite(path.join(work, 'mount-id'), mountId)),
+      if (parentInfo) initId = sharedInitId(parentInfo.cacheId);
+      // The metadata first (a crash from here on is cleaned up by its mount-id and init-id), side by side.
+      await fsp.mkdir(work, { mode: 0o700 });
+      // each file fsynced before its rename; the directory is fsynced by nobody: it is renamed into mounts/ as a whole
+      const meta = (name: string, value: string): Promise<void> => atomicWriteLight(path.join(work, name), value, { sync: true });
+      await Promise.all([
+        meta('mount-id', mountId),
+        meta('init-id', initId),
+        parent ? meta('parent', parent) : null,
+        imageId ? meta('image', imageId) : null,
         parentInfo ? this.sharedInit(parentInfo) : null,
       ]);
-      if (shared) initId = shared;
-      await atomicWrite(path.join(work, 'init-id'), initId);
       if (ownInit) {
         await this.driver.create(initId, null);
         const initRoot = await this.driver.get(initId);
         try { await setupInitLayer(initRoot); } finally { await this.driver.put(initId); }
       }
-      await Promise.all([
-        this.driver.createReadWrite(mountId, initId),
-        parent ? atomicWrite(path.join(work, 'parent'), parent) : null,
-        imageId ? atomicWrite(path.join(work, 'image'), imageId) : null,
-      ]);
+      await this.driver.createReadWrite(mountId, initId);
       await fsp.rename(work, path.join(this.root, 'mounts', containerId));
       ok = true;
       const m: MountInfo = { containerId, mountId, parent, imageId, initId };

@@ -4,7 +4,7 @@
  * then, so the file on disk always ends with the latest state and concurrent
  * callers never rename an older snapshot over a newer one.
  */
-import { atomicWriteJson } from '../fs/atomic-write';
+import { atomicWriteLight } from '../fs/atomic-write';
 
 export class SerialJsonWriter {
   private running: Promise<void> | null = null;
@@ -25,7 +25,8 @@ export class SerialJsonWriter {
   }
 
   private start(): Promise<void> {
-    const p = atomicWriteJson(this.file, this.snapshot());
+    // fsynced before the rename (Docker's atomic writer); no directory fsync on every attach and detach
+    const p = atomicWriteLight(this.file, JSON.stringify(this.snapshot(), null, 2) + '\n', { sync: true });
     this.running = p;
     const clear = (): void => { if (this.running === p) this.running = null; };
     p.then(clear, clear);
