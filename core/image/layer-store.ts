@@ -386,6 +386,11 @@ export class LayerStore {
     expectedDiffId?: string): Promise<AppliedLayer> {
     const tar = src.open();
     const hasher = new DigestStream();
+    // Errors surface through applyDiff (or the source's own promise); once
+    // the extractor gave up, a late error on these streams must not go unheard.
+    const ignore = (): void => undefined;
+    tar.on('error', ignore);
+    hasher.on('error', ignore);
     let blobP: Promise<string> | null = null;
     let input: Readable = tar;
     let toContent: PassThrough | null = null;

@@ -47,10 +47,17 @@ export class ImagesTarget implements PullTarget {
    * download verifies), else from the verified blob once it is ready. The
    * downloaded blob itself becomes the layer's kept blob (no copy).
    */
-  async applyLayers(img: PulledImage, _have: number, feeds: LayerFeed[]): Promise<void> {
-    const sources = feeds.map((f) => ({
+  async applyLayers(img: PulledImage, have: number, feeds: LayerFeed[]): Promise<void> {
+    // Layers may finish out of order (overlay2 applies them at once); `Pull complete` is said in order, as Docker does.
+    const applied = feeds.map((_, i) => i < have);
+    let said = have;
+    const onApplied = (i: number): void => {
+      applied[i] = true;
+      while (said < feeds.length && applied[said]) feeds[said++].onDone();
+    };
+    const sources = feeds.map((f, i) => ({
       blob: f.desc.digest,
-      onApplied: () => f.onDone(),
+      onApplied: () => onApplied(i),
       open: (): Readable => {
         let n = 0;
         let last = 0;
@@ -77,6 +84,7 @@ export class ImagesTarget implements PullTarget {
       },
     }));
     const chain = await this.images.applyLayers(feeds.map((f) => f.diffId), sources);
+    while (said < feeds.length) feeds[said++].onDone(); // layers another pull made meanwhile
     this.held.set(img.configDigest, chain);
   }
 

@@ -248,6 +248,12 @@ export class Puller {
       progress(status(`Status: Downloaded newer image for ${ref.familiar}`));
       return { id: imageId, manifestDigest: top.digest, upToDate: false };
     } catch (err) {
+      if (firstError === undefined && !abort.signal.aborted) {
+        // Layers extract while they download: an extraction that failed on
+        // bad bytes is explained by its download's verdict (a digest
+        // mismatch), so let the downloads finish and report that first.
+        await Promise.allSettled([...downloads.values()]);
+      }
       firstError ??= err;
       abort.abort(err);
       // Wait for in-flight downloads to stop writing (their partial data stays for a resume).
