@@ -4,14 +4,29 @@
  * cleanly on SIGTERM/SIGINT. `berthd --validate` checks the config and exits
  * 0/1 like `dockerd --validate`.
  */
+import { applyHeapFlags } from './heap-flags';
+// First, before the daemon's modules allocate: the young generation's size (see heap-flags.ts).
+const gc = applyHeapFlags();
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { CommanderError } from 'commander';
 import { loadConfig } from '../config/load-config';
 import { createKernel } from '../daemon/create-kernel';
 import { createLogger } from '../daemon/logger';
+import { loadAddon } from '../native/loader';
+import { startIdleGc } from '../system/idle-gc';
 import { BERTH_VERSION } from '../version';
 import { parseBerthdArgs } from './berthd-flags';
+
+/** The native addon's malloc_trim(0), when it has one (it gives the C heap freed by bursts of I/O back). */
+function mallocTrim(): (() => void) | undefined {
+  try {
+    const addon = loadAddon<{ mallocTrim?: () => void }>('berth_exec');
+    return typeof addon.mallocTrim === 'function' ? () => addon.mallocTrim!() : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 async function main(): Promise<number> {
   let args;
@@ -52,6 +67,8 @@ async function main(): Promise<number> {
     return 1;
   }
   log.info({ version: BERTH_VERSION, hosts: config.hosts }, 'berthd started');
+  gc(); // what loading and starting left behind
+  const stopIdleGc = startIdleGc(kernel.engine, gc, { log, trim: mallocTrim() });
   await new Promise<void>((resolve) => {
     const stop = (sig: string): void => {
       log.info({ signal: sig }, 'shutting down');
@@ -60,6 +77,7 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  stopIdleGc();
   await daemon.stop();
   await kernel.close();
   log.info('berthd stopped');

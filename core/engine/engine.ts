@@ -21,8 +21,15 @@ export interface RunOptions {
 export class Engine {
   private readonly handlers = new Map<string, JobHandler<JobName>>();
   private readonly owners = new Map<string, string>();
+  private started = 0;
+  private ended = 0;
 
   constructor(private readonly log?: Logger) {}
+
+  /** Changes whenever a job starts or ends (for watchers of idleness, e.g. the idle GC). */
+  get activity(): number {
+    return this.started + this.ended;
+  }
 
   /**
    * Registers the handler of a job. `owner` (a plugin URI or `core`) is
@@ -65,6 +72,7 @@ export class Engine {
       signal: opts.signal ?? new AbortController().signal,
     };
     const t0 = process.hrtime.bigint();
+    this.started++;
     this.log?.debug({ job: name }, `+job ${name}`);
     let status = 0;
     try {
@@ -73,6 +81,7 @@ export class Engine {
       status = 1;
       throw toBerthError(err);
     } finally {
+      this.ended++;
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       this.log?.debug({ job: name, status, ms }, `-job ${name} ${status === 0 ? 'OK' : 'ERR'} ${ms.toFixed(2)}ms`);
     }
