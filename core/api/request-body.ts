@@ -51,10 +51,15 @@ function fieldOf(e: ErrorObject): string {
 /** A body validator: throws InvalidArgumentError naming the first bad field. */
 export type BodyValidator = (body: unknown) => void;
 
-/** Compiles a route's body schema into a validator. */
+/**
+ * A route's body schema as a validator, compiled at its first use: most
+ * routes of a daemon are never called, and every compiled schema stays in
+ * its heap (generated code and its source).
+ */
 export function compileBodySchema(schema: JSONSchema): BodyValidator {
-  const validate: ValidateFunction = ajv.compile(schema);
+  let validate: ValidateFunction | null = null;
   return (body: unknown): void => {
+    validate ??= ajv.compile(schema);
     if (validate(body)) return;
     const e = validate.errors?.[0];
     if (!e) throw new InvalidArgumentError('invalid request body');
