@@ -56,7 +56,7 @@ async function benchBerthIn(dir: string, rootfs: string): Promise<number[]> {
       phases.delete.push(Number(t3 - t2) / 1e6);
     }
   }
-  for (const c of ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio', 'freezer', 'devices']) {
+  for (const c of ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio', 'freezer', 'devices', 'unified']) {
     try { fs.rmdirSync(`/sys/fs/cgroup/${c}/bt-bench`); } catch { /* absent */ }
   }
   return times;

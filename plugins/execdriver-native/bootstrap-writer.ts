@@ -11,7 +11,7 @@ import type { ContainerSpec, NamespaceMode, ProcessSpec } from '../../core';
 import { capabilityMask } from './capabilities';
 import type { MountOp } from './mount-plan';
 import type { FlatSeccomp } from './seccomp-profile';
-import type { DeviceRule } from './cgroups';
+import type { DevicePolicy } from './cgroups';
 
 const RLIMITS: Record<string, number> = {
   CPU: 0, FSIZE: 1, DATA: 2, STACK: 3, CORE: 4, RSS: 5, NPROC: 6, NOFILE: 7, MEMLOCK: 8, AS: 9,
@@ -106,11 +106,12 @@ export function writeSeccomp(w: BootstrapWriter, s: FlatSeccomp | null, cache?: 
 
 const encodedSeccomp = new WeakMap<FlatSeccomp, Map<string, Buffer>>();
 
-/** PID 1 only: the cgroup2 dir whose BPF device filter allows exactly `rules` (see cgroups.ts deviceFilter). */
-export function writeDeviceFilter(w: BootstrapWriter, f: { dir: string; required: boolean; rules: DeviceRule[] } | undefined): void {
-  if (!f) return;
-  w.record('devfilter', f.dir, f.required ? '1' : '0');
-  for (const r of f.rules) w.record('devrule', r.type, String(r.major), String(r.minor), r.access);
+/** PID 1 only: the device allow-list and where the shim enforces it (see cgroups.ts devicePolicy). */
+export function writeDevicePolicy(w: BootstrapWriter, p: DevicePolicy | undefined): void {
+  if (!p) return;
+  if (p.bpfDir) w.record('devfilter', p.bpfDir, p.required ? '1' : '0');
+  if (p.v1Dir) w.record('devices_v1', p.v1Dir);
+  for (const r of p.rules) w.record('devrule', r.type, String(r.major), String(r.minor), r.access);
 }
 
 /** The cgroup.procs files the process joins before execve, and the file the shim reads OOM kills from. */

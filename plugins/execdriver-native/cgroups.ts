@@ -29,6 +29,9 @@ export const DEFAULT_DEVICE_RULES = [
 /** A devices.allow rule as the shim's BPF device filter takes it: type c|b|a, major/minor (-1 any), access (rwm subset). */
 export interface DeviceRule { type: 'c' | 'b' | 'a'; major: number; minor: number; access: string }
 
+/** Where and how the shim enforces a container's device allow-list (ContainerCgroup.devicePolicy). */
+export interface DevicePolicy { bpfDir?: string; required: boolean; v1Dir?: string; rules: DeviceRule[] }
+
 /** Parses `c 1:3 rwm` / `c *:* m` / `a`. */
 export function parseDeviceRule(rule: string): DeviceRule {
   const m = /^([cba])(?: (\*|\d+):(\*|\d+) ([rwm]+))?$/.exec(rule.trim());
@@ -126,10 +129,10 @@ export class ContainerCgroup {
     return [...new Set(Object.values(this.dirs))];
   }
 
-  /** Creates the directories and applies limits (and the device allow-list unless privileged). */
-  create(resources: Resources, privileged: boolean): void {
+  /** Creates the directories and applies limits (the shim applies the device policy: devicePolicy()). */
+  create(resources: Resources, _privileged = false): void {
     try {
-      if (this.version === 2) this.createV2(); else this.createV1(privileged);
+      if (this.version === 2) this.createV2(); else this.createV1();
       this.update(resources);
     } catch (err) {
       this.remove();
@@ -137,7 +140,7 @@ export class ContainerCgroup {
     }
   }
 
-  private createV1(privileged: boolean): void {
+  private createV1(): void {
     for (const [ctrl, dir] of Object.entries(this.dirs)) {
       if (fs.existsSync(dir)) continue;
       // create each level; cpuset levels need cpus/mems before anything can join
@@ -158,11 +161,6 @@ export class ContainerCgroup {
         cur = next;
       }
     }
-    const dev = this.dirs.devices;
-    if (dev && !privileged) {
-      write(path.join(dev, 'devices.deny'), 'a');
-      for (const rule of DEFAULT_DEVICE_RULES) write(path.join(dev, 'devices.allow'), rule);
-    }
   }
 
   private createV2(): void {
@@ -181,14 +179,17 @@ export class ContainerCgroup {
   }
 
   /**
-   * Where the shim attaches the BPF device filter (cgroup2 has no
-   * devices.allow): the v2 directory, `required` on a v2-only machine, best
-   * effort on a hybrid one (the v1 devices controller enforces the same
-   * rules). Undefined for privileged containers and without cgroup2.
+   * The device policy the shim applies before PID 1 starts (undefined when
+   * privileged: every device). `bpfDir`: the cgroup2 directory for the BPF
+   * device filter (cgroup2 has no devices.allow), `required` on a v2-only
+   * machine; `v1Dir`: the v1 devices cgroup, written by the shim (deny all,
+   * then `rules`) only when no BPF filter could be attached — on a hybrid
+   * machine the BPF program in the cgroup2 hierarchy enforces the same list.
    */
-  deviceFilter(privileged: boolean): { dir: string; required: boolean; rules: DeviceRule[] } | undefined {
-    if (privileged || !this.dirs.unified) return undefined;
-    return { dir: this.dirs.unified, required: this.version === 2, rules: DEFAULT_DEVICE_RULES.map(parseDeviceRule) };
+  devicePolicy(privileged: boolean): DevicePolicy | undefined {
+    if (privileged || (!this.dirs.unified && !this.dirs.devices)) return undefined;
+    return { bpfDir: this.dirs.unified, required: this.version === 2, v1Dir: this.version === 1 ? this.dirs.devices : undefined,
+      rules: DEFAULT_DEVICE_RULES.map(parseDeviceRule) };
   }
 
   /** The v1 controllers to mount inside the container (the hybrid cgroup2 hierarchy is not one). */

@@ -14,7 +14,7 @@ import {
 } from '../../core';
 import type { ContainerSpec, ExecDriver, ExitStatus, RunningContainer } from '../../core';
 import { apparmorAvailable, prepareApparmor } from './apparmor';
-import { BootstrapWriter, writeCgroups, writeContainer, writeDeviceFilter, writeProcess, writeSeccomp } from './bootstrap-writer';
+import { BootstrapWriter, writeCgroups, writeContainer, writeDevicePolicy, writeProcess, writeSeccomp } from './bootstrap-writer';
 import { ContainerCgroup, isCgroupV2 } from './cgroups';
 import { INIT_PATH, buildMountPlan } from './mount-plan';
 import { NativeContainer, effectiveProcess } from './native-container';
@@ -124,6 +124,9 @@ function spawnShim(shim: string, stateDir: string, bootstrap: Buffer): Promise<n
 export class NativeExecDriver implements ExecDriver {
   readonly name = 'native';
 
+  /** Specs of the containers this driver started, by state dir (delete needs no read of spec.json). */
+  private readonly specs = new Map<string, ContainerSpec>();
+
   constructor(private readonly opts: NativeExecDriverOptions = {}) {}
 
   private cache?: { dir: string; salt: string } | null;
@@ -162,7 +165,7 @@ export class NativeExecDriver implements ExecDriver {
     writeContainer(w, spec, ops);
     writeSeccomp(w, seccomp, this.seccompCache());
     writeCgroups(w, cgroup.procsFiles(), cgroup.oomFile());
-    writeDeviceFilter(w, cgroup.deviceFilter(spec.privileged));
+    writeDevicePolicy(w, cgroup.devicePolicy(spec.privileged));
     const shim = this.shimPath();
     await this.clearPreviousShim(spec);
     cgroup.create(spec.cgroup.resources, spec.privileged);
@@ -178,6 +181,7 @@ export class NativeExecDriver implements ExecDriver {
         throw written.reason;
       }
       const pid = started.value;
+      this.specs.set(spec.stateDir, spec);
       return new NativeContainer(spec, pid, new ShimClient(path.join(spec.stateDir, SOCKET_FILE)), cgroup, () => this.seccompCache());
     } catch (err) {
       cgroup.remove();
@@ -231,7 +235,7 @@ export class NativeExecDriver implements ExecDriver {
    * the driver's files in stateDir. Idempotent.
    */
   async delete(id: string, stateDir: string): Promise<void> {
-    const spec = await readJsonIfExists<ContainerSpec>(path.join(stateDir, SPEC_FILE)).catch(() => undefined);
+    const spec = this.specs.get(stateDir) ?? await readJsonIfExists<ContainerSpec>(path.join(stateDir, SPEC_FILE)).catch(() => undefined);
     const shim = new ShimClient(path.join(stateDir, SOCKET_FILE));
     const cgroup = ContainerCgroup.of(spec?.cgroup.parent ?? 'berth', id);
     // a frozen PID 1 cannot die: thaw first
@@ -243,7 +247,8 @@ export class NativeExecDriver implements ExecDriver {
       if (!isUnavailable(err)) throw err;
     }
     cgroup.remove();
-    for (const f of STATE_FILES) await fs.promises.rm(path.join(stateDir, f), { force: true });
+    await Promise.all(STATE_FILES.map((f) => fs.promises.rm(path.join(stateDir, f), { force: true })));
+    this.specs.delete(stateDir);
   }
 
   /** What is really enforced here, in Docker's `SecurityOptions` form. */

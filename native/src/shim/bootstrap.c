@@ -9,6 +9,7 @@
  *   ns TYPE PATH  (TYPE pid|ipc|uts|net|mnt|cgroup; PATH "-" = new namespace)
  *   cgroup PROCS_FILE | oomfile FILE
  *   devfilter CGROUP2_DIR REQUIRED(0|1) | devrule TYPE(c|b|a) MAJOR MINOR ACCESS(rwm subset)  (-1 = any)
+ *   devices_v1 DIR  (v1 devices cgroup: deny all + the devrules, when no BPF filter could be attached)
  *   mount SRC DST FSTYPE FLAGS DATA MK   (empty SRC/FSTYPE/DATA = NULL; MK d|f|-)
  *   mknod PATH MODE MAJOR MINOR | symlink TARGET LINK | mkdir PATH MODE
  *   pivot | mask PATH | readonly PATH | rootro
@@ -92,6 +93,7 @@ int bootstrap_parse(struct bootstrap *b, char *buf, size_t len, const char **err
     else if (!strcmp(k, "cgroup")) { FIELDS(1); GROW(b->cgroup_procs, b->ncgroups); b->cgroup_procs[b->ncgroups++] = f[0]; }
     else if (!strcmp(k, "oomfile")) { FIELDS(1); b->oom_file = f[0]; }
     else if (!strcmp(k, "devfilter")) { FIELDS(2); b->devfilter_dir = f[0]; b->devfilter_required = !strcmp(f[1], "1"); }
+    else if (!strcmp(k, "devices_v1")) { FIELDS(1); b->devices_v1_dir = f[0]; }
     else if (!strcmp(k, "devrule")) {
       FIELDS(4); GROW(b->dev_rules, b->ndev_rules);
       struct dev_rule *r = &b->dev_rules[b->ndev_rules++];

@@ -51,6 +51,7 @@
  *     A custom seccomp profile must therefore allow capset and execve.
  */
 #include "container-child.h"
+#include "timing.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -191,7 +192,9 @@ static void run_ops(const struct child_fds *fds, const struct bootstrap *b) {
       CHECK(mkdir_p(o->a, o->mode) == 0, "mkdir", o->a);
       break;
     case OP_PIVOT:
+      child_mark("c:mounts-before-pivot");
       do_pivot(fds, b->rootfs);
+      child_mark("c:pivot");
       break;
     case OP_MASK:
       if (stat(o->a, &st) < 0) { if (errno == ENOENT) break; fail(fds, "mask", o->a, errno); }
@@ -344,11 +347,14 @@ void child_main(const struct bootstrap *b, const struct child_fds *fds) {
     CHECK(setns(fds->join_fd[i], CLONE_NEWNS) == 0, "setns", "container mount namespace");
     CHECK(chdir("/") == 0, "chdir", "/");
   }
+  child_mark("c:cgroups+setns");
   if (b->new_cgroupns) CHECK(unshare(CLONE_NEWCGROUP) == 0, "unshare cgroup namespace", NULL);
   if (!fds->njoin && (b->clone_flags & CLONE_NEWNET)) loopback_up(fds);
 
+  child_mark("c:cgroupns+lo");
   /* 4-5. mounts and pivot_root */
   run_ops(fds, b);
+  child_mark("c:mounts");
 
   /* 6. identity of the box */
   if (b->hostname) CHECK(sethostname(b->hostname, strlen(b->hostname)) == 0, "sethostname", NULL);
@@ -359,6 +365,7 @@ void child_main(const struct bootstrap *b, const struct child_fds *fds) {
   /* 7. stdio */
   if (b->terminal) setup_terminal(fds, b); else setup_stdio(fds);
 
+  child_mark("c:identity+stdio");
   /* 8. rlimits, AppArmor */
   for (size_t i = 0; i < b->nrlimits; i++)
     CHECK(setrlimit(b->rlimits[i].res, &b->rlimits[i].lim) == 0, "setrlimit", NULL);
@@ -393,8 +400,10 @@ void child_main(const struct bootstrap *b, const struct child_fds *fds) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  child_mark("c:privileges");
   if (b->prog.len)
     CHECK(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &b->prog) == 0, "seccomp", NULL);
   CHECK(capset_masks(b->caps & prm, b->caps & prm, 0) == 0, "capset", NULL);
+  child_mark("c:seccomp");
   exec_program(fds, b);
 }

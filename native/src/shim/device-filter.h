@@ -8,4 +8,6 @@ struct dev_rule { char type; int major, minor; int access; };
 
 /* Loads the allow-list program for `rules` and attaches it to the cgroup2 directory. 0, or -errno with *stage naming the step. */
 int device_filter_attach(const char *cgroup_dir, const struct dev_rule *rules, size_t n, const char **stage);
+/* Writes `a` to DIR/devices.deny, then each rule to DIR/devices.allow (cgroup v1). 0, or -errno. */
+int device_rules_v1(const char *dir, const struct dev_rule *rules, size_t n);
 #endif

@@ -60,4 +60,18 @@ describe('execdriver-native: cgroup v2 device filter (BPF)', function () {
     assert.match(pout, /can't open '\/tmp\/bt-dev-\d+': No such device or address/, pout);
     assert.match(pout, /null-ok/, pout);
   });
+
+  it('falls back to the v1 devices cgroup when the BPF filter is not used (BERTH_SHIM_DEVICES=v1)', async function () {
+    const spec = h.spec(['sleep', '60']);
+    const cg = ContainerCgroup.of(spec.cgroup.parent, spec.id);
+    if (!cg.dirs.devices) { console.log('skip: no v1 devices cgroup controller mounted'); this.skip(); }
+    process.env.BERTH_SHIM_DEVICES = 'v1';
+    let c: RunningContainer;
+    try { c = await h.start(spec); } finally { delete process.env.BERTH_SHIM_DEVICES; }
+    const list = fs.readFileSync(path.join(cg.dirs.devices, 'devices.list'), 'utf8');
+    assert.ok(!/^a \*:\* rwm$/m.test(list) && /^c 1:3 rwm$/m.test(list), list);
+    const out = await execOut(c, PROBE);
+    assert.match(out, /can't open '\/tmp\/bt-dev-\d+': Operation not permitted/, out);
+    assert.match(out, /null-ok/, out);
+  });
 });
