@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
 import type { ProcessIO, RunningContainer } from '../../../core';
+import { ShimClient } from '../../../plugins/execdriver-native/shim-client';
 import { newHarness, requireKernel, type Harness } from './harness';
 
 /** Reads from `s` until `want` bytes arrived, then pauses it (the rest stays unread). */
@@ -36,13 +38,15 @@ describe('execdriver-native: log attach (acknowledged output, resume after a cra
   const expected = (p: string): string => Array.from({ length: 3000 }, (_, i) => `${p}${i + 1}\n`).join('');
 
   it('resends everything after the last acknowledgement to the next log attach, from the offsets it asks for', async () => {
-    const c: RunningContainer = await h.start(h.spec(['sh', '-c', script]));
+    const spec = h.spec(['sh', '-c', script]);
+    const c: RunningContainer = await h.start(spec);
     const first = await c.attach({ log: { mark: '1:1' } });
     assert.equal(typeof first.ack, 'function', 'the native driver acknowledges');
     const out1 = await readBytes(first.stdout, 2000);
     // acknowledge only 1000 bytes of stdout and nothing of stderr, then "crash" (drop the connection)
     first.ack!({ stdout: 1000, stderr: 0, mark: '5:6' });
-    await new Promise((r) => setTimeout(r, 100));
+    const shim = new ShimClient(path.join(spec.stateDir, 'shim.sock'));
+    while (await shim.request('ackpos') !== 'ok 1000 0 5:6') await new Promise((r) => setTimeout(r, 10));
     first.stdout.destroy(); first.stderr!.destroy();
     (first.stdin as NodeJS.WritableStream | null)?.end();
     // the successor learns the checkpoint and says where its store ends (1500 bytes of stdout, 0 of stderr)
@@ -56,10 +60,14 @@ describe('execdriver-native: log attach (acknowledged output, resume after a cra
   });
 
   it('without resumeFrom starts at the oldest kept byte, and a plain attach still works alongside', async () => {
-    const c = await h.start(h.spec(['sh', '-c', 'echo one; echo two >&2; sleep 0.3; echo three']));
+    const spec = h.spec(['sh', '-c', 'echo one; echo two >&2; read x; echo three']);
+    spec.process.openStdin = true;
+    const c = await h.start(spec);
     const io = await c.attach({ log: { mark: '1:1' } });
     const plain = await c.attach();
-    const [[out, err], [pout]] = await Promise.all([collectAll(io), collectAll(plain)]);
+    const both = Promise.all([collectAll(io), collectAll(plain)]);
+    io.stdin!.write('go\n'); // "three" comes after both attached
+    const [[out, err], [pout]] = await both;
     assert.equal(out, 'one\nthree\n');
     assert.equal(err, 'two\n');
     assert.match(pout, /three\n$/);
