@@ -87,10 +87,14 @@ export async function createContainer(svc: ContainerService, name: string | unde
   const anonymous: string[] = [];
   try {
     await nameContainerVolumes(volumes, record, volumeMounts, anonymous);
-    await svc.images.createContainerLayer(id, image.id);
-    layer = true;
+    // the layer and the container's directory side by side; config.v2.json,
+    // which makes the container exist at the next start, once both are there
+    const [made, prepared] = await Promise.allSettled([svc.images.createContainerLayer(id, image.id), svc.store.prepare(c)]);
+    layer = made.status === 'fulfilled';
+    if (made.status === 'rejected') throw made.reason;
+    if (prepared.status === 'rejected') throw prepared.reason;
     timer.mark('layer');
-    await svc.store.add(c);
+    await svc.store.commit(c);
     timer.mark('store');
   } catch (err) {
     svc.store.releaseName(cname);

@@ -193,7 +193,7 @@ export abstract class ContainerRuntimeCore {
           const volumeMounts = await this.mountVolumes(c, rootfs);
           cleanups.push(() => this.unmountVolumes(c));
           const [passwd, group] = await Promise.all([readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')]);
-          timer.mark('rootfs');
+          timer.at('rootfs@');
           return { rootfs, volumeMounts, passwd, group };
         })(),
         (async () => {
@@ -205,7 +205,7 @@ export abstract class ContainerRuntimeCore {
             writeAtomic(c.record.HostsPath, n.hostsFile, 0o644, false),
             writeAtomic(c.record.ResolvConfPath, n.resolvConf, 0o644, false),
           ]);
-          timer.mark('network');
+          timer.at('network@');
           return n;
         })(),
         (async () => {
@@ -216,6 +216,7 @@ export abstract class ContainerRuntimeCore {
           return [d, ld] as const;
         })(),
       ]);
+      timer.mark('prepare');
       const { spec, warnings } = buildContainerSpec({
         id, config: c.record.Config, hostConfig: hc, stateDir, rootfs: fs.rootfs,
         passwd: fs.passwd, group: fs.group,
@@ -252,6 +253,7 @@ export abstract class ContainerRuntimeCore {
       timer.mark('exec');
       const logAttach = logAttachFor(hc.LogConfig, logDriver);
       const io = await running.attach(logAttach?.options);
+      timer.mark('attach');
       // synchronously from here to the emit: waiting attachers subscribe before any output flows
       const rt = this.makeRuntime(c, running, io, logDriver, spec, logAttach);
       this.runtimes.set(id, rt);

@@ -18,6 +18,14 @@ export class PhaseTimer {
     this.last = now;
   }
 
+  /**
+   * Records under `name` the time since the timer was made, without ending
+   * the current phase (for work running side by side).
+   */
+  at(name: string): void {
+    this.phases[name] = Math.round((performance.now() - this.start) * 100) / 100;
+  }
+
   /** Milliseconds since the timer was made. */
   total(): number {
     return Math.round((performance.now() - this.start) * 100) / 100;

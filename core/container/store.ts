@@ -48,6 +48,8 @@ export class ContainerStore {
       try {
         const record = await readJsonIfExists<ContainerRecord>(path.join(this.root, ent.name, CONFIG_FILE));
         const hostConfig = await readJsonIfExists<HostConfig>(path.join(this.root, ent.name, HOSTCONFIG_FILE));
+        // a create the daemon did not finish (see prepare/commit): the container never existed
+        if (!record && hostConfig) { await fsp.rm(path.join(this.root, ent.name), { recursive: true, force: true }); continue; }
         if (!record || !hostConfig) { problems.push(`${ent.name}: missing ${record ? HOSTCONFIG_FILE : CONFIG_FILE}`); continue; }
         if (record.ID !== ent.name) { problems.push(`${ent.name}: config.v2.json names id ${record.ID}`); continue; }
         this.byId.set(record.ID, { record, hostConfig });
@@ -91,8 +93,22 @@ export class ContainerStore {
 
   /** Persists a new container (creating its directory) and indexes it. */
   async add(c: Container): Promise<void> {
+    await this.prepare(c);
+    await this.commit(c);
+  }
+
+  /**
+   * First half of add: the container's directory and hostconfig.json. Until
+   * commit, the container does not exist (load() deletes such a directory).
+   */
+  async prepare(c: Container): Promise<void> {
     await fsp.mkdir(this.dir(c.record.ID), { recursive: true, mode: 0o710 });
-    await this.writeBoth(c);
+    await writeStateJson(path.join(this.dir(c.record.ID), HOSTCONFIG_FILE), c.hostConfig);
+  }
+
+  /** Second half of add: config.v2.json, which makes the container exist, then the index. */
+  async commit(c: Container): Promise<void> {
+    await writeStateJson(path.join(this.dir(c.record.ID), CONFIG_FILE), c.record);
     this.byId.set(c.record.ID, c);
     this.byName.set(c.record.Name, c.record.ID);
     this.reserved.delete(c.record.Name);

@@ -80,9 +80,9 @@ export class NetworkRecords {
     return this.netWriter.save();
   }
 
-  /** Persists attachments.json. */
-  saveAttachments(): Promise<void> {
-    return this.attWriter.save();
+  /** Persists attachments.json (fsynced unless `sync` is false: see SerialJsonWriter.save). */
+  saveAttachments(sync = true): Promise<void> {
+    return this.attWriter.save(sync);
   }
 
   /** A network by exact id, exact name, or unique id prefix. */

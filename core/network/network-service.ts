@@ -254,7 +254,8 @@ export class NetworkService {
       if (!att) return;
       await this.release(att);
       this.records.attachments.delete(containerId);
-      await Promise.all([this.records.saveAttachments(), this.ipam.flush()]);
+      // not fsynced: a crash that loses it leaves the record of a stopped container, which start() drops
+      await Promise.all([this.records.saveAttachments(false), this.ipam.flush()]);
     });
   }
 

@@ -9,24 +9,38 @@ import { atomicWriteLight } from '../fs/atomic-write';
 export class SerialJsonWriter {
   private running: Promise<void> | null = null;
   private pending: Promise<void> | null = null;
+  /** Whether the scheduled write must be fsynced (one of its callers asked for it). */
+  private pendingSync = false;
 
   constructor(private readonly file: string, private readonly snapshot: () => unknown) {}
 
-  /** Resolves once a write that started after this call has landed. */
-  save(): Promise<void> {
-    if (this.pending) return this.pending;
-    if (!this.running) return this.start();
+  /**
+   * Resolves once a write that started after this call has landed. `sync`
+   * (default): the file is fsynced before its rename (Docker's atomic
+   * writer); false for a change a crash may lose because the next start
+   * reconciles it anyway (a detach: a record of a container no longer
+   * running is dropped then).
+   */
+  save(sync = true): Promise<void> {
+    if (this.pending) {
+      if (sync) this.pendingSync = true;
+      return this.pending;
+    }
+    if (!this.running) return this.start(sync);
+    this.pendingSync = sync;
     const after = this.running.catch(() => undefined).then(() => {
       this.pending = null;
-      return this.start();
+      const s = this.pendingSync;
+      this.pendingSync = false;
+      return this.start(s);
     });
     this.pending = after;
     return after;
   }
 
-  private start(): Promise<void> {
-    // fsynced before the rename (Docker's atomic writer); no directory fsync on every attach and detach
-    const p = atomicWriteLight(this.file, JSON.stringify(this.snapshot(), null, 2) + '\n', { sync: true });
+  private start(sync: boolean): Promise<void> {
+    // never a directory fsync: at most the rename is lost, and the previous snapshot stays whole
+    const p = atomicWriteLight(this.file, JSON.stringify(this.snapshot(), null, 2) + '\n', { sync });
     this.running = p;
     const clear = (): void => { if (this.running === p) this.running = null; };
     p.then(clear, clear);
