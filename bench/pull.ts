@@ -7,7 +7,7 @@
  * command. Prints both medians and the ratio (goal ≤ 1.0×).
  *
  * Run as root: `npm run bench:pull` (BENCH_RUNS=3, BENCH_MB=60,
- * BENCH_DRIVER=overlay2|vfs).
+ * BENCH_DRIVER=overlay2|vfs, BENCH_SHAPE=mixed|big, BENCH_TRACE=1, BENCH_PROFILE=<dir>).
  */
 import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
@@ -55,9 +55,18 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** A layer of about `mb` MB: a few 2 MB files and many 16 kB ones (like a distro layer). */
+/** BENCH_SHAPE=big: each data layer is 8 big files (as in `npm run bench`'s pull-60mb) instead of a distro-like mix. */
+const SHAPE = process.env.BENCH_SHAPE ?? 'mixed';
+
+/** A layer of about `mb` MB: a few 2 MB files and many 16 kB ones (like a distro layer), or 8 big files. */
 function dataLayer(tmp: string, n: number, mb: number): Layer {
   const dir = fs.mkdtempSync(path.join(tmp, `l${n}-`));
+  if (SHAPE === 'big') {
+    for (let i = 0; i < 8; i++) fs.writeFileSync(path.join(dir, `blob${i}`), randomBytes(Math.floor((mb << 20) / 8)));
+    const l = layerFromDir(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return l;
+  }
   const bigCount = Math.floor((mb * 0.7) / 2);
   for (let i = 0; i < bigCount; i++) fs.writeFileSync(path.join(dir, `big-${i}.bin`), randomBytes(2 << 20));
   const small = Math.floor(((mb - bigCount * 2) << 20) / 16384);
