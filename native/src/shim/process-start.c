@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,43 @@ static int recv_fd(int sock) {
   int fd;
   memcpy(&fd, CMSG_DATA(cm), sizeof(int));
   return fd;
+}
+
+/* clone3's arguments up to `cgroup` (CLONE_ARGS_SIZE_VER2), spelled here: <linux/sched.h> clashes with <sched.h>. */
+struct clone3_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#define BERTH_CLONE_INTO_CGROUP 0x200000000ULL
+
+/*
+ * How the child joins its cgroups without the kernel's global
+ * cgroup_threadgroup_rwsem, whose write side waits for an RCU grace period
+ * (1-4 ms on a loaded machine) on every `cgroup.procs` write: a v1 hierarchy
+ * by writing "0" to `tasks` (a single thread moving itself takes only
+ * cgroup_mutex), the cgroup2 one by being born there (clone3
+ * CLONE_INTO_CGROUP). Fills join[] with the files the child writes, sets
+ * *cgfd to the cgroup2 directory (or -1). Falls back to `cgroup.procs`.
+ */
+static void plan_cgroup_join(const struct bootstrap *b, const char **join, char **owned, int *cgfd) {
+  *cgfd = -1;
+  for (size_t i = 0; i < b->ncgroups; i++) {
+    const char *procs = b->cgroup_procs[i];
+    join[i] = procs; owned[i] = NULL;
+    const char *slash = strrchr(procs, '/');
+    if (!slash || strcmp(slash + 1, "cgroup.procs")) continue;
+    size_t dlen = slash - procs;
+    char *tasks = malloc(dlen + sizeof("/tasks"));
+    if (!tasks) continue;
+    memcpy(tasks, procs, dlen);
+    strcpy(tasks + dlen, "/tasks");
+    if (access(tasks, W_OK) == 0) { join[i] = owned[i] = tasks; continue; }
+    if (*cgfd < 0) {
+      tasks[dlen] = 0;
+      *cgfd = open(tasks, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (*cgfd >= 0) join[i] = NULL;
+    }
+    free(tasks);
+  }
 }
 
 static const char *ns_names[] = { "cgroup", "ipc", "uts", "net", "mnt" };
@@ -125,9 +163,43 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &old);
   int flags = join_pid > 0 ? 0 : b->clone_flags;
-  pid_t pid = syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, 0);
-  if (pid == 0) child_main(b, &fds);
+  const char **procs_files = b->cgroup_procs;
+  const char *join[32];
+  char *owned[32];
+  int cgfd = -1;
+  struct bootstrap *mb = (struct bootstrap *)b;
+  size_t ncg = b->ncgroups;
+  if (ncg <= 32) {
+    plan_cgroup_join(b, join, owned, &cgfd);
+    /* the child writes the non-NULL entries of join[] */
+    size_t nj = 0;
+    for (size_t i = 0; i < ncg; i++) if (join[i]) join[nj++] = join[i];
+    mb->cgroup_procs = join; mb->ncgroups = nj;
+  } else {
+    for (size_t i = 0; i < 32; i++) owned[i] = NULL;
+    ncg = 0; /* nothing owned; b keeps its own list */
+  }
+  pid_t pid = -1;
+  if (cgfd >= 0) {
+    struct clone3_args ca;
+    memset(&ca, 0, sizeof(ca));
+    ca.flags = (uint64_t)(unsigned)flags | BERTH_CLONE_INTO_CGROUP;
+    ca.exit_signal = SIGCHLD;
+    ca.cgroup = cgfd;
+    pid = syscall(SYS_clone3, &ca, sizeof(ca));
+    if (pid == 0) child_main(b, &fds);
+    if (pid < 0) { /* no clone3 / CLONE_INTO_CGROUP here: join every cgroup by writing */
+      mb->cgroup_procs = procs_files; mb->ncgroups = ncg;
+    }
+  }
+  if (pid < 0) {
+    pid = syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, 0);
+    if (pid == 0) child_main(b, &fds);
+  }
   int clone_errno = errno;
+  if (ncg) { mb->cgroup_procs = procs_files; mb->ncgroups = ncg; }
+  for (size_t i = 0; i < ncg; i++) free(owned[i]);
+  if (cgfd >= 0) close(cgfd);
   shim_mark("cloned");
   sigprocmask(SIG_SETMASK, &old, NULL);
   if (pidns_self >= 0) setns(pidns_self, CLONE_NEWPID);
