@@ -116,6 +116,23 @@ export function trackLogPosition(driver: LogDriver, ack: (consumed: OutputPositi
     close: () => driver.close(),
   };
   if (driver.logBatch) wrapped.logBatch = (msgs) => { note(msgs); return settle(driver.logBatch!(msgs)); };
+  if (driver.logLines) {
+    // the same counting for the copier's LogLines (one stream, no object per line)
+    wrapped.logLines = (lines) => {
+      const i = lines.source === 'stderr' ? 1 : 0;
+      let last = -1;
+      for (let k = 0; k < lines.length; k++) {
+        const len = lines.ends[k] - lines.starts[k];
+        count[i] += len;
+        if (lines.complete[k] === 1 || len < LOG_PARTIAL_SIZE) { done[i] = count[i]; last = k; }
+      }
+      if (last >= 0) {
+        marks[i] = String(lines.timesNs[last]);
+        ready = { stdout: done[0], stderr: done[1], mark: `${marks[0]}:${marks[1]}` };
+      }
+      return settle(driver.logLines!(lines));
+    };
+  }
   return wrapped;
 }
 

@@ -59,9 +59,32 @@ export interface LogContext {
   options: Record<string, string>;
 }
 
+/**
+ * Lines as the copier read them from one stream, without an object per line
+ * (LogDriver.logLines): line i is `data[starts[i], ends[i])`, its newline
+ * included when it has one, read at `timesNs[i]` (ns since the Unix epoch).
+ * `complete[i]` is 0 for a partial piece that is not the last of its line
+ * (a 16 KiB piece, or what ended the stream without a newline) — no partial
+ * ids or ordinals: a driver that needs them implements only `log`/`logBatch`.
+ */
+export interface LogLines {
+  readonly length: number;
+  readonly source: 'stdout' | 'stderr';
+  readonly data: Buffer;
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+  readonly timesNs: BigInt64Array;
+  readonly complete: Uint8Array;
+}
+
 export interface LogDriver {
   /** Writes one message. Resolves when the message is accepted (written, or buffered in non-blocking mode). */
   log(msg: LogMessage): Promise<void>;
+  /**
+   * Optional, preferred by the blocking copier: writes the lines of one read,
+   * in order, as one call (no object per line). Same promise as `log`.
+   */
+  logLines?(lines: LogLines): Promise<void>;
   /**
    * Optional: writes several messages, in order, as one call (the copier uses
    * it for every chunk it reads when present). Same promise as `log`.

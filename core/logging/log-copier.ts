@@ -16,12 +16,15 @@
  * driver continues appending to the same log.
  */
 import type { Readable } from 'node:stream';
-import type { LogDriver, LogMessage } from '../drivers/logdriver';
+import type { LogDriver, LogLines, LogMessage } from '../drivers/logdriver';
 import type { ProcessIO } from '../drivers/execdriver';
 import { InvalidArgumentError } from '../errors';
 import { LineSplitter } from './line-splitter';
 import { MessageRing } from './message-ring';
 import { nowNs } from './log-clock';
+
+/** Bytes of a chunk split into messages at a time in blocking mode (see feed). */
+const SLICE_BYTES = 8 * 1024;
 
 /** Docker's default `max-buffer-size` for non-blocking mode (1 MB). */
 export const DEFAULT_MAX_BUFFER_SIZE = 1_000_000;
@@ -150,12 +153,7 @@ export function startLogCopier(io: ProcessIO, driver: LogDriver, opts: LogCopier
     pumps = streams.map(([stream, source]) => {
       const pending: LogMessage[] = [];
       const splitter = new LineSplitter(source, (m) => pending.push(m), clock);
-      // One flush at a time, in order: a chunk that arrives while the previous
-      // one is still being delivered (the stream was resumed by someone else)
-      // must not overtake it.
-      let flushing: Promise<void> = Promise.resolve();
-      const flush = (): Promise<void> => (flushing = flushing.then(flushNow));
-      const flushNow = async (): Promise<void> => {
+      const flush = async (): Promise<void> => {
         const batch = pending.splice(0);
         if (batch.length === 0) return;
         if (driver.logBatch) {
@@ -170,8 +168,44 @@ export function startLogCopier(io: ProcessIO, driver: LogDriver, opts: LogCopier
         }
         for (const m of batch) await deliver(m);
       };
-      const p = pump(stream, (chunk) => { splitter.push(chunk); return flush(); }, onError);
-      return { done: p.done.then(() => { splitter.end(); return flush(); }), detach: p.detach };
+      const deliverLines = async (lines: LogLines | null): Promise<void> => {
+        if (!lines) return;
+        try {
+          await driver.logLines!(lines);
+          stats.copied += lines.length;
+        } catch (err) {
+          stats.errors += lines.length;
+          onError(err as Error);
+        }
+      };
+      const feed = async (chunk: Buffer): Promise<void> => {
+        if (driver.logLines) { await deliverLines(splitter.pushLines(chunk)); return; }
+        // Messages: a chunk (up to 64 KiB, ~9,000 short lines) is cut into
+        // slices of about 8 KiB at line ends, each handed to the driver before
+        // the next is split, so its messages die young (a small young generation).
+        for (let off = 0; off < chunk.length;) {
+          let end = Math.min(chunk.length, off + SLICE_BYTES);
+          if (end < chunk.length) {
+            const nl = chunk.lastIndexOf(0x0a, end - 1);
+            if (nl >= off) end = nl + 1;
+          }
+          splitter.push(chunk.subarray(off, end));
+          off = end;
+          await flush();
+        }
+      };
+      // One chunk at a time, in order: a chunk that arrives while the previous
+      // one is still being delivered (the stream was resumed by someone else)
+      // must not overtake it.
+      let feeding: Promise<void> = Promise.resolve();
+      const p = pump(stream, (chunk) => (feeding = feeding.then(() => feed(chunk))), onError);
+      const end = async (): Promise<void> => {
+        await feeding;
+        if (driver.logLines) { await deliverLines(splitter.endLines()); return; }
+        splitter.end();
+        await flush();
+      };
+      return { done: p.done.then(end), detach: p.detach };
     });
     finished = Promise.all(pumps.map((p) => p.done)).then(() => undefined);
   } else {

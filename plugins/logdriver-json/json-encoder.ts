@@ -47,9 +47,8 @@ export class ByteBatch {
  * Size of the valid UTF-8 sequence starting at `i` (2–4), or 0 when Go's
  * utf8.DecodeRune would return RuneError with size 1 there.
  */
-function utf8SeqLen(s: Buffer, i: number): number {
+function utf8SeqLen(s: Buffer, i: number, n: number): number {
   const b0 = s[i];
-  const n = s.length;
   const cont = (j: number, lo = 0x80, hi = 0xbf): boolean => j < n && s[j] >= lo && s[j] <= hi;
   if (b0 >= 0xc2 && b0 <= 0xdf) return cont(i + 1) ? 2 : 0;
   if (b0 >= 0xe0 && b0 <= 0xef) {
@@ -65,14 +64,14 @@ function utf8SeqLen(s: Buffer, i: number): number {
   return 0;
 }
 
-/** Appends `s` escaped as a JSON string body (no quotes) the way moby does. */
-export function writeEscaped(out: ByteBatch, s: Buffer): void {
-  out.ensure(s.length * 6);
+/** Appends `s[from, to)` escaped as a JSON string body (no quotes) the way moby does. */
+export function writeEscaped(out: ByteBatch, s: Buffer, from = 0, to = s.length): void {
+  out.ensure((to - from) * 6);
   const dst = out.buf;
   let pos = out.len;
-  let start = 0;
-  let i = 0;
-  const n = s.length;
+  let start = from;
+  let i = from;
+  const n = to;
   while (i < n) {
     const b = s[i];
     const c = CLASS[b];
@@ -92,7 +91,7 @@ export function writeEscaped(out: ByteBatch, s: Buffer): void {
       start = i;
       continue;
     }
-    const size = utf8SeqLen(s, i);
+    const size = utf8SeqLen(s, i, n);
     if (size === 0) {
       if (start < i) pos += s.copy(dst, pos, start, i);
       pos += dst.write('\\ufffd', pos, 'latin1');
@@ -133,15 +132,20 @@ export class RecordLayout {
 
   /** Appends one record: `line` without its newline, `newline` to add the escaped `\n` Docker adds. */
   encode(out: ByteBatch, line: Buffer, newline: boolean, stream: 'stdout' | 'stderr', timeNs: bigint): void {
+    this.encodeRange(out, line, 0, line.length, newline, stream, timeNs);
+  }
+
+  /** Like encode, for the line `data[from, to)` (without its newline). */
+  encodeRange(out: ByteBatch, data: Buffer, from: number, to: number, newline: boolean, stream: 'stdout' | 'stderr', timeNs: bigint): void {
     const mid = this.mid[stream];
     out.ensure(RecordLayout.OPEN.length + 2 + mid.length + 40);
-    if (line.length === 0 && !newline) {
+    if (to === from && !newline) {
       // Docker omits an empty "log" (only possible for an empty partial piece).
       out.ascii(`{"stream":"${stream}","time":"`);
     } else {
       out.buf.set(RecordLayout.OPEN, out.len);
       out.len += RecordLayout.OPEN.length;
-      writeEscaped(out, line);
+      writeEscaped(out, data, from, to);
       out.ensure(2 + mid.length + 40);
       if (newline) { out.buf.set(RecordLayout.NL, out.len); out.len += 2; }
       out.buf.set(mid, out.len);

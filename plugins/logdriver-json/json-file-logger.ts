@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { LogContext, LogDriver, LogMessage, LogReadOptions, LogReader } from '../../core';
+import type { LogContext, LogDriver, LogLines, LogMessage, LogReadOptions, LogReader } from '../../core';
 import { attrsJson, extraAttributes } from './log-attrs';
 import { LogFileWriter, type WriterConfig } from './log-file-writer';
 import { readLogBatches, readLogFile } from './log-file-reader';
@@ -50,6 +50,12 @@ export class JsonFileLogger implements LogDriver, LogReader {
   logBatch(msgs: LogMessage[]): Promise<void> {
     if (this.writer) return this.writer.writeBatch(msgs);
     return this.openWriter().then((w) => w.writeBatch(msgs));
+  }
+
+  /** Queues the lines of one read in order, with one promise (the blocking copier's way: no object per line). */
+  logLines(lines: LogLines): Promise<void> {
+    if (this.writer) return this.writer.writeLines(lines);
+    return this.openWriter().then((w) => w.writeLines(lines));
   }
 
   /** Resolves when every accepted record is written. */

@@ -10,7 +10,7 @@
  * the rename, so no generation is ever skipped), and of close.
  */
 import { promises as fsp } from 'node:fs';
-import { FailedPreconditionError, UnavailableError, type LogMessage } from '../../core';
+import { FailedPreconditionError, UnavailableError, type LogLines, type LogMessage } from '../../core';
 import { ByteBatch, RecordLayout } from './json-encoder';
 import { dateToNs, formatRfc3339Nano } from './json-time';
 import { SerialLock } from './serial-lock';
@@ -106,17 +106,28 @@ export class LogFileWriter {
     return this.afterEncode();
   }
 
+  /** Like writeBatch for the lines of one read (LogLines: no object per line). */
+  writeLines(lines: LogLines): Promise<void> {
+    if (this.closed) return Promise.reject(new FailedPreconditionError('log driver json-file is closed'));
+    const { data, starts, ends, timesNs, complete, source } = lines;
+    for (let i = 0; i < lines.length; i++) this.encodeRange(data, starts[i], ends[i], complete[i] === 1, source, timesNs[i]);
+    return this.afterEncode();
+  }
+
   private encode(msg: LogMessage): void {
+    this.encodeRange(msg.line, 0, msg.line.length, !msg.partial || msg.partial.last, msg.source, msg.timeNs ?? dateToNs(msg.time));
+  }
+
+  /** Encodes the line data[from, to) (a trailing newline is dropped: `newline` says whether the record gets one). */
+  private encodeRange(data: Buffer, from: number, to: number, newline: boolean, source: 'stdout' | 'stderr', timeNs: bigint): void {
     if (this.cfg.maxSize > 0 && this.logical >= this.cfg.maxSize) {
       this.seal();
       this.queue.push({ lastTime: this.lastTimeNs === null ? null : formatRfc3339Nano(this.lastTimeNs) });
       this.logical = 0;
     }
-    let line = msg.line;
-    if (line.length > 0 && line[line.length - 1] === 0x0a) line = line.subarray(0, line.length - 1);
-    const timeNs = msg.timeNs ?? dateToNs(msg.time);
+    if (to > from && data[to - 1] === 0x0a) to--;
     const before = this.batch.len;
-    this.layout.encode(this.batch, line, !msg.partial || msg.partial.last, msg.source, timeNs);
+    this.layout.encodeRange(this.batch, data, from, to, newline, source, timeNs);
     this.logical += this.batch.len - before;
     this.lastTimeNs = timeNs;
     if (this.batch.len >= BATCH_BYTES) this.seal();
