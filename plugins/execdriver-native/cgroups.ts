@@ -142,6 +142,14 @@ export class ContainerCgroup {
 
   private createV1(): void {
     for (const [ctrl, dir] of Object.entries(this.dirs)) {
+      // usual case first, one syscall: the parent exists, the leaf does not (cpuset needs its values seeded)
+      if (ctrl !== 'cpuset') {
+        try { fs.mkdirSync(dir); continue; } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EEXIST') continue;
+          if (code !== 'ENOENT') throw err;
+        }
+      }
       if (fs.existsSync(dir)) continue;
       // create each level; cpuset levels need cpus/mems before anything can join
       const base = fs.realpathSync(path.join(this.root, ctrl));
