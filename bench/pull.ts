@@ -50,6 +50,14 @@ function traceIO(t0: () => number): ReturnType<typeof nullIO> {
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+/** CPU ms (user+system) of this process, all threads. */
+const selfCpu = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+/** CPU ms (user+system) of the children waited for so far (/proc/self/stat cutime+cstime). */
+const childCpu = (): number => {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10; // fields 16 and 17 of stat(5), in 10 ms ticks
+};
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -94,6 +102,8 @@ async function main(): Promise<void> {
 
     const berth: number[] = [];
     const baseline: number[] = [];
+    const berthCpu: number[] = [];
+    const baseCpu: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       // berth: a fresh data root each time, so every byte is downloaded and applied.
       const root = path.join(tmp, `root-${run}`);
@@ -106,9 +116,11 @@ async function main(): Promise<void> {
         await setupImages(kernel);
         const prof = PROFILE ? new Session() : null;
         if (prof) { prof.connect(); await prof.post('Profiler.enable'); await prof.post('Profiler.start'); }
+        const c0 = selfCpu();
         const t0 = now();
         await kernel.engine.run('image.pull', { fromImage: ref }, { io: TRACE ? traceIO(() => t0) : nullIO() });
         berth.push(now() - t0);
+        berthCpu.push(selfCpu() - c0);
         if (prof && PROFILE) {
           const { profile } = await prof.post('Profiler.stop');
           fs.mkdirSync(PROFILE, { recursive: true });
@@ -124,18 +136,21 @@ async function main(): Promise<void> {
       const dir = path.join(tmp, `skopeo-${run}`);
       const dest = path.join(tmp, `rootfs-${run}`);
       fs.mkdirSync(dest);
+      const c1 = childCpu();
       const t1 = now();
       await skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `dir:${dir}`]);
       const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { layers: Array<{ digest: string }> };
       for (const l of manifest.layers) execFileSync('tar', ['-xzf', path.join(dir, l.digest.slice(7)), '-C', dest]);
       baseline.push(now() - t1);
+      baseCpu.push(childCpu() - c1);
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(dest, { recursive: true, force: true });
-      console.log(`run ${run + 1}: berth ${berth[run].toFixed(0)} ms, skopeo copy + tar -x ${baseline[run].toFixed(0)} ms`);
+      console.log(`run ${run + 1}: berth ${berth[run].toFixed(0)} ms (cpu ${berthCpu[run].toFixed(0)} ms), skopeo copy + tar -x ${baseline[run].toFixed(0)} ms (cpu ${baseCpu[run].toFixed(0)} ms)`);
     }
     const b = median(berth);
     const s = median(baseline);
     console.log(`median: berth pull ${b.toFixed(0)} ms (${(mb / (b / 1000)).toFixed(1)} MB/s), skopeo copy + tar -x ${s.toFixed(0)} ms`);
+    console.log(`cpu (user+sys, all threads; the registry excluded): berth ${median(berthCpu).toFixed(0)} ms, skopeo + tar ${median(baseCpu).toFixed(0)} ms, ratio ${(median(berthCpu) / median(baseCpu)).toFixed(2)}x`);
     console.log(`ratio berth / (skopeo + tar): ${(b / s).toFixed(2)}x (goal <= 1.0x)`);
   } finally {
     await reg.stop();
