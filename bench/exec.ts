@@ -25,44 +25,31 @@ function which(cmd: string): string | null {
 
 const phases: Record<'start' | 'wait' | 'delete', number[]> = { start: [], wait: [], delete: [] };
 
-/** State dirs live on tmpfs, like the exec-root /run/berth on a real host (here /run is on disk). */
-async function benchBerth(rootfs: string): Promise<number[]> {
-  const dir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'berth-bench-'));
-  try { return await benchBerthIn(dir, rootfs); } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+/** One start → wait → delete of `true`; returns ms (phases recorded when `record`). */
+async function berthOnce(driver: NativeExecDriver, dir: string, rootfs: string, i: number, record: boolean): Promise<number> {
+  const id = `btbench${i}`;
+  const stateDir = path.join(dir, 'state', id);
+  fs.mkdirSync(stateDir, { recursive: true });
+  const spec = defaultContainerSpec({ id, stateDir, rootfs, args: ['true'] });
+  spec.cgroup.parent = 'bt-bench';
+  const t0 = process.hrtime.bigint();
+  const c = await driver.start(spec);
+  const t1 = process.hrtime.bigint();
+  const st = await c.wait();
+  const t2 = process.hrtime.bigint();
+  await driver.delete(id, stateDir);
+  const t3 = process.hrtime.bigint();
+  if (st.exitCode !== 0) throw new Error(`true exited ${st.exitCode}`);
+  if (record) {
+    phases.start.push(Number(t1 - t0) / 1e6);
+    phases.wait.push(Number(t2 - t1) / 1e6);
+    phases.delete.push(Number(t3 - t2) / 1e6);
+  }
+  return Number(t3 - t0) / 1e6;
 }
 
-async function benchBerthIn(dir: string, rootfs: string): Promise<number[]> {
-  const driver = new NativeExecDriver({ seccompCacheDir: path.join(dir, 'seccomp-cache') });
-  const times: number[] = [];
-  for (let i = 0; i < RUNS + 3; i++) {
-    const id = `btbench${i}`;
-    const stateDir = path.join(dir, 'state', id);
-    fs.mkdirSync(stateDir, { recursive: true });
-    const spec = defaultContainerSpec({ id, stateDir, rootfs, args: ['true'] });
-    spec.cgroup.parent = 'bt-bench';
-    const t0 = process.hrtime.bigint();
-    const c = await driver.start(spec);
-    const t1 = process.hrtime.bigint();
-    const st = await c.wait();
-    const t2 = process.hrtime.bigint();
-    await driver.delete(id, stateDir);
-    const t3 = process.hrtime.bigint();
-    const ms = Number(t3 - t0) / 1e6;
-    if (st.exitCode !== 0) throw new Error(`true exited ${st.exitCode}`);
-    if (i >= 3) { // warm-up runs are not counted
-      times.push(ms);
-      phases.start.push(Number(t1 - t0) / 1e6);
-      phases.wait.push(Number(t2 - t1) / 1e6);
-      phases.delete.push(Number(t3 - t2) / 1e6);
-    }
-  }
-  for (const c of ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio', 'freezer', 'devices', 'unified']) {
-    try { fs.rmdirSync(`/sys/fs/cgroup/${c}/bt-bench`); } catch { /* absent */ }
-  }
-  return times;
-}
-
-function benchRunc(runc: string, dir: string, rootfs: string): number[] {
+/** A runc bundle for the same rootfs running `true`. */
+function runcBundle(runc: string, dir: string, rootfs: string): string {
   const bundle = path.join(dir, 'bundle');
   fs.mkdirSync(bundle, { recursive: true });
   execFileSync(runc, ['spec', '--bundle', bundle]);
@@ -73,39 +60,60 @@ function benchRunc(runc: string, dir: string, rootfs: string): number[] {
   cfg.process.terminal = false;
   cfg.linux.cgroupsPath = '/bt-bench-runc/run';
   fs.writeFileSync(cfgFile, JSON.stringify(cfg));
-  const times: number[] = [];
-  for (let i = 0; i < RUNS + 3; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(runc, ['run', '--bundle', bundle, `btbench-runc-${i}`], { stdio: 'ignore' });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0) throw new Error(`runc run failed with ${r.status}`);
-    if (i >= 3) times.push(ms);
-  }
-  for (const c of ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio', 'freezer', 'devices', 'systemd', 'unified']) {
-    try { fs.rmdirSync(`/sys/fs/cgroup/${c}/bt-bench-runc/run`); } catch { /* absent */ }
-    try { fs.rmdirSync(`/sys/fs/cgroup/${c}/bt-bench-runc`); } catch { /* absent */ }
-  }
-  return times;
+  return bundle;
 }
 
+function runcOnce(runc: string, bundle: string, i: number): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(runc, ['run', '--bundle', bundle, `btbench-runc-${i}`], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`runc run failed with ${r.status}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function removeCgroups(): void {
+  for (const c of ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio', 'freezer', 'devices', 'systemd', 'unified']) {
+    for (const d of ['bt-bench', 'bt-bench-runc/run', 'bt-bench-runc']) {
+      try { fs.rmdirSync(`/sys/fs/cgroup/${c}/${d}`); } catch { /* absent */ }
+    }
+  }
+}
+
+/**
+ * Berth and runc runs alternate (one each per round, after 3 warm-up
+ * rounds), so both sides of the ratio see the same machine load: on the
+ * shared CI VM the load moves a lot within seconds.
+ */
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
+  // state dirs on tmpfs, like the exec-root /run/berth on a real host (here /run is on disk)
+  const stateRoot = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'berth-bench-'));
   try {
     const rootfs = makeBusyboxRootfs(path.join(dir, 'rootfs'));
-    const berth = median(await benchBerth(rootfs));
+    const driver = new NativeExecDriver({ seccompCacheDir: path.join(stateRoot, 'seccomp-cache') });
+    const runc = which('runc');
+    const bundle = runc ? runcBundle(runc, dir, rootfs) : '';
+    const berthTimes: number[] = [];
+    const runcTimes: number[] = [];
+    for (let i = 0; i < RUNS + 3; i++) {
+      const b = await berthOnce(driver, stateRoot, rootfs, i, i >= 3);
+      const r = runc ? runcOnce(runc, bundle, i) : 0;
+      if (i >= 3) { berthTimes.push(b); runcTimes.push(r); }
+    }
+    const berth = median(berthTimes);
     console.log(`berth (execdriver-native): median ${berth.toFixed(2)} ms over ${RUNS} runs of \`true\` (start + wait + delete)`);
     console.log(`  phases (median ms): start ${median(phases.start).toFixed(2)}, wait ${median(phases.wait).toFixed(2)}, delete ${median(phases.delete).toFixed(2)}`);
     console.log(`  load average while measuring: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
-    const runc = which('runc');
     if (!runc) {
       console.log('runc: not installed (apt-get install -y runc) — no ratio');
       return;
     }
-    const r = median(benchRunc(runc, dir, rootfs));
-    console.log(`runc run:                  median ${r.toFixed(2)} ms over ${RUNS} runs`);
+    const r = median(runcTimes);
+    console.log(`runc run:                  median ${r.toFixed(2)} ms over ${RUNS} runs (interleaved with berth's)`);
     console.log(`ratio berth / runc: ${(berth / r).toFixed(3)}x (goal <= 0.25x)`);
   } finally {
+    removeCgroups();
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(stateRoot, { recursive: true, force: true });
   }
 }
 
