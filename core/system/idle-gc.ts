@@ -23,7 +23,7 @@ export interface IdleGcOptions {
 
 /** Starts watching `engine`; returns a function that stops it. The timer never keeps the process alive. */
 export function startIdleGc(engine: Engine, gc: () => void, opts: IdleGcOptions = {}): () => void {
-  const idleMs = opts.idleMs ?? 250;
+  const idleMs = opts.idleMs ?? 100;
   const growth = opts.growthBytes ?? 8 * 1024 * 1024;
   let base = process.memoryUsage.rss();
   let seen = engine.activity;
