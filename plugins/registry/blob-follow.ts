@@ -24,6 +24,8 @@ export class BlobFollower {
   private complete = false;
   private error: Error | null = null;
   private waiters: Array<() => void> = [];
+  /** Bumped by every notify(): a reader that saw an older value must look again instead of waiting. */
+  private version = 0;
 
   /** The download (re)opened its ingest at `file`, which holds `written` bytes. */
   attach(file: string, written: number): void {
@@ -53,6 +55,7 @@ export class BlobFollower {
   }
 
   private notify(): void {
+    this.version++;
     for (const w of this.waiters.splice(0)) w();
   }
 
@@ -80,6 +83,8 @@ export class BlobFollower {
     const pump = async (): Promise<void> => {
       try {
         for (;;) {
+          // changes made while this pass awaited (open, read) must not be slept through
+          const seen = this.version;
           if (this.error) throw this.error;
           if (pos < this.written) {
             const settled = this.complete;
@@ -103,7 +108,7 @@ export class BlobFollower {
             out.push(null);
             return;
           }
-          await this.changed();
+          if (this.version === seen) await this.changed();
           if (out.destroyed) return;
         }
       } catch (err) {

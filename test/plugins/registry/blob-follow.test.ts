@@ -49,6 +49,20 @@ describe('registry.distribution BlobFollower', () => {
     assert.ok((await out).equals(data));
   });
 
+  it('does not sleep through a finish that came while it was opening the file (lost wake-up)', async () => {
+    const data = randomBytes(10_000);
+    const ingest = path.join(tmp, 'ingest'); // already renamed away when the reader first opens it
+    const final = path.join(tmp, 'blob');
+    fs.writeFileSync(final, data);
+    const f = new BlobFollower();
+    const out = collect(f.stream());
+    f.attach(ingest, data.length);
+    // the reader starts on the next tick and is then waiting for its open(ingest): finish lands in between
+    await new Promise<void>((r) => process.nextTick(r));
+    f.finish(final, data.length);
+    assert.ok((await out).equals(data));
+  });
+
   it('reads a blob that was already complete, and follows a download that started over', async () => {
     const data = randomBytes(100_000);
     const final = path.join(tmp, 'blob');
