@@ -83,6 +83,9 @@ async function fsyncDir(dir: string): Promise<void> {
 
 const randomId = (): string => randomBytes(32).toString('hex');
 
+/** Layers applied at once by a parallel applyChain. */
+const MAX_PARALLEL_APPLIES = 4;
+
 /** Driver id of the init layer shared by the containers of the layer with this cache id. */
 const sharedInitId = (cacheId: string): string => `${cacheId}-init`;
 
@@ -329,8 +332,13 @@ export class LayerStore {
       const streams: Readable[] = [];
       const track = (s: LayerSource): LayerSource => ({ ...s, open: () => { const r = s.open(); streams.push(r); return r; } });
       let failed: unknown;
+      // At most MAX_PARALLEL_APPLIES at once, bottom-up (an image of 100 layers is not 100 extractors).
+      let slots = MAX_PARALLEL_APPLIES;
+      const queue: Array<() => void> = [];
       const results = await Promise.allSettled(prepared.map(async (p, k) => {
+        if (slots > 0) slots--; else await new Promise<void>((r) => queue.push(r));
         try {
+          if (failed !== undefined) throw failed;
           const applied = await this.applyPrepared(p as PreparedLayer, parents[k], track(sources[have + k]), diffIds[have + k]);
           sources[have + k].onApplied?.();
           return applied;
@@ -338,6 +346,9 @@ export class LayerStore {
           // One layer failed: stop the others instead of letting them run to the end.
           if (failed === undefined) { failed = err; for (const s of streams) s.destroy(); }
           throw err;
+        } finally {
+          const next = queue.shift();
+          if (next) next(); else slots++;
         }
       }));
       if (failed !== undefined) throw failed;
