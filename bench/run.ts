@@ -65,7 +65,10 @@ async function alternate(engines: Engine[], body: (e: Engine, i: number) => Prom
 
 function row(scenario: string, unit: string, samples: Map<string, number[]>, goal?: number): Row {
   const d = samples.get('dockerd');
-  return { scenario, unit, berth: summarise(samples.get('berth') ?? []), docker: d && d.length ? summarise(d) : null, goal };
+  return {
+    scenario, unit, berth: summarise(samples.get('berth') ?? []), docker: d && d.length ? summarise(d) : null, goal,
+    samples: Object.fromEntries([...samples].map(([k, v]) => [k, v.map((x) => Math.round(x * 10) / 10)])),
+  };
 }
 
 async function main(): Promise<void> {

@@ -9,7 +9,11 @@ export function summarise(samples: number[]): Summary {
   return { median, min: s[0] ?? NaN, max: s[n - 1] ?? NaN, n };
 }
 
-export interface Row { scenario: string; unit: string; berth: Summary; docker: Summary | null; goal?: number }
+export interface Row {
+  scenario: string; unit: string; berth: Summary; docker: Summary | null; goal?: number;
+  /** Every sample per engine, in run order (for the JSON line). */
+  samples?: Record<string, number[]>;
+}
 
 const fmt = (x: number): string => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : '—');
 

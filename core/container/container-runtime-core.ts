@@ -351,9 +351,10 @@ export abstract class ContainerRuntimeCore {
     return attachContainerNetwork(this.networks, c, `container:${other.record.ID}`);
   }
 
-  protected async detachNetwork(c: Container): Promise<void> {
+  /** Releases the container's network; `finishLater` after an exit (see NetworkPort.detach). */
+  protected async detachNetwork(c: Container, finishLater = false): Promise<void> {
     const svc = this.networks;
-    if (svc) await svc.detach(c.record.ID);
+    if (svc) await svc.detach(c.record.ID, { finishLater });
   }
 
   // ---- exit ----
@@ -384,7 +385,7 @@ export abstract class ContainerRuntimeCore {
     await Promise.all([
       this.execDriver.delete(id, rt.spec.stateDir).then(() => { this.execCleaned.add(id); },
         (err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'execdriver delete')),
-      this.detachNetwork(c).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'network detach')),
+      this.detachNetwork(c, true).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'network detach')),
       this.unmountVolumes(c).then(async () => {
         if (autoRemove) { this.rootfsHeld.add(id); return; }
         await this.images.unmountContainerLayer(id).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'unmount'));

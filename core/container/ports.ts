@@ -65,7 +65,8 @@ export interface NetworkAttachResult {
 export interface NetworkPort {
   attach(req: NetworkAttachRequest): Promise<NetworkAttachResult>;
   /** Removes endpoints, port rules and the sandbox. Idempotent. */
-  detach(containerId: string): Promise<void>;
+  /** `finishLater`: may resolve before the kernel objects are released (see the network service). */
+  detach(containerId: string, opts?: { finishLater?: boolean }): Promise<void>;
   /** A network by name or id; NotFoundError `network X not found` (checked at create, as Docker does). */
   inspectNetwork?(idOrName: string): unknown;
 }

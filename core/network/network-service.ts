@@ -167,6 +167,8 @@ export class NetworkService {
 
   /** Stops the embedded DNS servers. Kernel objects stay (containers keep running: live-restore). */
   async close(): Promise<void> {
+    // detaches still finishing (see detach)
+    await Promise.all([...this.chains.values()]);
     for (const s of this.dns.values()) s.close();
     this.dns.clear();
   }
@@ -247,16 +249,41 @@ export class NetworkService {
   /**
    * Removes a container's endpoints (veths, port rules, addresses), its
    * embedded DNS and its sandbox. Idempotent: an unknown container is a no-op.
+   * `finishLater` (a container that just stopped): when it published no
+   * ports and is only on the default bridge (or none), resolves once it is
+   * gone from the records, and the kernel objects and addresses are released
+   * next in its queue (see below).
    */
-  detach(containerId: string): Promise<void> {
+  detach(containerId: string, opts: { finishLater?: boolean } = {}): Promise<void> {
     return this.serial(containerId, async () => {
       const att = this.records.attachments.get(containerId);
       if (!att) return;
-      await this.release(att);
+      // published ports (the next container may want them) and user-defined networks (names, aliases, DNS) are released now
+      if (!opts.finishLater || att.endpoints.some((e) => e.info.portBindings.length > 0 || !this.records.networks.get(e.networkId)?.builtin)) {
+        await this.release(att);
+        this.records.attachments.delete(containerId);
+        await this.saveDetached();
+        return;
+      }
       this.records.attachments.delete(containerId);
-      // not fsynced: a crash that loses it leaves the record of a stopped container, which start() drops
-      await Promise.all([this.records.saveAttachments(false), this.ipam.flush()]);
+      // Without published ports nothing the next container could want is
+      // held: the container is gone from the records now, and deleting its
+      // veths (slow in the kernel) and then freeing its addresses finishes
+      // next in this container's queue (its next attach, and close(), wait).
+      void this.serial(containerId, () => this.finishDetach(att))
+        .catch((err: Error) => this.kernel.log.warn({ container: containerId, err: err.message }, 'network detach'));
     });
+  }
+
+  /** Releases a detached container's kernel objects and addresses, and records that. */
+  private async finishDetach(att: Attachment): Promise<void> {
+    await this.release(att);
+    await this.saveDetached();
+  }
+
+  private async saveDetached(): Promise<void> {
+    // not fsynced: a crash that loses it leaves the record of a stopped container, which start() drops
+    await Promise.all([this.records.saveAttachments(false), this.ipam.flush()]);
   }
 
   /** NetworkSettings of an attached container; NotFoundError when it is not attached. */
@@ -467,6 +494,8 @@ export class NetworkService {
     if (users.length) {
       throw new ConflictError(`error while removing network: network ${n.name} id ${n.id} has active endpoints (${users.map((u) => u.att.containerName.replace(/^\//, '')).join(', ')})`);
     }
+    // endpoints of stopped containers still being released (detach's finishLater) go first
+    await Promise.all([...this.chains.values()]);
     await this.driver(n.driver).deleteNetwork(n.id);
     await this.ipam.releasePool(n.id);
     this.records.networks.delete(n.id);
