@@ -35,8 +35,11 @@ describe('execdriver-native: isolation from inside the container', function () {
     const c = await h.start(spec);
     try {
       const cg = ContainerCgroup.of(spec.cgroup.parent, spec.id);
-      const procs = fs.readFileSync(path.join(cg.dirs.memory ?? cg.dirs.unified, 'cgroup.procs'), 'utf8');
-      assert.ok(procs.split('\n').includes(String(c.pid)), `PID 1 (${c.pid}) not in ${procs}`);
+      // every hierarchy (v1 ones joined through `tasks`, cgroup2 by clone3 CLONE_INTO_CGROUP)
+      for (const dir of new Set(Object.values(cg.dirs))) {
+        const procs = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8');
+        assert.ok(procs.split('\n').includes(String(c.pid)), `PID 1 (${c.pid}) not in ${dir}: ${procs}`);
+      }
       const io = await c.attach();
       let out = '';
       await new Promise<void>((resolve) => {
