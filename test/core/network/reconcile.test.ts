@@ -19,8 +19,9 @@ function req(id: string, extra: Partial<AttachRequest> = {}): AttachRequest {
   };
 }
 
-function natRules(): string[] {
-  return execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('-A'));
+/** The nat rules of this test's engine (in or jumping to its own chains): other engines on the host do not count. */
+function natRules(chainPrefix: string): string[] {
+  return execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('-A') && l.includes(chainPrefix));
 }
 
 describe('core/network: reconcile after a crash (real kernel)', function () {
@@ -71,7 +72,7 @@ describe('core/network: reconcile after a crash (real kernel)', function () {
     }
     const stray = `${names.vethPrefix}stray`;
     execFileSync('ip', ['link', 'add', stray, 'type', 'veth', 'peer', 'name', `${names.vethPrefix}peer`]);
-    const rulesBefore = natRules().length;
+    const rulesBefore = natRules(names.chainPrefix).length;
 
     await first.crash();
     envs.pop();
@@ -88,9 +89,9 @@ describe('core/network: reconcile after a crash (real kernel)', function () {
     assert.ok(!fs.existsSync(`/sys/class/net/br-${goneNet.slice(0, 12)}`), 'orphan bridge removed');
     assert.ok(fs.existsSync(`/sys/class/net/${names.bridge}`), 'default bridge kept');
     const hostPort = live.settings.Ports['80/tcp']![0].HostPort;
-    const dnat = natRules().filter((l) => l.includes(`--dport ${hostPort} -j DNAT`));
+    const dnat = natRules(names.chainPrefix).filter((l) => l.includes(`--dport ${hostPort} -j DNAT`));
     assert.equal(dnat.length, 1, 'the published port rule is there exactly once');
-    assert.equal(natRules().length, rulesBefore - 2, 'the removed network\'s two nat rules are gone, nothing duplicated');
+    assert.equal(natRules(names.chainPrefix).length, rulesBefore - 2, 'the removed network\'s two nat rules are gone, nothing duplicated');
     const settings = second.svc.settingsOf('live');
     assert.equal(settings.IPAddress, live.settings.IPAddress);
     // The dead container's address is free again; the live one's is not.
