@@ -18,17 +18,19 @@ export function sniffCompression(head: Buffer): Compression {
   return 'none';
 }
 
+const asBuffer = (v: Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+
 /** A stream of the uncompressed bytes of `input`, whatever of gzip/zstd/plain it is. */
 export function decompress(input: Readable): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   void (async () => {
     const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    let head = Buffer.alloc(0);
+    let head: Buffer = Buffer.alloc(0);
     let done = false;
     while (head.length < 4) {
       const r = await it.next();
       if (r.done) { done = true; break; }
-      head = Buffer.concat([head, Buffer.from(r.value)]);
+      head = head.length === 0 ? asBuffer(r.value) : Buffer.concat([head, asBuffer(r.value)]);
     }
     async function* rest(): AsyncGenerator<Buffer> {
       if (head.length) yield head;
@@ -36,7 +38,7 @@ export function decompress(input: Readable): Readable {
       for (;;) {
         const r = await it.next();
         if (r.done) return;
-        yield Buffer.from(r.value);
+        yield asBuffer(r.value); // no copy: a layer is tens of MB
       }
     }
     const kind = sniffCompression(head);
