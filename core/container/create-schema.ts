@@ -209,6 +209,11 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
+/** Compiles the create body's validator now (it is compiled once per process, at first use otherwise). */
+export function warmCreateValidator(): void {
+  validator();
+}
+
 /** `/HostConfig/Memory: must be integer` — the JSON pointer of the field and what was expected. */
 export function formatSchemaError(e: ErrorObject): string {
   const where = e.instancePath === '' ? '/' : e.instancePath;
