@@ -6,6 +6,8 @@
  * in `mustFinish` reported `Download complete`. Never exits on its own mid-pull.
  *
  *     node pull-child.js <dataRoot> <optionsJson> <reference> <layerShortId> <thresholdBytes> <mustFinish,...>
+ *
+ * The graph driver is vfs, or overlay2 with BT_PULL_DRIVER=overlay2.
  */
 import { Writable } from 'node:stream';
 import { Readable } from 'node:stream';
@@ -14,7 +16,8 @@ import { bootRegistryKernel } from './registry-kernel';
 async function main(): Promise<void> {
   const [dataRoot, optionsJson, reference, watchId, threshold, mustFinish = ''] = process.argv.slice(2);
   const waiting = new Set(mustFinish.split(',').filter(Boolean));
-  const { kernel } = await bootRegistryKernel(dataRoot, JSON.parse(optionsJson) as Record<string, unknown>);
+  const driver = process.env.BT_PULL_DRIVER === 'overlay2' ? 'overlay2' : 'vfs';
+  const { kernel } = await bootRegistryKernel(dataRoot, JSON.parse(optionsJson) as Record<string, unknown>, {}, driver);
   let buf = '';
   const stdout = new Writable({
     write(chunk: Buffer, _enc, cb): void {

@@ -3,10 +3,12 @@
  * download and are applied at once: the content is right, `Pull complete`
  * comes in order, the downloaded blob is the layer's kept blob (one copy), a
  * blob whose bytes do not match its digest leaves nothing behind (no image,
- * no layer, no blob, nothing in the layer store's tmp/), and two simultaneous
- * pulls of one image make its layers once.
+ * no layer, no blob, nothing in the layer store's tmp/), kill -9 mid-pull
+ * leaves no image and no layer and the next pull resumes, and two
+ * simultaneous pulls of one image make its layers once.
  */
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,7 +20,7 @@ import { hasBusybox } from '../../helpers/busybox-rootfs';
 import { hasRegistry, startRegistry, type RegistryServer } from '../../helpers/registry-server';
 import { makeTestKernel } from '../../helpers/test-kernel';
 import { busyboxLayer, layerFromFiles, randomLayer, skopeoPush, writeOciLayout, type Layer } from './fixtures';
-import { runWithProgress } from './registry-kernel';
+import { bootRegistryKernel, runWithProgress, type RegistryKernel } from './registry-kernel';
 
 type Coded = Error & { code?: string };
 
@@ -123,6 +125,53 @@ describe('registry.distribution pipelined pull on overlay2 (kernel + docker-regi
       assert.equal(fs.statSync(path.join(root, 'three.bin')).size, 2 << 20);
     } finally {
       await images!.unmountContainerLayer('bt-pipe-c1');
+    }
+  });
+
+  it('kill -9 while layers extract and download leaves no image and no layer; the next pull resumes', async () => {
+    const big = randomLayer(tmp, 'big.bin', 24 << 20);
+    writeOciLayout(path.join(tmp, 'kill'), 'v1', [{ layers: [layers[0], layers[1], big] }]);
+    const killRef = `${reg!.host}/pipe/kill:v1`;
+    await skopeoPush(path.join(tmp, 'kill'), 'v1', killRef, { format: 'v2s2' });
+    const dataRoot = path.join(tmp, 'root-kill');
+    const options = { certsDir: path.join(tmp, 'certs.d'), dockerConfig: path.join(tmp, 'docker.json') };
+    const watch = big.digest.slice(7, 19);
+    const threshold = 4 << 20;
+    const child = spawn(process.execPath, [path.join(__dirname, 'pull-child.js'), dataRoot, JSON.stringify(options), killRef, watch,
+      String(threshold), [layers[0], layers[1]].map((l) => l.digest.slice(7, 19)).join(',')],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BT_PULL_DRIVER: 'overlay2' } });
+    let k: RegistryKernel | undefined;
+    try {
+      const said = await new Promise<string>((resolve) => {
+        let out = '';
+        child.stdout!.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (/PAUSED|FINISHED|ERROR/.test(out)) resolve(out);
+        });
+        child.on('exit', () => resolve(out));
+      });
+      assert.match(said, /PAUSED/, `the child paused mid-download: ${said}`);
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+
+      k = await bootRegistryKernel(dataRoot, options, {}, 'overlay2');
+      assert.deepEqual(await k.kernel.engine.run('image.list', { all: true }), [], 'no partial image listed after the crash');
+      assert.deepEqual(k.images.layers.list(), [], 'no layer of the unrecorded image stays');
+      assert.deepEqual(fs.readdirSync(path.join(dataRoot, 'image', 'overlay2', 'layerdb', 'tmp')), [], 'unfinished layers removed');
+      const driverDirs = (): string[] => fs.readdirSync(path.join(dataRoot, 'overlay2')).filter((n) => /^[a-f0-9]{64}$/.test(n));
+      assert.deepEqual(driverDirs(), [], 'no overlay2 layer left behind');
+
+      const { output, msgs } = await runWithProgress(k.kernel, 'image.pull', { fromImage: killRef });
+      const firstDl = msgs.find((m) => m.status === 'Downloading' && m.id === watch);
+      assert.ok((firstDl?.progressDetail?.current ?? 0) >= threshold, 'the big blob resumed with Range');
+      const inspect = await k.kernel.engine.run('image.inspect', { name: killRef });
+      assert.equal(inspect.Id, output.Id);
+      assert.deepEqual(inspect.RootFS.Layers, [layers[0].diffId, layers[1].diffId, big.diffId]);
+      assert.equal(driverDirs().length, 3);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await k?.kernel.close();
     }
   });
 

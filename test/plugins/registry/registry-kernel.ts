@@ -14,12 +14,13 @@ import { makeTestKernel } from '../../helpers/test-kernel';
 
 export interface RegistryKernel { kernel: OwnedKernel; images: ImageService }
 
-/** Boots the kernel with `plugin-options["registry.distribution"] = options`. */
-export async function bootRegistryKernel(dataRoot: string, options: Record<string, unknown>, config: Partial<DaemonConfig> = {}): Promise<RegistryKernel> {
+/** Boots the kernel with `plugin-options["registry.distribution"] = options` on graph driver `driver` (vfs by default). */
+export async function bootRegistryKernel(dataRoot: string, options: Record<string, unknown>, config: Partial<DaemonConfig> = {},
+  driver: 'vfs' | 'overlay2' = 'vfs'): Promise<RegistryKernel> {
   const kernel = await makeTestKernel({
     dataRoot,
-    builtins: ['plugins/graphdriver-vfs', 'plugins/registry'],
-    config: { 'storage-driver': 'vfs', 'plugin-options': { 'registry.distribution': options }, ...config },
+    builtins: [`plugins/graphdriver-${driver}`, 'plugins/registry'],
+    config: { 'storage-driver': driver, 'plugin-options': { 'registry.distribution': options }, ...config },
   });
   try {
     return { kernel, images: await setupImages(kernel) };
