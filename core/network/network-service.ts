@@ -266,6 +266,8 @@ export class NetworkService {
         return;
       }
       this.records.attachments.delete(containerId);
+      // the `disconnect` events now, in Docker's order (before the container's `destroy`)
+      for (const ep of [...att.endpoints].reverse()) await this.kernel.hooks.network.disconnected.promise(ep.networkId, att.containerId);
       // Without published ports nothing the next container could want is
       // held: the container is gone from the records now, and deleting its
       // veths (slow in the kernel) and then freeing its addresses finishes
@@ -277,7 +279,7 @@ export class NetworkService {
 
   /** Releases a detached container's kernel objects and addresses, and records that. */
   private async finishDetach(att: Attachment): Promise<void> {
-    await this.release(att);
+    await this.release(att, false);
     await this.saveDetached();
   }
 
@@ -300,10 +302,11 @@ export class NetworkService {
     return att.sandboxPath;
   }
 
-  private async release(att: Attachment): Promise<void> {
+  /** Releases everything the attachment holds; `announce`: fire the `disconnected` hook per endpoint. */
+  private async release(att: Attachment, announce = true): Promise<void> {
     this.dns.get(att.containerId)?.close();
     this.dns.delete(att.containerId);
-    for (const ep of [...att.endpoints].reverse()) await this.disconnectEndpoint(att, ep);
+    for (const ep of [...att.endpoints].reverse()) await this.disconnectEndpoint(att, ep, announce);
     if (att.ownsSandbox) await this.sandboxes.destroy(att.containerId);
   }
 
@@ -341,14 +344,14 @@ export class NetworkService {
     await this.kernel.hooks.network.connected.promise(net.id, att.containerId);
   }
 
-  private async disconnectEndpoint(att: Attachment, ep: EndpointRecord): Promise<void> {
+  private async disconnectEndpoint(att: Attachment, ep: EndpointRecord, announce = true): Promise<void> {
     const net = this.records.networks.get(ep.networkId);
     const driver = this.driver(net?.driver === 'bridge' || !net ? undefined : net.driver);
     if (att.sandboxPath) await driver.leave(ep.networkId, ep.endpointId, att.sandboxPath);
     await driver.deleteEndpoint(ep.networkId, ep.endpointId);
     await this.ipam.releaseAddress(ep.networkId, ep.info.ipv4Address);
     att.endpoints = att.endpoints.filter((e) => e !== ep);
-    await this.kernel.hooks.network.disconnected.promise(ep.networkId, att.containerId);
+    if (announce) await this.kernel.hooks.network.disconnected.promise(ep.networkId, att.containerId);
   }
 
   // ------------------------------------------------------------------ DNS
