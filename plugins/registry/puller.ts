@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  BerthError, InvalidArgumentError, NotFoundError, UnavailableError, type ProgressSink,
+  BerthError, InvalidArgumentError, NotFoundError, UnavailableError, isInvalidArgument, type ProgressSink,
 } from '../../core';
 import type { TokenCache } from './auth-challenge';
 import { fetchBlob } from './blob-fetch';
@@ -248,10 +248,11 @@ export class Puller {
       progress(status(`Status: Downloaded newer image for ${ref.familiar}`));
       return { id: imageId, manifestDigest: top.digest, upToDate: false };
     } catch (err) {
-      if (firstError === undefined && !abort.signal.aborted) {
+      if (firstError === undefined && !abort.signal.aborted && isInvalidArgument(err)) {
         // Layers extract while they download: an extraction that failed on
-        // bad bytes is explained by its download's verdict (a digest
-        // mismatch), so let the downloads finish and report that first.
+        // bad bytes (a broken tar or gzip, a wrong diff_id) is explained by
+        // its download's verdict (a digest mismatch), so let the downloads
+        // finish and report that first. Other failures (disk full) stop at once.
         await Promise.allSettled([...downloads.values()]);
       }
       firstError ??= err;
