@@ -104,6 +104,8 @@ export async function createContainer(svc: ContainerService, name: string | unde
     throw err;
   }
   await svc.kernel.hooks.container.created.promise(id).catch((err: Error) => svc.kernel.log.warn({ err: err.message }, 'created hook failed'));
+  // `docker run --rm` starts next: its rootfs is mounted meanwhile (see premount)
+  if (hc.AutoRemove) svc.premount(id);
   await svc.emit(c, 'create');
   svc.kernel.log.debug({ container: id, ms: timer.total(), phases: timer.phases }, 'create phases');
   return { Id: id, Warnings: n.warnings };

@@ -39,6 +39,9 @@ import type { Container, ContainerState } from './types';
 import { stoppedNetworkSettings } from './views';
 
 
+/** How long a premounted rootfs waits for its start before it is unmounted. */
+export const PREMOUNT_MS = 10_000;
+
 export abstract class ContainerRuntimeCore {
   readonly store: ContainerStore;
   /** Emits `start:<id>`, `die:<id>`, `stopped:<id>`, `removed:<id>`. */
@@ -49,6 +52,8 @@ export abstract class ContainerRuntimeCore {
   protected readonly lock = new KeyedMutex();
   /** Exited AutoRemove containers whose rootfs is still mounted: their removal unmounts it with the layer. */
   protected readonly rootfsHeld = new Set<string>();
+  /** Rootfs mounts begun at create for AutoRemove containers, which `docker run --rm` starts next. */
+  protected readonly premounts = new Map<string, { rootfs: Promise<string>; timer: NodeJS.Timeout }>();
   /** Containers whose exec driver state was deleted after their last exit (removal need not do it again). */
   protected readonly execCleaned = new Set<string>();
   /** Layer deletions still running after their container was removed (shutdown waits for them). */
@@ -153,6 +158,37 @@ export abstract class ContainerRuntimeCore {
     await this.store.saveRecord(c, durable);
   }
 
+  /**
+   * Begins mounting a new container's rootfs while the client gets ready to
+   * start it (`docker run` attaches and waits first); start takes the mount.
+   * Released when no start came within PREMOUNT_MS, or at removal.
+   */
+  premount(id: string): void {
+    if (this.premounts.has(id) || this.shuttingDown) return;
+    const rootfs = this.images.mountContainerLayer(id);
+    rootfs.catch(() => undefined);
+    const timer = setTimeout(() => { void this.dropPremount(id); }, PREMOUNT_MS);
+    timer.unref();
+    this.premounts.set(id, { rootfs, timer });
+  }
+
+  /** The premounted rootfs (its mount reference passes to the caller), or undefined. */
+  protected takePremount(id: string): Promise<string> | undefined {
+    const p = this.premounts.get(id);
+    if (!p) return undefined;
+    this.premounts.delete(id);
+    clearTimeout(p.timer);
+    return p.rootfs;
+  }
+
+  /** Releases an unused premount. */
+  protected async dropPremount(id: string): Promise<void> {
+    const p = this.takePremount(id);
+    if (!p) return;
+    try { await p; } catch { return; }
+    await this.images.unmountContainerLayer(id).catch(() => undefined);
+  }
+
   /** The in-memory runtime of a container whose PID 1 this daemon watches, if any. */
   runtimeFor(id: string): Runtime | undefined {
     return this.runtimes.get(id);
@@ -185,7 +221,8 @@ export abstract class ContainerRuntimeCore {
       // Independent preparations run side by side; each registers its undo as soon as it holds something.
       const [fs, net, [defaults, logDriver]] = await allOrFirstError([
         (async () => {
-          const rootfs = await this.images.mountContainerLayer(id);
+          const pre = this.takePremount(id);
+          const rootfs = pre ? await pre.catch(() => this.images.mountContainerLayer(id)) : await this.images.mountContainerLayer(id);
           cleanups.push(() => this.images.unmountContainerLayer(id));
           for (const m of parseMounts(hc)) {
             if (m.type === 'bind' && m.createSource) await fsp.mkdir(m.source, { recursive: true });

@@ -234,6 +234,7 @@ export class ContainerService extends ContainerRuntimeCore {
       timer.mark('state');
       try {
         this.rootfsHeld.delete(id);
+        this.takePremount(id); // deleting the layer unmounts it
         // The layer leaves the store at once; deleting its files (and unmounting
         // it) finishes in the background, and at the next start after a crash.
         const images = this.images;
@@ -440,6 +441,7 @@ export class ContainerService extends ContainerRuntimeCore {
     this.shutdownDone ??= (async () => {
       this.shuttingDown = true;
       for (const id of [...this.restartTimers.keys()]) this.cancelRestartTimer(id);
+      await Promise.all([...this.premounts.keys()].map((id) => this.dropPremount(id)));
       const live = !!this.kernel.config['live-restore'];
       await Promise.all([...this.runtimes.entries()].map(async ([id, rt]) => {
         const c = this.store.find(id);
