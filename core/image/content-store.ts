@@ -22,6 +22,8 @@ export interface IngestWriter {
   readonly file: string;
   /** Appends data (after `offset`). */
   write(chunk: Buffer): Promise<void>;
+  /** Appends several chunks in one system call. */
+  writev(chunks: Buffer[]): Promise<void>;
   /** Discards the partial data (the server ignored our Range) and starts at 0. */
   restart(): Promise<void>;
   /**
@@ -173,6 +175,15 @@ export class ContentStore {
         await fh.write(chunk);
         hash.update(chunk);
         written += chunk.length;
+        if (size >= 0 && written > size) throw new InvalidArgumentError(`blob ${digest} is larger than the announced ${size} bytes`);
+      },
+      async writev(chunks: Buffer[]): Promise<void> {
+        if (closed) throw new InvalidArgumentError(`ingest of ${digest} is closed`);
+        const total = chunks.reduce((n, c) => n + c.length, 0);
+        const { bytesWritten } = await fh.writev(chunks);
+        if (bytesWritten < total) await fh.write(Buffer.concat(chunks).subarray(bytesWritten)); // a short writev: the rest
+        for (const c of chunks) hash.update(c);
+        written += total;
         if (size >= 0 && written > size) throw new InvalidArgumentError(`blob ${digest} is larger than the announced ${size} bytes`);
       },
       async restart(): Promise<void> {

@@ -12,6 +12,8 @@ export interface IngestWriter {
   readonly file?: string;
   /** Appends data (after `offset`). */
   write(chunk: Buffer): Promise<void>;
+  /** Appends several chunks in one system call, where the store can (else they are joined and written). */
+  writev?(chunks: Buffer[]): Promise<void>;
   /** Discards the partial data (the server ignored our Range) and starts at 0. */
   restart(): Promise<void>;
   /**

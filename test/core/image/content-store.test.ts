@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -57,6 +57,23 @@ describe('content store', () => {
     await w2.write(data.subarray(6));
     await w2.commit();
     assert.ok((await cs.read(d)).equals(data));
+  });
+
+  it('ingests chunks written together (writev) and says when the digest matched, before the blob is in place', async () => {
+    const data = Buffer.from('0123456789abcdefghij'.repeat(500));
+    const d = sha256Digest(data);
+    const cs = await ContentStore.open(dir);
+    const w = await cs.ingest(d, data.length);
+    await w.writev([data.subarray(0, 7), data.subarray(7, 5000), data.subarray(5000)]);
+    let verifiedBeforePlace: boolean | undefined;
+    await w.commit(() => { verifiedBeforePlace = !existsSync(cs.path(d)); });
+    assert.equal(verifiedBeforePlace, true);
+    assert.ok((await cs.read(d)).equals(data));
+    const bad = await cs.ingest(sha256Digest('other'), data.length);
+    await bad.writev([data]);
+    let called = false;
+    await assert.rejects(bad.commit(() => { called = true; }), (e: unknown) => isInvalidArgument(e));
+    assert.equal(called, false, 'not said for a mismatch');
   });
 
   it('refuses a blob whose content does not match and keeps nothing', async () => {
