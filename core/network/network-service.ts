@@ -576,7 +576,17 @@ export class NetworkService {
   }
 
   private async ensureBuiltins(): Promise<void> {
-    if (!this.records.findNetwork(DEFAULT_NETWORK)) await this.createDefaultNetwork();
+    const existing = this.records.findNetwork(DEFAULT_NETWORK);
+    if (this.kernel.config.bridge === 'none') {
+      // Docker's `--bridge none`: no default bridge network; a stale one from an earlier configuration goes
+      if (existing?.name === DEFAULT_NETWORK && !this.records.endpointsOn(existing.id).length) {
+        await this.driver().deleteNetwork(existing.id).catch((err: unknown) => this.kernel.log.warn({ err }, 'could not remove the default bridge network'));
+        await this.ipam.releasePool(existing.id);
+        this.records.networks.delete(existing.id);
+      }
+    } else if (!existing) {
+      await this.createDefaultNetwork();
+    }
     for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
       if (this.records.findNetwork(name)?.name === name) continue;
       const id = newId();

@@ -44,6 +44,8 @@ export interface NetTestEnvOptions {
   dir?: string;
   names?: { bridge: string; vethPrefix: string; chainPrefix: string; octet: number };
   linkBackend?: 'netlink' | 'ip';
+  /** daemon.json `bridge` (the default bridge's name, or `none`); the env's own bridge name by default. */
+  bridgeConfig?: string;
   isRunning?: NetworkServiceOptions['isRunning'];
 }
 
@@ -85,7 +87,7 @@ export async function makeNetTestEnv(o: NetTestEnvOptions = {}): Promise<NetTest
     builtins: ['plugins/networkdriver-bridge'],
     config: {
       'exec-root': path.join(dir, 'exec'),
-      bridge: names.bridge,
+      bridge: o.bridgeConfig ?? names.bridge,
       bip: `10.213.${names.octet}.1/24`,
       'default-address-pools': [{ base: '10.214.0.0/16', size: 24 }],
       iptables: o.iptables !== false,
