@@ -186,6 +186,10 @@ async function main(): Promise<void> {
   ].join('\n'));
 }
 
+/** Row order of a full run (prefixes of the scenario column). */
+const SCENARIO_ORDER = ['cli-floor', 'run-none', 'run-bridge', 'parallel-20', 'pull-60mb', 'logs-write', 'logs-read',
+  'ps-100 (cli)', 'ps-100 (api)', 'rss idle (fresh)', 'rss idle (after', 'rss 20'];
+
 /**
  * The table of `prev` (docs/benchmarks.md) with the rows of `md` replacing
  * those of the same scenario, in the old order; new scenarios are appended.
@@ -197,6 +201,9 @@ function mergeTable(prev: string, md: string): string {
   const old = rowsOf(prev.includes('\n## Findings') ? prev.slice(0, prev.indexOf('\n## Findings')) : prev);
   const merged = old.map((l) => fresh.get(key(l)) ?? l);
   for (const [k, l] of fresh) if (!old.some((o) => key(o) === k)) merged.push(l);
+  // in the order a full run prints them (unknown scenarios last)
+  const rank = (l: string): number => { const i = SCENARIO_ORDER.findIndex((p) => key(l).startsWith(p)); return i < 0 ? SCENARIO_ORDER.length : i; };
+  merged.sort((a, b) => rank(a) - rank(b));
   return [...md.split('\n').slice(0, 2), ...merged].join('\n');
 }
 
