@@ -132,7 +132,7 @@ for _ in $(seq 1 200); do
   sleep 0.1
 done
 [[ -n "$up" ]] || fail "berthd did not answer on unix://$work/berth.sock within 20 s"
-say "berthd $(berth version --format '{{.Server.Version}}') is up on unix://$work/berth.sock (data root $work/data, bridge $bridge)"
+say "berthd $(berth version --format '{{.Server.Version}}') is up on unix://$work/berth.sock (data root $work/data, exec root $execroot, bridge $bridge)"
 
 step="build the busybox image"
 [[ -x "$repo/scripts/make-busybox-image.sh" || -f "$repo/scripts/make-busybox-image.sh" ]] || fail "scripts/make-busybox-image.sh is missing"
