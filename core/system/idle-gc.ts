@@ -4,8 +4,9 @@
  * which an idle daemon may not run for a long time: berthd sat at 175 MiB
  * after the benchmark's scenarios, 97 MiB once collected. This runs one full
  * GC when no job has started or ended for `idleMs` and the resident set grew
- * by `growthBytes` since the last one — at most once per idle period, and
- * never while jobs keep coming.
+ * by `growthBytes` since the last one (or since the lowest level a
+ * collection reached, at most once per `floorEveryMs`), and never while jobs
+ * keep coming.
  */
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine';
@@ -17,6 +18,10 @@ export interface IdleGcOptions {
   growthBytes?: number;
   /** Gives freed C heap back to the system after the GC (malloc_trim), when available. */
   trim?: () => void;
+  /** Least time between two collections measured against the floor (ms; default 10 × idleMs). */
+  floorEveryMs?: number;
+  /** Reads the resident set (bytes); process.memoryUsage.rss by default. */
+  rss?: () => number;
   /** Told of each collection (debug level). */
   log?: Pick<Logger, 'debug'>;
 }
@@ -25,18 +30,31 @@ export interface IdleGcOptions {
 export function startIdleGc(engine: Engine, gc: () => void, opts: IdleGcOptions = {}): () => void {
   const idleMs = opts.idleMs ?? 100;
   const growth = opts.growthBytes ?? 8 * 1024 * 1024;
-  let base = process.memoryUsage.rss();
+  const rss = opts.rss ?? (() => process.memoryUsage.rss());
+  const floorEvery = opts.floorEveryMs ?? 10 * idleMs;
+  // `base`: the resident set after the last collection. `floor`: what a
+  // collection brought it down to, raised only when one gave back less than
+  // `growth` (that memory is live). A collection can run in the middle of a
+  // stream (`docker logs` of 500,000 lines starts and ends no job while it
+  // flows), and then `base` is the stream's high-water mark: the garbage the
+  // stream leaves would stay. So the resident set is also compared with
+  // `floor`, at most once per `floorEvery`.
+  let base = rss();
+  let floor = base;
+  let lastAt = 0;
   let seen = engine.activity;
   const timer = setInterval(() => {
     const now = engine.activity;
     if (now !== seen) { seen = now; return; }
-    const before = process.memoryUsage.rss();
-    if (before - base < growth) return;
+    const before = rss();
+    if (before - base < growth && (before - floor < growth || Date.now() - lastAt < floorEvery)) return;
+    lastAt = Date.now();
     gc();
     opts.trim?.();
     // V8 gives pages back as its sweeper finishes: take the new base a moment later
     setTimeout(() => {
-      base = process.memoryUsage.rss();
+      base = rss();
+      floor = before - base < growth ? base : Math.min(floor, base);
       opts.log?.debug({ rssBefore: before, rssAfter: base }, 'idle gc');
     }, 50).unref();
   }, idleMs);

@@ -9,7 +9,15 @@
 //   to miss, nothing tied to the daemon's lifetime). The bootstrap is written to
 //   the shim's stdin and its one-line answer read from its stdout, all on a
 //   libuv worker thread, never on the JS thread.
+//
+// mallocTrim() -> number
+//   malloc_trim(0): gives the C heap's free pages back to the system (every
+//   arena, also free pages below live chunks). berthd calls it after its idle
+//   GC (core/system/idle-gc.ts): V8 frees external buffers with free(), and
+//   glibc keeps what a burst of work grew. Returns 1 if memory was released.
 #include <napi.h>
+
+#include <malloc.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -113,9 +121,14 @@ Napi::Value SpawnShim(const Napi::CallbackInfo &info) {
   return p;
 }
 
+Napi::Value MallocTrim(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), malloc_trim(0));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, "1"));
   exports.Set("spawnShim", Napi::Function::New(env, SpawnShim));
+  exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
   return exports;
 }
 

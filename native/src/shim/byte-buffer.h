@@ -27,6 +27,25 @@ static inline int buf_add(struct buf *b, const void *p, size_t n) {
   return 0;
 }
 
+/* Room for at least n more bytes at the end (read straight into it, then buf_commit); NULL if out of memory. */
+static inline char *buf_reserve(struct buf *b, size_t n) {
+  if (b->off && b->off == b->len) b->off = b->len = 0;
+  if (b->len + n > b->cap) {
+    if (b->off) { memmove(b->d, b->d + b->off, b->len - b->off); b->len -= b->off; b->off = 0; }
+    if (b->len + n > b->cap) {
+      size_t nc = b->cap ? b->cap : 4096;
+      while (nc < b->len + n) nc *= 2;
+      char *nd = realloc(b->d, nc);
+      if (!nd) return NULL;
+      b->d = nd; b->cap = nc;
+    }
+  }
+  return b->d + b->len;
+}
+
+/* Counts n bytes written into the room buf_reserve gave. */
+static inline void buf_commit(struct buf *b, size_t n) { b->len += n; }
+
 static inline int buf_frame(struct buf *b, int stream, const void *p, size_t n) {
   unsigned char h[5] = { (unsigned char)stream, (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n };
   if (buf_add(b, h, 5)) return -1;

@@ -25,6 +25,7 @@
 #include "timing.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +42,12 @@
 #include <unistd.h>
 
 #define CLIENT_OUT_HIGH (1u << 20)
+/* Stack buffers for reads. Every page of a stack frame stays resident for the
+ * shim's lifetime (and GCC's stack-clash probes touch each page on entry), so
+ * they are 16 KiB, not 64; pump_output makes up for it with up to
+ * PUMP_READS reads per wake-up (a pipe holds 64 KiB). */
+#define READ_CHUNK (16u << 10)
+#define PUMP_READS 4
 
 struct proc {
   pid_t pid;
@@ -77,6 +84,7 @@ static struct proc *procs;
 static struct client *clients;
 static struct proc *init_proc;
 static const char *oom_file;
+static char oom_path[4096];
 static int collected, shutdown_req;
 static int listen_fd = -1, sig_fd = -1;
 static ino_t sock_ino, pid_ino;
@@ -164,11 +172,15 @@ static void kept_replay(struct proc *p, struct client *c, unsigned long long fro
 
 /* Reads what is available; returns 0 at EOF/EIO (fd closed), 1 otherwise. */
 static int pump_output(struct proc *p, int *fdp, int stream, int drain) {
-  char chunk[65536];
-  for (;;) {
+  char chunk[READ_CHUNK];
+  for (int reads = 0;;) {
     if (!drain && !can_read_output(p)) return 1;
     ssize_t n = read(*fdp, chunk, sizeof(chunk));
-    if (n > 0) { deliver(p, stream, chunk, n); if (!drain) return 1; continue; }
+    if (n > 0) {
+      deliver(p, stream, chunk, n);
+      if (!drain && ((size_t)n < sizeof(chunk) || ++reads >= PUMP_READS)) return 1;
+      continue;
+    }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return 1;
     /* EOF, or EIO from a pty master whose slave is gone */
@@ -524,10 +536,11 @@ static void loop(void) {
       struct client *c = who[i];
       int drop = 0;
       if (pfd[i].revents & POLLIN) {
-        char tmp[65536];
-        ssize_t k = read(c->fd, tmp, sizeof(tmp));
-        if (k > 0) { buf_add(&c->in, tmp, k); if (client_input(c) < 0) drop = 1; }
-        else if (k == 0 || (errno != EAGAIN && errno != EINTR)) drop = 1;
+        /* requests and acks are small: no more room than 4 KiB (a log attach lives as long as the container) */
+        char *room = buf_reserve(&c->in, 4096);
+        ssize_t k = room ? read(c->fd, room, c->in.cap - c->in.len) : -1;
+        if (k > 0) { buf_commit(&c->in, k); if (client_input(c) < 0) drop = 1; }
+        else if (!room || k == 0 || (errno != EAGAIN && errno != EINTR)) drop = 1;
       } else if (pfd[i].revents & (POLLHUP | POLLERR)) drop = 1;
       if (!drop && buf_size(&c->out)) {
         ssize_t k = send(c->fd, c->out.d + c->out.off, buf_size(&c->out), MSG_NOSIGNAL);
@@ -546,13 +559,14 @@ static void loop(void) {
 
 static int read_all(int fd, char **out, size_t *len) {
   struct buf b = { 0 };
-  char tmp[65536];
   for (;;) {
-    ssize_t n = read(fd, tmp, sizeof(tmp));
+    char *room = buf_reserve(&b, READ_CHUNK);
+    if (!room) { buf_free(&b); return -1; }
+    ssize_t n = read(fd, room, READ_CHUNK);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) { buf_free(&b); return -1; }
     if (n == 0) break;
-    buf_add(&b, tmp, n);
+    buf_commit(&b, n);
   }
   if (!b.d) b.d = malloc(1);
   *out = b.d; *len = b.len;
@@ -616,6 +630,14 @@ int main(int argc, char **argv) {
     char line[700]; snprintf(line, sizeof(line), "err %s\n", msg); answer(line); return 1;
   }
   init_proc = proc_new(&s, 1);
+  /* The bootstrap, the compiled seccomp program and libseccomp's working set
+   * (~0.9 MiB of heap when the filter was not cached) are not needed once PID 1
+   * runs: keep the one path the shim still reads, free the rest and give the
+   * heap back (malloc_trim also releases free pages below a live chunk). */
+  if (oom_file && strlen(oom_file) < sizeof(oom_path)) { strcpy(oom_path, oom_file); oom_file = oom_path; }
+  else oom_file = NULL;
+  bootstrap_free(&b);
+  malloc_trim(0);
   char pidline[64];
   snprintf(pidline, sizeof(pidline), "%d %d\n", getpid(), s.pid);
   int pf = open(BERTH_SHIM_PIDFILE, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);

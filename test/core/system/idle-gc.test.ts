@@ -20,13 +20,30 @@ describe('core/system: idle GC', () => {
       stop();
     }
     const none: string[] = [];
-    const stop2 = startIdleGc(engine, () => { none.push('gc'); }, { idleMs: 5, growthBytes: 1 << 40 });
+    const stop2 = startIdleGc(engine, () => { none.push('gc'); }, { idleMs: 5, growthBytes: 2 ** 40 });
     try {
       await engine.run('engine.ping', undefined as never);
       for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 5));
       assert.deepEqual(none, [], 'no collection without growth');
     } finally {
       stop2();
+    }
+  });
+  it('collects again after a stream that a collection ran in the middle of (measured against the floor)', async function () {
+    this.timeout(5000);
+    const engine = new Engine();
+    let rss = 100;
+    const after = [120, 101];
+    let collections = 0;
+    const stop = startIdleGc(engine, () => { rss = after[collections++] ?? rss; }, { idleMs: 100, growthBytes: 10, floorEveryMs: 0, rss: () => rss });
+    try {
+      rss = 130; // a stream grows the heap; a collection in its middle leaves 120 (its high-water mark)
+      for (let i = 0; i < 200 && collections < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(collections, 2, 'the garbage the stream left (120 over a floor of 100) is collected once it is idle');
+      for (let i = 0; i < 30; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(collections, 2, 'then nothing more: 101 is within growthBytes of the floor');
+    } finally {
+      stop();
     }
   });
 });
