@@ -54,9 +54,14 @@ async function startRegistry(dir: string): Promise<{ addr: string; child: ChildP
 const docker = (e: Engine, args: string[]): ReturnType<typeof run> => run('docker', args, { env: e.env });
 const mustDocker = (e: Engine, args: string[]): ReturnType<typeof must> => must('docker', args, { env: e.env });
 
-/** Runs `body` RUNS times per engine, alternating engines; returns ms samples per engine. */
-async function alternate(engines: Engine[], body: (e: Engine, i: number) => Promise<number>): Promise<Map<string, number[]>> {
+/**
+ * Runs `body` RUNS times per engine, alternating engines; returns ms samples per engine.
+ * With `warmup`, each engine first runs it once untimed (first-use costs on both sides: page
+ * cache, a berth image's shared init layer, dockerd's first container on a network).
+ */
+async function alternate(engines: Engine[], body: (e: Engine, i: number) => Promise<number>, warmup = false): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>(engines.map((e) => [e.name, []]));
+  if (warmup) for (const e of engines) await body(e, -1);
   for (let i = 0; i < RUNS; i++) {
     for (const e of i % 2 ? [...engines].reverse() : engines) out.get(e.name)!.push(await body(e, i));
   }
@@ -96,8 +101,7 @@ async function main(): Promise<void> {
   for (const e of engines) await mustDocker(e, ['import', '-c', 'CMD ["sh"]', tarball, 'busybox:latest']);
 
   const rss = (e: Engine): number => {
-    const extra = e.name === 'berth' ? pidsMatching('berth-shim') : pidsMatching('containerd-shim');
-    return treeRssKiB([...e.rootPids(), ...extra]) / 1024;
+    return treeRssKiB([...e.rootPids(), ...e.shimPids()]) / 1024;
   };
   const fresh = new Map(engines.map((e) => [e.name, [rss(e)]]));
   const rows: Row[] = [];
@@ -106,10 +110,10 @@ async function main(): Promise<void> {
     rows.push(row('cli-floor (docker version)', 'ms', await alternate(engines, async (e) => (await mustDocker(e, ['version'])).ms)));
   }
   if (want('run-none')) {
-    rows.push(row('run-none', 'ms', await alternate(engines, async (e) => (await mustDocker(e, ['run', '--rm', '--network', 'none', 'busybox', 'true'])).ms), 0.2));
+    rows.push(row('run-none', 'ms', await alternate(engines, async (e) => (await mustDocker(e, ['run', '--rm', '--network', 'none', 'busybox', 'true'])).ms, true), 0.2));
   }
   if (want('run-bridge')) {
-    rows.push(row('run-bridge', 'ms', await alternate(engines, async (e) => (await mustDocker(e, ['run', '--rm', 'busybox', 'true'])).ms), 0.2));
+    rows.push(row('run-bridge', 'ms', await alternate(engines, async (e) => (await mustDocker(e, ['run', '--rm', 'busybox', 'true'])).ms, true), 0.2));
   }
   if (want('parallel-20')) {
     rows.push(row('parallel-20', 'ms', await alternate(engines, async (e) => {
@@ -160,6 +164,12 @@ async function main(): Promise<void> {
       await Promise.all(Array.from({ length: 20 }, (_, i) => mustDocker(e, ['run', '-d', '--network', 'none', '--name', `rss${i}`, 'busybox', 'sleep', '300'])));
     }
     await new Promise((r) => setTimeout(r, 2000));
+    for (const e of engines) {
+      // one shim per container on both sides (containerd-shim-runc-v2 may group; then fewer is right for it)
+      const shims = e.shimPids().length;
+      console.log(`bench: rss with 20 running: ${e.name} has ${shims} shim process(es) of its own`);
+      if (shims === 0) throw new Error(`bench: found no shim of ${e.name}: the rss figure would leave them out`);
+    }
     const busy = new Map(engines.map((e) => [e.name, [rss(e)]]));
     for (const e of engines) await docker(e, ['rm', '-f', ...Array.from({ length: 20 }, (_, i) => `rss${i}`)]);
     rows.push(row('rss idle (fresh)', 'MiB', fresh, 0.5), row('rss idle (after the scenarios)', 'MiB', idle, 0.5),

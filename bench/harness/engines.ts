@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { must, run, waitForPing } from './proc';
+import { must, pidsMatching, run, waitForPing } from './proc';
 
 export interface Engine {
   name: 'berth' | 'dockerd';
@@ -17,10 +17,16 @@ export interface Engine {
   env: NodeJS.ProcessEnv;
   /** Pids whose process trees make up the engine (for RSS). */
   rootPids(): number[];
+  /** Pids of this engine's own container shims (not other engines' on the machine). */
+  shimPids(): number[];
   stop(): Promise<void>;
 }
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
+
+function cmdline(pid: number): string {
+  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; }
+}
 
 function cliEnv(socket: string): NodeJS.ProcessEnv {
   return { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CLI_HINTS: 'false', DOCKER_CONFIG: path.join(path.dirname(socket), 'cli') };
@@ -50,6 +56,8 @@ export async function startDockerd(dir: string): Promise<Engine> {
   return {
     name: 'dockerd', socket, env: cliEnv(socket),
     rootPids: () => [child.pid!],
+    // containerd-shim-runc-v2 … -address <exec-root>/containerd/containerd.sock
+    shimPids: () => pidsMatching('containerd-shim').filter((p) => cmdline(p).includes(path.join(root, 'exec'))),
     async stop() {
       await run('docker', ['rm', '-f', ...(await run('docker', ['ps', '-aq'], { env: cliEnv(socket) })).stdout.split('\n').filter(Boolean)], { env: cliEnv(socket) });
       await stopChild(child, 30_000);
@@ -87,6 +95,8 @@ export async function startBerthd(dir: string): Promise<Engine> {
   return {
     name: 'berth', socket, env: cliEnv(socket),
     rootPids: () => [child.pid!],
+    // berth-shim --fork <exec-root>/containers/<id>
+    shimPids: () => pidsMatching('berth-shim').filter((p) => cmdline(p).includes(execRoot)),
     async stop() {
       await run('docker', ['rm', '-f', ...(await run('docker', ['ps', '-aq'], { env: cliEnv(socket) })).stdout.split('\n').filter(Boolean)], { env: cliEnv(socket) });
       await stopChild(child, 30_000);
