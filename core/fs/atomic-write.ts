@@ -13,23 +13,7 @@ function tempName(file: string): string {
 
 /** Writes `data` to `file` atomically (mode 0600 unless given). */
 export async function atomicWrite(file: string, data: string | Buffer, mode = 0o600): Promise<void> {
-  const tmp = tempName(file);
-  const fh = await fsp.open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  try {
-    await fsp.rename(tmp, file);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
+  await atomicWriteLight(file, data, { mode, sync: true });
   const dir = await fsp.open(path.dirname(file), 'r');
   try { await dir.sync(); } finally { await dir.close(); }
 }
