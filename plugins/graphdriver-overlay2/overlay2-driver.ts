@@ -18,13 +18,32 @@ import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import {
   AlreadyExistsError, InternalError, InvalidArgumentError, NotFoundError,
-  extractLayer, getXattrsTree, isWhiteoutDevice, packTree, walkTree,
+  extractLayer, loadAddon, getXattrsTree, isWhiteoutDevice, packTree, walkTree,
   type Change, type CreateLayerOpts, type GraphDriverWithDiff, type PackItem,
 } from '../../core';
 import { checkOverlaySupport } from './overlay-support';
 
 const run = promisify(execFile);
 const PAGE_SIZE = 4096;
+
+interface MountAddon {
+  mount(source: string, target: string, fstype: string, flags: number, data: string): Promise<void>;
+  umount(target: string, flags: number): Promise<void>;
+}
+
+let mountAddon: MountAddon | null | undefined;
+/** mount(2)/umount2(2) from the exec addon, on the thread pool (null: an addon without them; then /bin/mount). */
+function syscalls(): MountAddon | null {
+  if (mountAddon === undefined) {
+    try {
+      const a = loadAddon<Partial<MountAddon>>('berth_exec');
+      mountAddon = typeof a.mount === 'function' && typeof a.umount === 'function' ? a as MountAddon : null;
+    } catch {
+      mountAddon = null;
+    }
+  }
+  return mountAddon;
+}
 /** Docker's limit: more lower layers than this cannot be mounted. */
 export const MAX_DEPTH = 128;
 
@@ -165,10 +184,15 @@ export class Overlay2Driver implements GraphDriverWithDiff {
       if (!this.mounted.has(id)) {
         const opts = `lowerdir=${lower},upperdir=${id}/diff,workdir=${id}/work${this.extraOptions ? `,${this.extraOptions}` : ''}`;
         if (opts.length >= PAGE_SIZE) throw new InternalError(`overlay2: mount options of ${id} exceed the page size (${opts.length} bytes)`);
+        // the syscall needs absolute paths (the daemon's cwd is not the home); they fit a page for
+        // the usual depths, the short relative l/ links of a deep chain go through /bin/mount with cwd
+        const abs = `lowerdir=${lower.split(':').map((l) => path.join(this.home, l)).join(':')},upperdir=${path.join(this.home, id, 'diff')},workdir=${path.join(this.home, id, 'work')}${this.extraOptions ? `,${this.extraOptions}` : ''}`;
+        const sys = abs.length < PAGE_SIZE ? syscalls() : null;
         try {
-          await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, merged], { cwd: this.home });
+          if (sys) await sys.mount('overlay', merged, 'overlay', 0, abs);
+          else await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, merged], { cwd: this.home });
         } catch (e) {
-          throw new InternalError(`overlay2: mounting layer ${id} failed: ${(e as { stderr?: string }).stderr?.trim() ?? String(e)}`, { cause: e });
+          throw new InternalError(`overlay2: mounting layer ${id} failed: ${(e as { stderr?: string }).stderr?.trim() ?? (e as Error).message}`, { cause: e });
         }
         this.mounted.add(id);
       }
@@ -180,9 +204,12 @@ export class Overlay2Driver implements GraphDriverWithDiff {
   private async unmount(id: string): Promise<void> {
     const merged = path.join(this.dir(id), 'merged');
     try {
-      await run('umount', [merged]);
+      const sys = syscalls();
+      if (sys) await sys.umount(merged, 0);
+      else await run('umount', [merged]);
     } catch (e) {
-      const err = (e as { stderr?: string }).stderr ?? '';
+      // EINVAL: not a mount point (already unmounted)
+      const err = (e as { stderr?: string }).stderr ?? ((e as { errno?: number }).errno === 22 ? 'not mounted' : String((e as Error).message));
       if (!/not mounted/.test(err)) throw new InternalError(`overlay2: unmounting layer ${id} failed: ${err.trim()}`, { cause: e });
     }
     this.mounted.delete(id);

@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,6 +122,64 @@ Napi::Value SpawnShim(const Napi::CallbackInfo &info) {
   return p;
 }
 
+// mount(2) / umount2(2) on the thread pool: the graph driver's mounts without forking the daemon
+// (a fork of a ~100 MB process blocks the event loop for milliseconds). Absolute paths only: the
+// daemon's working directory is not the driver's home.
+class MountWorker : public Napi::AsyncWorker {
+ public:
+  MountWorker(Napi::Env env, bool mount, std::string a, std::string b, std::string c, std::string d, unsigned long flags)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), mount_(mount), a_(std::move(a)),
+        b_(std::move(b)), c_(std::move(c)), d_(std::move(d)), flags_(flags) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    int r = mount_ ? ::mount(a_.c_str(), b_.c_str(), c_.c_str(), flags_, d_.empty() ? nullptr : d_.c_str())
+                   : ::umount2(a_.c_str(), (int)flags_);
+    if (r < 0) { err_ = errno; SetError(std::string(mount_ ? "mount " : "umount ") + (mount_ ? b_ : a_) + ": " + strerror(errno)); }
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error &e) override {
+    Napi::Error err = Napi::Error::New(Env(), e.Message());
+    err.Set("errno", Napi::Number::New(Env(), err_));
+    deferred_.Reject(err.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  bool mount_;
+  std::string a_, b_, c_, d_;
+  unsigned long flags_;
+  int err_ = 0;
+};
+
+// mount(source, target, fstype, flags, data) -> Promise<void>; rejects with { message, errno }
+Napi::Value Mount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsString() || !info[1].IsString() || !info[2].IsString() || !info[3].IsNumber() || !info[4].IsString()) {
+    Napi::TypeError::New(env, "mount(source: string, target: string, fstype: string, flags: number, data: string)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto *w = new MountWorker(env, true, info[0].As<Napi::String>(), info[1].As<Napi::String>(), info[2].As<Napi::String>(),
+                            info[4].As<Napi::String>(), (unsigned long)info[3].As<Napi::Number>().Int64Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// umount(target, flags) -> Promise<void>; rejects with { message, errno }
+Napi::Value Umount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "umount(target: string, flags: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto *w = new MountWorker(env, false, info[0].As<Napi::String>(), "", "", "", (unsigned long)info[1].As<Napi::Number>().Int64Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value MallocTrim(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), malloc_trim(0));
 }
@@ -129,6 +188,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, "1"));
   exports.Set("spawnShim", Napi::Function::New(env, SpawnShim));
   exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
+  exports.Set("mount", Napi::Function::New(env, Mount));
+  exports.Set("umount", Napi::Function::New(env, Umount));
   return exports;
 }
 
