@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BERTHD_JS, missingBuiltins, removeBridge, removeCgroup, runBerth, startBerthd, unmountUnder, type Berthd } from '../cli/berthd-harness';
+import { BERTHD_JS, missingBuiltins, removeDaemonLeftovers, runBerth, startBerthd, type Berthd } from '../cli/berthd-harness';
 
 function writePlugin(dir: string, name: string, id: string, init: string): string {
   const d = path.join(dir, name);
@@ -65,12 +65,7 @@ describe('berthd: third-party plugins and clean shutdown', () => {
       assert.equal(fs.existsSync(socket), false, 'socket removed');
     } finally {
       if (child.exitCode === null) { child.kill('SIGKILL'); await exited; }
-      removeBridge(bridge);
-      removeCgroup(bridge);
-      unmountUnder(dir);
-      unmountUnder(execRoot);
-      fs.rmSync(dir, { recursive: true, force: true });
-      fs.rmSync(execRoot, { recursive: true, force: true });
+      removeDaemonLeftovers(bridge, dir, execRoot);
     }
   });
 });

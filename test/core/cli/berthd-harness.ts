@@ -109,6 +109,20 @@ export function removeCgroup(name: string): void {
 }
 
 /**
+ * Removes what a test daemon leaves after it stopped: its bridge and cgroup
+ * parent (both named `bridge`), mounts under its data and exec roots, and the
+ * roots themselves.
+ */
+export function removeDaemonLeftovers(bridge: string, dir: string, execRoot: string): void {
+  removeBridge(bridge);
+  removeCgroup(bridge);
+  unmountUnder(dir);
+  unmountUnder(execRoot);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(execRoot, { recursive: true, force: true });
+}
+
+/**
  * Starts berthd with a fresh temp state; rejects (after cleaning up) if it
  * does not answer /_ping. The default bridge gets a test-only name
  * (`btcli<hex>`), used as the cgroup parent too, and iptables is off unless
@@ -145,12 +159,7 @@ export async function startBerthd(extraConfig: Record<string, unknown> = {}): Pr
         clearTimeout(t);
       }
     } finally {
-      removeBridge(bridge);
-      removeCgroup(bridge);
-      unmountUnder(dir);
-      unmountUnder(execRoot);
-      fs.rmSync(dir, { recursive: true, force: true });
-      fs.rmSync(execRoot, { recursive: true, force: true });
+      removeDaemonLeftovers(bridge, dir, execRoot);
     }
   };
   const host = `unix://${socket}`;

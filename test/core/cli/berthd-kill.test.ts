@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasBusybox, makeBusyboxRootfs } from '../../helpers/busybox-rootfs';
-import { BERTHD_JS, missingBuiltins, removeBridge, removeCgroup, runBerth, unmountUnder } from './berthd-harness';
+import { BERTHD_JS, missingBuiltins, removeDaemonLeftovers, runBerth } from './berthd-harness';
 
 function ping(socket: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -76,12 +76,7 @@ describe('core/cli: kill -9 of berthd while a container prints', function () {
         const [shim, pid1] = fs.readFileSync(pidFile, 'utf8').trim().split(' ').map(Number);
         for (const p of [pid1, shim]) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
       }
-      removeBridge(bridge);
-      removeCgroup(bridge);
-      unmountUnder(dir);
-      unmountUnder(execRoot);
-      fs.rmSync(dir, { recursive: true, force: true });
-      fs.rmSync(execRoot, { recursive: true, force: true });
+      removeDaemonLeftovers(bridge, dir, execRoot);
     }
   });
 
