@@ -182,11 +182,14 @@ export class Overlay2Driver implements GraphDriverWithDiff {
       }
       const merged = path.join(dst, 'merged');
       if (!this.mounted.has(id)) {
-        const opts = `lowerdir=${lower},upperdir=${id}/diff,workdir=${id}/work${this.extraOptions ? `,${this.extraOptions}` : ''}`;
+        // the same options with home-relative paths (for /bin/mount run in the home) or absolute ones
+        const options = (at: (p: string) => string): string =>
+          `lowerdir=${lower.split(':').map(at).join(':')},upperdir=${at(`${id}/diff`)},workdir=${at(`${id}/work`)}${this.extraOptions ? `,${this.extraOptions}` : ''}`;
+        const opts = options((p) => p);
         if (opts.length >= PAGE_SIZE) throw new InternalError(`overlay2: mount options of ${id} exceed the page size (${opts.length} bytes)`);
         // the syscall needs absolute paths (the daemon's cwd is not the home); they fit a page for
         // the usual depths, the short relative l/ links of a deep chain go through /bin/mount with cwd
-        const abs = `lowerdir=${lower.split(':').map((l) => path.join(this.home, l)).join(':')},upperdir=${path.join(this.home, id, 'diff')},workdir=${path.join(this.home, id, 'work')}${this.extraOptions ? `,${this.extraOptions}` : ''}`;
+        const abs = options((p) => path.join(this.home, p));
         const sys = abs.length < PAGE_SIZE ? syscalls() : null;
         try {
           if (sys) await sys.mount('overlay', merged, 'overlay', 0, abs);
