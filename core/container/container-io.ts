@@ -179,6 +179,8 @@ export async function attachContainer(svc: ContainerService, job: Job<AttachInpu
   if (input.logs) {
     await containerLogs(svc, { ...job, input: { id: input.id, stdout: input.stdout, stderr: input.stderr, follow: false } });
   }
+  // dockerd announces every attach, also one asking only for the logs
+  await svc.emit(c, 'attach');
   if (!input.stream) return;
   const s = c.record.State;
   if (s.Status === 'paused') throw new ConflictError('You cannot attach to a paused container, unpause it first');

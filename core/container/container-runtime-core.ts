@@ -398,9 +398,10 @@ export abstract class ContainerRuntimeCore {
 
   /**
    * Handles PID 1's exit: waits until every line was copied to the log
-   * driver, records ExitCode/OOMKilled/FinishedAt, releases the network and
-   * rootfs, fires hooks and events, then applies the restart policy or
-   * AutoRemove.
+   * driver, releases the process and rootfs, records
+   * ExitCode/OOMKilled/FinishedAt, fires hooks and the `die` event, releases
+   * the network (its `disconnect` events follow `die`, as in Docker), then
+   * applies the restart policy or AutoRemove.
    */
   protected async handleExit(c: Container, rt: Runtime, status: ExitStatus, error = ''): Promise<void> {
     await rt.ready;
@@ -422,7 +423,6 @@ export abstract class ContainerRuntimeCore {
     await Promise.all([
       this.execDriver.delete(id, rt.spec.stateDir).then(() => { this.execCleaned.add(id); },
         (err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'execdriver delete')),
-      this.detachNetwork(c, true).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'network detach')),
       this.unmountVolumes(c).then(async () => {
         if (autoRemove) { this.rootfsHeld.add(id); return; }
         await this.images.unmountContainerLayer(id).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'unmount'));
@@ -433,10 +433,15 @@ export abstract class ContainerRuntimeCore {
     const change = { ExitCode: status.exitCode, OOMKilled: status.oomKilled, FinishedAt: status.finishedAt || rfc3339Nano(), Error: error, Pid: 0 };
     // An AutoRemove container is removed next: losing `exited` in a crash leaves `running`, which restore settles.
     await this.setState(c, delay === null ? 'exited' : 'restarting', change, !autoRemove);
-    this.events.emit(`die:${id}`);
     if (status.oomKilled) await this.emit(c, 'oom');
     await this.kernel.hooks.container.exited.promise(id, status.exitCode, status.oomKilled).catch((err: Error) => this.kernel.log.warn({ err: err.message }, 'exited hook failed'));
     await this.emit(c, 'die', { exitCode: String(status.exitCode) });
+    // Docker's order: `die`, then the network's `disconnect` events. Waiters
+    // for the exit (`die:<id>`) are released only after the network let go,
+    // so a start right after `wait` never meets the old endpoints.
+    await this.detachNetwork(c, true).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'network detach'));
+    timer.mark('network');
+    this.events.emit(`die:${id}`);
     if (delay !== null) {
       this.scheduleRestart(c, delay);
       return;

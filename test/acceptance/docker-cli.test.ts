@@ -280,6 +280,23 @@ describe('acceptance: the docker CLI against berthd', function () {
     assert.ok(lines.every((l) => l.endsWith(' bt-ev')), out);
   });
 
+  it("orders a run's container and network events as dockerd does", async () => {
+    // dockerd 20.10, same CLI: create, attach, network connect, start, die, network disconnect, destroy
+    const since = Math.floor(Date.now() / 1000) - 1;
+    await d.dockerOk(['run', '--rm', '--name', 'bt-evo', IMAGE, 'true']);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const out = await d.dockerOk(['events', '--since', String(since), '--until', String(until),
+      '--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}']);
+    const lines = out.trim().split('\n').map((l) => l.split(' '));
+    const id = lines.find(([type, action, , name]) => type === 'container' && action === 'create' && name === 'bt-evo')?.[2];
+    assert.ok(id, `no create event for bt-evo in:\n${out}`);
+    const mine = lines.filter(([type, , actor, , container]) => (type === 'container' && actor === id) || (type === 'network' && container === id));
+    assert.deepEqual(mine.map(([type, action]) => `${type} ${action}`), [
+      'container create', 'container attach', 'network connect', 'container start',
+      'container die', 'network disconnect', 'container destroy',
+    ], out);
+  });
+
   it('applies the on-failure restart policy with its retry limit', async () => {
     await d.dockerOk(['run', '-d', '--name', 'bt-rp', '--restart', 'on-failure:2', IMAGE, 'sh', '-c', 'exit 1']);
     await eventually('two restarts, then exited', async () =>
