@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { bigImageArchive, busyboxRootfsTar } from './harness/images';
 import { startBerthd, startDockerd, saveFirewall, type Engine } from './harness/engines';
-import { must, pidsMatching, run, treeRssKiB, unixGet } from './harness/proc';
+import { must, run, settle, treeRssKiB, unixGet } from './harness/proc';
 import { summarise, table, type Row } from './harness/stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -100,10 +100,21 @@ async function main(): Promise<void> {
   await busyboxRootfsTar(dir, tarball);
   for (const e of engines) await mustDocker(e, ['import', '-c', 'CMD ["sh"]', tarball, 'busybox:latest']);
 
-  const rss = (e: Engine): number => {
-    return treeRssKiB([...e.rootPids(), ...e.shimPids()]) / 1024;
+  // rss: the engine's processes (daemon tree + its own shims), sampled once they are idle by
+  // the same rule for both engines (no more than one clock tick of CPU in 2 s, at most 30 s).
+  const rss = async (e: Engine, what: string): Promise<number> => {
+    const pids = (): number[] => [...e.rootPids(), ...e.shimPids()];
+    const s = await settle(pids);
+    const mib = treeRssKiB(pids()) / 1024;
+    console.log(`bench: rss ${what}: ${e.name} ${mib.toFixed(1)} MiB after ${s.settled ? 'settling' : 'NOT settling'} for ${(s.ms / 1000).toFixed(1)} s`);
+    return mib;
   };
-  const fresh = new Map(engines.map((e) => [e.name, [rss(e)]]));
+  const sampleRss = async (what: string): Promise<Map<string, number[]>> => {
+    const out = new Map<string, number[]>();
+    for (const e of engines) out.set(e.name, [await rss(e, what)]);
+    return out;
+  };
+  const fresh = want('rss') ? await sampleRss('idle (fresh)') : new Map<string, number[]>();
   const rows: Row[] = [];
   if (want('cli-floor')) {
     // What the docker CLI costs by itself (start-up + one API round trip): a floor under every CLI figure.
@@ -159,18 +170,17 @@ async function main(): Promise<void> {
     for (const e of engines) await docker(e, ['rm', '-f', ...(await docker(e, ['ps', '-aq'])).stdout.split('\n').filter(Boolean)]);
   }
   if (want('rss')) {
-    const idle = new Map(engines.map((e) => [e.name, [rss(e)]]));
+    const idle = await sampleRss('idle (after the scenarios)');
     for (const e of engines) {
       await Promise.all(Array.from({ length: 20 }, (_, i) => mustDocker(e, ['run', '-d', '--network', 'none', '--name', `rss${i}`, 'busybox', 'sleep', '300'])));
     }
-    await new Promise((r) => setTimeout(r, 2000));
     for (const e of engines) {
       // one shim per container on both sides (containerd-shim-runc-v2 may group; then fewer is right for it)
       const shims = e.shimPids().length;
       console.log(`bench: rss with 20 running: ${e.name} has ${shims} shim process(es) of its own`);
       if (shims === 0) throw new Error(`bench: found no shim of ${e.name}: the rss figure would leave them out`);
     }
-    const busy = new Map(engines.map((e) => [e.name, [rss(e)]]));
+    const busy = await sampleRss('with 20 running');
     for (const e of engines) await docker(e, ['rm', '-f', ...Array.from({ length: 20 }, (_, i) => `rss${i}`)]);
     rows.push(row('rss idle (fresh)', 'MiB', fresh, 0.5), row('rss idle (after the scenarios)', 'MiB', idle, 0.5),
       row('rss 20 running', 'MiB', busy, 0.3));

@@ -56,31 +56,72 @@ export async function waitForPing(socketPath: string, timeoutMs: number): Promis
   }
 }
 
-/** Resident set size in KiB of a pid and all its descendants (from /proc). */
-export function treeRssKiB(rootPids: number[]): number {
+/** The pids of `rootPids` and all their descendants (from /proc), with each one's status and stat text. */
+function treeProcs(rootPids: number[]): Map<number, { status: string; stat: string }> {
   const children = new Map<number, number[]>();
-  const rss = new Map<number, number>();
+  const procs = new Map<number, { status: string; stat: string }>();
   for (const e of fs.readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(e)) continue;
     try {
       const status = fs.readFileSync(`/proc/${e}/status`, 'utf8');
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
       const ppid = Number(/^PPid:\s+([0-9]+)/m.exec(status)?.[1] ?? 0);
-      const kib = Number(/^VmRSS:\s+([0-9]+)/m.exec(status)?.[1] ?? 0);
-      rss.set(Number(e), kib);
+      procs.set(Number(e), { status, stat });
       children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
     } catch { /* exited */ }
   }
-  let total = 0;
-  const seen = new Set<number>();
+  const out = new Map<number, { status: string; stat: string }>();
   const stack = [...rootPids];
   while (stack.length) {
     const p = stack.pop()!;
-    if (seen.has(p)) continue;
-    seen.add(p);
-    total += rss.get(p) ?? 0;
+    if (out.has(p)) continue;
+    const pr = procs.get(p);
+    if (pr) out.set(p, pr);
     stack.push(...(children.get(p) ?? []));
   }
+  return out;
+}
+
+/** Resident set size in KiB of a pid and all its descendants (from /proc). */
+export function treeRssKiB(rootPids: number[]): number {
+  let total = 0;
+  for (const { status } of treeProcs(rootPids).values()) total += Number(/^VmRSS:\s+([0-9]+)/m.exec(status)?.[1] ?? 0);
   return total;
+}
+
+/** CPU time (user + system, clock ticks) used so far by a pid and all its descendants, with the set of pids counted. */
+export function treeCpuTicks(rootPids: number[]): { ticks: number; pids: Set<number> } {
+  let ticks = 0;
+  const procs = treeProcs(rootPids);
+  for (const { stat } of procs.values()) {
+    // fields after the ")" of comm: state is field 3, utime 14, stime 15
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return { ticks, pids: new Set(procs.keys()) };
+}
+
+/**
+ * Waits until the processes of `pids()` (and their descendants) are idle: at most `maxTicks`
+ * clock ticks (10 ms each) of CPU between two samples `windowMs` apart, over the same set of
+ * processes; gives up after `capMs`. Resolves with the time it waited and whether it settled.
+ * The benchmark applies the same rule to both engines before each rss sample: sampling right
+ * after a burst of work measures the burst's garbage, not the idle engine.
+ */
+export async function settle(pids: () => number[], opts: { windowMs?: number; capMs?: number; maxTicks?: number } = {}): Promise<{ ms: number; settled: boolean }> {
+  const windowMs = opts.windowMs ?? 2000;
+  const capMs = opts.capMs ?? 30_000;
+  const maxTicks = opts.maxTicks ?? 1;
+  const t0 = Date.now();
+  let prev = treeCpuTicks(pids());
+  for (;;) {
+    await new Promise((r) => setTimeout(r, windowMs));
+    const cur = treeCpuTicks(pids());
+    const same = cur.pids.size === prev.pids.size && [...cur.pids].every((p) => prev.pids.has(p));
+    if (same && cur.ticks - prev.ticks <= maxTicks) return { ms: Date.now() - t0, settled: true };
+    if (Date.now() - t0 >= capMs) return { ms: Date.now() - t0, settled: false };
+    prev = cur;
+  }
 }
 
 /** Pids whose command line contains `needle` (for shims that left the daemon's tree). */
