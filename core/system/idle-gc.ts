@@ -22,6 +22,10 @@ export interface IdleGcOptions {
   floorEveryMs?: number;
   /** Reads the resident set (bytes); process.memoryUsage.rss by default. */
   rss?: () => number;
+  /** Collects at the first idle moment whatever the growth (what start-up left behind). */
+  initial?: boolean;
+  /** Called after each collection (berthd ends its start-up flags at the first). */
+  onCollect?: () => void;
   /** Told of each collection (debug level). */
   log?: Pick<Logger, 'debug'>;
 }
@@ -39,20 +43,25 @@ export function startIdleGc(engine: Engine, gc: () => void, opts: IdleGcOptions 
   // flows), and then `base` is the stream's high-water mark: the garbage the
   // stream leaves would stay. So the resident set is also compared with
   // `floor`, at most once per `floorEvery`.
-  let base = rss();
-  let floor = base;
+  let base = opts.initial ? -Infinity : rss();
+  let floor = opts.initial ? -Infinity : base;
   let lastAt = 0;
+  let measuring = false; // a collection's new base is not read yet
   let seen = engine.activity;
   const timer = setInterval(() => {
     const now = engine.activity;
     if (now !== seen) { seen = now; return; }
+    if (measuring) return;
     const before = rss();
     if (before - base < growth && (before - floor < growth || Date.now() - lastAt < floorEvery)) return;
     lastAt = Date.now();
+    measuring = true;
     gc();
     opts.trim?.();
+    opts.onCollect?.();
     // V8 gives pages back as its sweeper finishes: take the new base a moment later
     setTimeout(() => {
+      measuring = false;
       base = rss();
       floor = before - base < growth ? base : Math.min(floor, base);
       opts.log?.debug({ rssBefore: before, rssAfter: base }, 'idle gc');

@@ -46,4 +46,20 @@ describe('core/system: idle GC', () => {
       stop();
     }
   });
+  it('with initial, collects at the first idle moment whatever the growth, and tells onCollect', async () => {
+    const engine = new Engine();
+    const calls: string[] = [];
+    let collected = (): void => undefined;
+    const done = new Promise<void>((r) => { collected = r; });
+    const stop = startIdleGc(engine, () => { calls.push('gc'); }, {
+      idleMs: 5, growthBytes: 2 ** 40, initial: true, rss: () => 1000, onCollect: () => { calls.push('told'); collected(); },
+    });
+    try {
+      await done;
+      for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(calls, ['gc', 'told'], 'once: later ones wait for growth');
+    } finally {
+      stop();
+    }
+  });
 });

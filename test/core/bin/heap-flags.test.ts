@@ -1,0 +1,36 @@
+import * as assert from 'node:assert/strict';
+import * as v8 from 'node:v8';
+import { applyStartupFlags, compacting, undoFlag } from '../../../core/bin/heap-flags';
+
+describe('core/bin: heap flags', () => {
+  it('undoes a boolean flag both ways', () => {
+    assert.equal(undoFlag('--no-opt'), '--opt');
+    assert.equal(undoFlag('--optimize-for-size'), '--no-optimize-for-size');
+  });
+  it('refuses start-up flags with a value (they cannot be undone), naming them', () => {
+    assert.throws(() => applyStartupFlags({ BERTHD_V8_START_FLAGS: '--no-opt --stack-size=100' }), /--stack-size=100/);
+  });
+  it('applies the start-up flags and undoes them once', () => {
+    const set: string[] = [];
+    const record = (f: string): void => { set.push(f); };
+    {
+      const end = applyStartupFlags({ BERTHD_V8_START_FLAGS: '--no-sparkplug --optimize-for-size' }, record);
+      assert.deepEqual(set, ['--no-sparkplug', '--optimize-for-size']);
+      end();
+      end();
+      assert.deepEqual(set, ['--no-sparkplug', '--optimize-for-size', '--sparkplug', '--no-optimize-for-size']);
+      applyStartupFlags({ BERTHD_V8_START_FLAGS: '' }, record)();
+      assert.equal(set.length, 4, 'an empty value sets nothing');
+    }
+    // and the real V8 takes the default flags and their undoing
+    applyStartupFlags({}, v8.setFlagsFromString)();
+  });
+  it('a compacting GC sets the compaction flag only around the collection', () => {
+    const set: string[] = [];
+    const record = (f: string): void => { set.push(f); };
+    compacting(() => { set.push('gc'); }, record)();
+    assert.deepEqual(set, ['--compact-on-every-full-gc', 'gc', '--no-compact-on-every-full-gc']);
+    assert.throws(() => compacting(() => { throw new Error('boom'); }, record)(), /boom/);
+    assert.equal(set.at(-1), '--no-compact-on-every-full-gc', 'undone when the collection throws');
+  });
+});
