@@ -106,10 +106,15 @@ export function writeSeccomp(w: BootstrapWriter, s: FlatSeccomp | null, cache?: 
 
 const encodedSeccomp = new WeakMap<FlatSeccomp, Map<string, Buffer>>();
 
-/** PID 1 only: the device allow-list and where the shim enforces it (see cgroups.ts devicePolicy). */
-export function writeDevicePolicy(w: BootstrapWriter, p: DevicePolicy | undefined): void {
+/**
+ * PID 1 only: the device allow-list and where the shim enforces it (see
+ * cgroups.ts devicePolicy). `progFd`: the fd under which the shim inherits
+ * the rules' program, already loaded by the daemon (attached instead of a new load).
+ */
+export function writeDevicePolicy(w: BootstrapWriter, p: DevicePolicy | undefined, progFd?: number): void {
   if (!p) return;
   if (p.bpfDir) w.record('devfilter', p.bpfDir, p.required ? '1' : '0');
+  if (p.bpfDir && progFd !== undefined) w.record('devprog', String(progFd));
   if (p.v1Dir) w.record('devices_v1', p.v1Dir);
   for (const r of p.rules) w.record('devrule', r.type, String(r.major), String(r.minor), r.access);
 }

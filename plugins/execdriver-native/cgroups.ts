@@ -346,7 +346,6 @@ export class ContainerCgroup {
   /** Removes the directories, killing leftover processes first. Idempotent. */
   remove(): void {
     for (const dir of this.uniqueDirs()) {
-      if (!fs.existsSync(dir)) continue;
       for (let i = 0; i < 50; i++) {
         try { fs.rmdirSync(dir); break; } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;

@@ -10,6 +10,7 @@
  *   cgroup PROCS_FILE | oomfile FILE
  *   devfilter CGROUP2_DIR REQUIRED(0|1) | devrule TYPE(c|b|a) MAJOR MINOR ACCESS(rwm subset)  (-1 = any)
  *   devices_v1 DIR  (v1 devices cgroup: deny all + the devrules, when no BPF filter could be attached)
+ *   devprog FD  (the devrules' program, loaded by the daemon and inherited open as FD: attached instead of a new load)
  *   mount SRC DST FSTYPE FLAGS DATA MK   (empty SRC/FSTYPE/DATA = NULL; MK d|f|-)
  *   mknod PATH MODE MAJOR MINOR | symlink TARGET LINK | mkdir PATH MODE
  *   pivot | mask PATH | readonly PATH | rootro
@@ -53,6 +54,7 @@ static int ns_type(const char *s) {
 int bootstrap_parse(struct bootstrap *b, char *buf, size_t len, const char **err) {
   memset(b, 0, sizeof(*b));
   b->raw = buf; b->rawlen = len; b->cwd = "/";
+  b->devprog_fd = -1;
   struct cursor c = { buf, buf + len };
   const char *k;
   const char *f[8];
@@ -94,6 +96,12 @@ int bootstrap_parse(struct bootstrap *b, char *buf, size_t len, const char **err
     else if (!strcmp(k, "oomfile")) { FIELDS(1); b->oom_file = f[0]; }
     else if (!strcmp(k, "devfilter")) { FIELDS(2); b->devfilter_dir = f[0]; b->devfilter_required = !strcmp(f[1], "1"); }
     else if (!strcmp(k, "devices_v1")) { FIELDS(1); b->devices_v1_dir = f[0]; }
+    else if (!strcmp(k, "devprog")) {
+      FIELDS(1);
+      long fd = strtol(f[0], NULL, 10);
+      if (fd < 3 || fd > 1023) { *err = "bad devprog fd"; return -1; }
+      b->devprog_fd = (int)fd;
+    }
     else if (!strcmp(k, "devrule")) {
       FIELDS(4); GROW(b->dev_rules, b->ndev_rules);
       struct dev_rule *r = &b->dev_rules[b->ndev_rules++];

@@ -107,7 +107,7 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   const char *devmode = getenv("BERTH_SHIM_DEVICES");
   if (b->devfilter_dir && join_pid <= 0 && !(devmode && !strcmp(devmode, "v1") && b->devices_v1_dir)) {
     const char *stage;
-    rc = device_filter_attach(b->devfilter_dir, b->dev_rules, b->ndev_rules, &stage);
+    rc = device_filter_attach(b->devfilter_dir, b->dev_rules, b->ndev_rules, b->devprog_fd, &stage);
     if (rc && b->devfilter_required) { snprintf(msg, msglen, "container setup failed at %s: %s", stage, go_strerror(-rc)); return -1; }
     if (rc) { /* stderr is /dev/null until the shim runs on its own: note it in the state dir's shim.log */
       int lfd = open("shim.log", O_CREAT | O_APPEND | O_WRONLY | O_CLOEXEC, 0600);
@@ -116,6 +116,8 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
     bpf_devices = rc == 0;
     shim_mark("devfilter");
   }
+  /* the daemon's program is attached (or unused): not for the container to inherit */
+  if (b->devprog_fd >= 0 && join_pid <= 0) { close(b->devprog_fd); b->devprog_fd = -1; }
   if (b->devices_v1_dir && !bpf_devices && join_pid <= 0) {
     rc = device_rules_v1(b->devices_v1_dir, b->dev_rules, b->ndev_rules);
     if (rc) { snprintf(msg, msglen, "container setup failed at devices cgroup: %s", go_strerror(-rc)); return -1; }

@@ -61,6 +61,28 @@ describe('execdriver-native: cgroup v2 device filter (BPF)', function () {
     assert.match(pout, /null-ok/, pout);
   });
 
+  it('loads the program once per driver and hands it to each shim, which keeps no fd of it (nor does PID 1)', async function () {
+    const bpfFds = (pid: number): string[] => fs.readdirSync(`/proc/${pid}/fd`)
+      .map((fd) => { try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; } })
+      .filter((l) => l.includes('bpf-prog'));
+    const a = h.spec(['sleep', '60']);
+    const ca = await h.start(a);
+    const log = fs.existsSync(path.join(a.stateDir, 'shim.log')) ? fs.readFileSync(path.join(a.stateDir, 'shim.log'), 'utf8') : '';
+    if (/device filter/.test(log)) { console.log('skip: the kernel refused the BPF cgroup device program (needs CONFIG_CGROUP_BPF)'); this.skip(); }
+    if (h.driver.loadedDevicePrograms() === 0) { console.log('skip: the berth_exec addon has no loadDeviceProgram (the shim loads its own)'); this.skip(); }
+    const b = h.spec(['sleep', '60']);
+    const cb = await h.start(b);
+    assert.equal(h.driver.loadedDevicePrograms(), 1, 'one program for the default rules, shared by both containers');
+    for (const [c, spec] of [[ca, a], [cb, b]] as const) {
+      const shimPid = Number(fs.readFileSync(path.join(spec.stateDir, 'shim.pid'), 'utf8').split(' ')[0]);
+      assert.deepEqual(bpfFds(shimPid), [], `shim ${shimPid} keeps no device program fd`);
+      assert.deepEqual(bpfFds(c.pid), [], `PID 1 ${c.pid} inherits no device program fd`);
+      // and the shared program is really in force in each container
+      const out = await execOut(c, PROBE);
+      assert.match(out, /can't open '\/tmp\/bt-dev-\d+': Operation not permitted/, out);
+    }
+  });
+
   it('falls back to the v1 devices cgroup when the BPF filter is not used (BERTH_SHIM_DEVICES=v1)', async function () {
     const spec = h.spec(['sleep', '60']);
     const cg = ContainerCgroup.of(spec.cgroup.parent, spec.id);
