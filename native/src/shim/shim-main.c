@@ -225,6 +225,7 @@ static void write_status_file(const char *json) {
 }
 
 static void reply(struct client *c, const char *s);
+static void mark(const char *what);
 
 static void finalize(struct proc *p) {
   if (p->out_fd >= 0) while (pump_output(p, &p->out_fd, BERTH_FRAME_STDOUT, 1)) break;
@@ -251,7 +252,7 @@ static void finalize(struct proc *p) {
     snprintf(p->status, sizeof(p->status), "{\"exitCode\":%d,\"oomKilled\":%s,\"finishedAt\":\"%s\"}",
              code, p->oom ? "true" : "false", when);
   }
-  if (p->is_init) write_status_file(p->status);
+  if (p->is_init) { mark("reaped"); write_status_file(p->status); mark("status-written"); }
   p->finalized = 1;
   for (struct client *c = clients; c; c = c->next) {
     if (c->p != p) continue;
@@ -515,10 +516,10 @@ static void loop(void) {
     if (r < 0) { if (errno == EINTR) continue; return; }
     for (int i = 0; i < n; i++) {
       if (!pfd[i].revents) continue;
-      if (kind[i] == 0) reap();
+      if (kind[i] == 0) { mark("sigchld"); reap(); }
       else if (kind[i] == 1) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd >= 0) { struct client *c = calloc(1, sizeof(*c)); c->fd = fd; c->mode = C_CMD; c->next = clients; clients = c; }
+        mark("accept"); if (fd >= 0) { struct client *c = calloc(1, sizeof(*c)); c->fd = fd; c->mode = C_CMD; c->next = clients; clients = c; }
       } else if (kind[i] == 2 || kind[i] == 3) {
         struct proc *p = who[i];
         if (p->finalized) continue;
@@ -652,6 +653,7 @@ int main(int argc, char **argv) {
   if (devnull > 2) close(devnull);
   if (logfd > 2) close(logfd);
   loop();
+  mark("loop-exit");
   unlink_if_ours(BERTH_SHIM_SOCK, sock_ino);
   unlink_if_ours(BERTH_SHIM_PIDFILE, pid_ino);
   return 0;
