@@ -26,6 +26,11 @@ export async function setupContainers(kernel: Kernel): Promise<ContainerService>
   const execs = new ExecService(svc);
   registerContainerJobs(kernel.engine, svc, execs);
   kernel.hooks.engine.shutdown.tapPromise('core.containers', () => svc.shutdown());
+  // dockerd's `commit` container event, after the new image's `tag`
+  kernel.hooks.image.committed.tapPromise('core.containers', async (id, imageId, ref, comment) => {
+    const c = svc.store.find(id);
+    if (c) await svc.emit(c, 'commit', { comment, imageID: imageId, imageRef: ref });
+  });
   await svc.restore();
   // ~50 ms of ajv code generation: right after start-up rather than in the first `docker run`
   setTimeout(warmCreateValidator, 0).unref();

@@ -56,7 +56,17 @@ export interface ImageHooks {
   readonly pulled: AsyncParallelHook<[string, string]>;
   readonly pushed: AsyncParallelHook<[string, string]>;
   readonly tagged: AsyncParallelHook<[string, string]>;
+  /** A name was removed from an image: (reference, image id). */
+  readonly untagged: AsyncParallelHook<[string, string]>;
   readonly deleted: AsyncParallelHook<[string]>;
+  /** An image was made from a tar (`docker import`): (image id). */
+  readonly imported: AsyncParallelHook<[string]>;
+  /** An image was loaded from a docker-archive (`docker load`): (image id). */
+  readonly loaded: AsyncParallelHook<[string]>;
+  /** An image was written to a docker-archive (`docker save`): (image id). */
+  readonly saved: AsyncParallelHook<[string]>;
+  /** A container was committed (`docker commit`): (container id, image id, reference or '', comment). */
+  readonly committed: AsyncParallelHook<[string, string, string, string]>;
 }
 
 export interface NetworkHooks {
@@ -106,7 +116,12 @@ export function createHooks(): Hooks {
       pulled: new AsyncParallelHook<[string, string]>(['reference', 'id']),
       pushed: new AsyncParallelHook<[string, string]>(['reference', 'digest']),
       tagged: new AsyncParallelHook<[string, string]>(['reference', 'id']),
+      untagged: new AsyncParallelHook<[string, string]>(['reference', 'id']),
       deleted: new AsyncParallelHook<[string]>(['id']),
+      imported: new AsyncParallelHook<[string]>(['id']),
+      loaded: new AsyncParallelHook<[string]>(['id']),
+      saved: new AsyncParallelHook<[string]>(['id']),
+      committed: new AsyncParallelHook<[string, string, string, string]>(['container', 'id', 'reference', 'comment']),
     }),
     network: Object.freeze({
       created: new AsyncParallelHook<[string]>(['id']),

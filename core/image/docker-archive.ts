@@ -39,11 +39,13 @@ export async function saveImages(svc: ImageService, names: string[], out: Writab
   const manifest: ArchiveManifestItem[] = [];
   const repositories: Record<string, Record<string, string>> = {};
   const written = new Set<string>();
+  const saved = new Set<string>();
   try {
     for (const name of names) {
       const id = svc.lookupId(name);
       if (!id) throw new NotFoundError(`No such image: ${name}`);
       const img = svc.images.get(id)!;
+      saved.add(id);
       let tags: string[] = [];
       try {
         const r = parseReference(name);
@@ -92,6 +94,7 @@ export async function saveImages(svc: ImageService, names: string[], out: Writab
     throw err;
   }
   await finished;
+  for (const id of saved) await svc.announce('saved', id);
 }
 
 async function readJson<T>(file: string, what: string): Promise<T> {
@@ -171,14 +174,14 @@ async function loadOne(svc: ImageService, raw: Buffer, layerFiles: string[], tag
   const held = await svc.applyLayers(cfg.rootfs.diff_ids, layerFiles);
   try {
     const id = await svc.recordImage(raw);
-    if (!tags.length) return [`Loaded image ID: ${id}`];
     const out: string[] = [];
     for (const t of tags) {
       const name = familiarString(withDefaultTag(parseReference(t)));
-      await svc.tag(id, name);
+      await svc.tag(id, name, undefined, { announce: false }); // dockerd's load announces only `load`
       out.push(`Loaded image: ${name}`);
     }
-    return out;
+    await svc.announce('loaded', id);
+    return tags.length ? out : [`Loaded image ID: ${id}`];
   } finally {
     await svc.releaseLayers(held);
   }

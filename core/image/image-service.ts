@@ -164,13 +164,13 @@ export class ImageService {
   // ---- naming ---------------------------------------------------------------
 
   /** Tags image `source` as `repo[:tag]` (tag defaults to latest; moves an existing tag). */
-  async tag(source: string, repo: string, tag?: string): Promise<void> {
+  async tag(source: string, repo: string, tag?: string, opts: { announce?: boolean } = {}): Promise<void> {
     const id = (await this.resolve(source)).id;
     const ref = withDefaultTag(parseReference(tag ? `${repo}:${tag}` : repo));
     if (ref.digest) throw new InvalidArgumentError(`refusing to create a tag with a digest reference: ${repo}`);
     await this.refs.add(ref, id, true);
     await this.images.touch(id);
-    await this.kernel.hooks.image.tagged.promise(familiarString(ref), id);
+    if (opts.announce !== false) await this.kernel.hooks.image.tagged.promise(familiarString(ref), id);
   }
 
   /**
@@ -197,10 +197,9 @@ export class ImageService {
       if (others.length === 0 && users.length && !opts.force) {
         throw new ConflictError(`conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(users[0])} is using its referenced image ${shortId(id)}`);
       }
-      await this.refs.delete(named);
-      out.push({ Untagged: familiarString(named) });
+      await this.untag(named, id, out);
       if (others.length > 0) return out;
-      for (const r of all.filter((x) => x.digest)) { await this.refs.delete(r); out.push({ Untagged: familiarString(r) }); }
+      for (const r of all.filter((x) => x.digest)) await this.untag(r, id, out);
       if (users.length) return out; // forced untag of an image in use: keep the image
     } else {
       const tags = all.filter((r) => !r.digest);
@@ -213,11 +212,23 @@ export class ImageService {
       if (this.images.children(id).length) {
         throw new ConflictError(`conflict: unable to delete ${shortId(id)} (cannot be forced) - image has dependent child images`);
       }
-      for (const r of all) { await this.refs.delete(r); out.push({ Untagged: familiarString(r) }); }
+      for (const r of all) await this.untag(r, id, out);
       if (users.length) return out;
     }
     await this.deleteImage(id, out, !opts.noprune);
     return out;
+  }
+
+  /** Fires the image hook of a docker-archive load or save (the `load` / `save` events). */
+  async announce(what: 'loaded' | 'saved', id: string): Promise<void> {
+    await this.kernel.hooks.image[what].promise(id);
+  }
+
+  /** Removes one name of image `id`, records it in `out` and fires `untagged`. */
+  private async untag(ref: Reference, id: string, out: ImageDeleteResponseItem[]): Promise<void> {
+    await this.refs.delete(ref);
+    out.push({ Untagged: familiarString(ref) });
+    await this.kernel.hooks.image.untagged.promise(familiarString(ref), id);
   }
 
   private async deleteImage(id: string, out: ImageDeleteResponseItem[], pruneParents: boolean): Promise<void> {
@@ -244,7 +255,7 @@ export class ImageService {
         const names = this.refs.refsOf(img.id);
         if (names.length && !opts.all) continue;
         const before = this.layers.list().reduce((s, l) => s + l.size, 0);
-        for (const r of names) { await this.refs.delete(parseReference(r)); deleted.push({ Untagged: familiarString(parseReference(r)) }); }
+        for (const r of names) await this.untag(parseReference(r), img.id, deleted);
         await this.deleteImage(img.id, deleted, false);
         reclaimed += before - this.layers.list().reduce((s, l) => s + l.size, 0);
         again = true;
@@ -266,6 +277,7 @@ export class ImageService {
       const r = withDefaultTag(parseReference(opts.ref));
       await this.refs.add(r, img.id, true);
       await this.images.touch(img.id);
+      await this.kernel.hooks.image.tagged.promise(familiarString(r), img.id);
     }
     return img.id;
   }
@@ -348,7 +360,9 @@ export class ImageService {
         history: [{ created, created_by: '', comment: opts.message || 'Imported from -' }],
       };
       if (opts.message) cfg.comment = opts.message;
-      return await this.recordImage(configBytes(cfg), { ref: ref ? referenceString(ref) : undefined });
+      const id = await this.recordImage(configBytes(cfg), { ref: ref ? referenceString(ref) : undefined });
+      await this.kernel.hooks.image.imported.promise(id);
+      return id;
     } finally {
       await this.layers.release(info.chainId);
     }
@@ -454,7 +468,9 @@ export class ImageService {
         history: [...(baseCfg.history ?? []), { created, author: opts.author || undefined, comment: opts.comment || undefined, created_by: '' }],
       };
       for (const k of ['author', 'comment'] as const) if (!cfg[k]) delete cfg[k];
-      return await this.recordImage(configBytes(cfg), { parent: m.imageId ?? undefined, ref: ref ? referenceString(ref) : undefined });
+      const id = await this.recordImage(configBytes(cfg), { parent: m.imageId ?? undefined, ref: ref ? referenceString(ref) : undefined });
+      await this.kernel.hooks.image.committed.promise(containerId, id, ref ? familiarString(ref) : '', opts.comment ?? '');
+      return id;
     } finally {
       await this.layers.release(info.chainId);
     }

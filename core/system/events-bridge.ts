@@ -36,7 +36,12 @@ export class EventsBridge {
     h.image.pulled.tap(tap, (ref) => this.emit(makeEvent('image', 'pull', ref, { name: ref })));
     h.image.pushed.tap(tap, (ref) => this.emit(makeEvent('image', 'push', ref, { name: ref })));
     h.image.tagged.tap(tap, (ref, id) => this.emit(makeEvent('image', 'tag', id, { name: ref })));
+    // dockerd names the image by its id in untag, delete, import, load and save events
+    h.image.untagged.tap(tap, (_ref, id) => this.emit(makeEvent('image', 'untag', id, { name: id })));
     h.image.deleted.tap(tap, (id) => this.emit(makeEvent('image', 'delete', id, { name: id })));
+    h.image.imported.tap(tap, (id) => this.emit(makeEvent('image', 'import', id, { name: id })));
+    h.image.loaded.tap(tap, (id) => this.emit(makeEvent('image', 'load', id, { name: id })));
+    h.image.saved.tap(tap, (id) => this.emit(makeEvent('image', 'save', id, { name: id })));
     h.network.created.tap(tap, (id) => this.network('create', id, {}));
     h.network.removed.tap(tap, (id) => this.network('destroy', id, {}));
     h.network.connected.tap(tap, (id, c) => this.network('connect', id, { container: c }));

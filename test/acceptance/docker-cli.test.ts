@@ -297,6 +297,35 @@ describe('acceptance: the docker CLI against berthd', function () {
     ], out);
   });
 
+  it("announces import, tag, save, untag, delete, load and commit as dockerd does", async () => {
+    // dockerd 20.10 with the same CLI and commands printed exactly this sequence (ids aside)
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const archive = path.join(work, 'bt-evi.tar');
+    await d.dockerOk(['import', '-', 'bt-evi:one'], { input: await busyboxTar(work) });
+    await d.dockerOk(['tag', 'bt-evi:one', 'bt-evi:two']);
+    await d.dockerOk(['save', '-o', archive, 'bt-evi:one']);
+    await d.dockerOk(['rmi', 'bt-evi:two']);
+    await d.dockerOk(['rmi', 'bt-evi:one']);
+    await d.dockerOk(['load', '-i', archive]);
+    await d.dockerOk(['run', '--name', 'bt-evi-c', 'bt-evi:one', 'true']);
+    await d.dockerOk(['commit', '-m', 'note', 'bt-evi-c', 'bt-evi:c']);
+    await d.dockerOk(['rm', 'bt-evi-c']);
+    await d.dockerOk(['rmi', 'bt-evi:c', 'bt-evi:one']);
+    fs.rmSync(archive);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const out = await d.dockerOk(['events', '--since', String(since), '--until', String(until),
+      '--filter', 'type=image', '--filter', 'event=import', '--filter', 'event=tag', '--filter', 'event=save',
+      '--filter', 'event=untag', '--filter', 'event=delete', '--filter', 'event=load',
+      '--format', '{{.Action}} {{.Actor.Attributes.name}}']);
+    const seq = out.trim().split('\n').map((l) => l.replace(/sha256:[0-9a-f]{64}/, 'ID'));
+    assert.deepEqual(seq.slice(0, 9), [
+      'tag bt-evi:one', 'import ID', 'tag bt-evi:two', 'save ID', 'untag ID', 'untag ID', 'delete ID', 'load ID', 'tag bt-evi:c',
+    ], out);
+    const commit = await d.dockerOk(['events', '--since', String(since), '--until', String(until),
+      '--filter', 'event=commit', '--format', '{{.Type}} {{.Actor.Attributes.name}} {{.Actor.Attributes.imageRef}} {{.Actor.Attributes.comment}}']);
+    assert.equal(commit.trim(), 'container bt-evi-c bt-evi:c note');
+  });
+
   it('applies the on-failure restart policy with its retry limit', async () => {
     await d.dockerOk(['run', '-d', '--name', 'bt-rp', '--restart', 'on-failure:2', IMAGE, 'sh', '-c', 'exit 1']);
     await eventually('two restarts, then exited', async () =>
