@@ -7,7 +7,7 @@
  * command. Prints both medians and the ratio (goal ≤ 1.0×).
  *
  * Run as root: `npm run bench:pull` (BENCH_RUNS=3, BENCH_MB=60,
- * BENCH_DRIVER=overlay2|vfs, BENCH_SHAPE=mixed|big, BENCH_TRACE=1, BENCH_PROFILE=<dir>).
+ * BENCH_DRIVER=overlay2|vfs, BENCH_SHAPE=mixed|big, BENCH_TRACE=1, BENCH_PROFILE=<dir>, BENCH_THREADS=1, BENCH_PERF_CTL=<fifo>).
  */
 import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
@@ -58,6 +58,39 @@ const childCpu = (): number => {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[13]) + Number(f[14])) * 10; // fields 16 and 17 of stat(5), in 10 ms ticks
 };
+/** BENCH_THREADS=1: print each thread kind's CPU (user/sys ms) during the berth pull (where the CPU goes). */
+const THREADS = process.env.BENCH_THREADS === '1';
+/** CPU ticks (10 ms) of this process's threads by name: name → [user, sys]. */
+const threadCpu = (): Map<string, [number, number]> => {
+  const out = new Map<string, [number, number]>();
+  for (const t of fs.readdirSync('/proc/self/task')) {
+    let stat: string;
+    try { stat = fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); } catch { continue; }
+    const name = t === String(process.pid) ? 'main' : 'other threads';
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cur = out.get(name) ?? [0, 0];
+    out.set(name, [cur[0] + Number(f[11]) * 10, cur[1] + Number(f[12]) * 10]);
+  }
+  return out;
+};
+const threadDelta = (a: Map<string, [number, number]>, b: Map<string, [number, number]>): string =>
+  [...b].map(([n, [u, s]]) => {
+    const [u0, s0] = a.get(n) ?? [0, 0];
+    return `${n.trim() || '?'} ${u - u0}/${s - s0}`;
+  }).join(', ');
+/** [user, sys] ms of the children waited for so far. */
+const childCpuSplit = (): [number, number] => {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return [Number(f[13]) * 10, Number(f[14]) * 10];
+};
+/**
+ * BENCH_PERF_CTL=<fifo>: write `enable`/`disable` to this perf control fifo
+ * around each berth pull, so `perf record|stat -D -1 --control fifo:<fifo>`
+ * sees only the pulls.
+ */
+const PERF_CTL = process.env.BENCH_PERF_CTL;
+const perfCtl = (cmd: 'enable' | 'disable'): void => { if (PERF_CTL) fs.writeFileSync(PERF_CTL, `${cmd}\n`); };
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -116,11 +149,15 @@ async function main(): Promise<void> {
         await setupImages(kernel);
         const prof = PROFILE ? new Session() : null;
         if (prof) { prof.connect(); await prof.post('Profiler.enable'); await prof.post('Profiler.start'); }
+        const th0 = THREADS ? threadCpu() : null;
+        perfCtl('enable');
         const c0 = selfCpu();
         const t0 = now();
         await kernel.engine.run('image.pull', { fromImage: ref }, { io: TRACE ? traceIO(() => t0) : nullIO() });
         berth.push(now() - t0);
+        perfCtl('disable');
         berthCpu.push(selfCpu() - c0);
+        if (th0) console.log(`  threads (user/sys ms): ${threadDelta(th0, threadCpu())}`);
         if (prof && PROFILE) {
           const { profile } = await prof.post('Profiler.stop');
           fs.mkdirSync(PROFILE, { recursive: true });
@@ -137,12 +174,14 @@ async function main(): Promise<void> {
       const dest = path.join(tmp, `rootfs-${run}`);
       fs.mkdirSync(dest);
       const c1 = childCpu();
+      const cs1 = childCpuSplit();
       const t1 = now();
       await skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `dir:${dir}`]);
       const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { layers: Array<{ digest: string }> };
       for (const l of manifest.layers) execFileSync('tar', ['-xzf', path.join(dir, l.digest.slice(7)), '-C', dest]);
       baseline.push(now() - t1);
       baseCpu.push(childCpu() - c1);
+      if (THREADS) console.log(`  skopeo + tar (user/sys ms): ${childCpuSplit().map((v, i) => v - cs1[i]).join('/')}`);
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(dest, { recursive: true, force: true });
       console.log(`run ${run + 1}: berth ${berth[run].toFixed(0)} ms (cpu ${berthCpu[run].toFixed(0)} ms), skopeo copy + tar -x ${baseline[run].toFixed(0)} ms (cpu ${baseCpu[run].toFixed(0)} ms)`);

@@ -44,6 +44,21 @@ function syscalls(): MountAddon | null {
   }
   return mountAddon;
 }
+/**
+ * Marks the home as the top of directory hierarchies (ext2/3/4's `T`
+ * attribute, FS_TOPDIR_FL): each layer directory made in it is placed like a
+ * top-level directory, in a block group of its own with room to spare,
+ * instead of next to its siblings. On this host's ext4 (no journal) every
+ * inode creation scans its group's free inodes and skips those deleted in the
+ * last minutes, one buffer-cache lookup each; where containers and layers come
+ * and go, creating a layer's ~1,500 files cost ~0.5 ms each in that scan
+ * (half of a 60 MB pull's CPU). In an unused group they cost microseconds
+ * (docs/registry.md). Best effort: other filesystems have no such attribute.
+ */
+async function markTopDir(home: string): Promise<void> {
+  await run('chattr', ['+T', home]).catch(() => undefined);
+}
+
 /** Docker's limit: more lower layers than this cannot be mounted. */
 export const MAX_DEPTH = 128;
 
@@ -74,6 +89,7 @@ export class Overlay2Driver implements GraphDriverWithDiff {
       if (k !== 'overlay2.override_kernel_check') throw new InvalidArgumentError(`overlay2: unknown storage option "${k}"`);
     }
     await fsp.mkdir(path.join(home, 'l'), { recursive: true, mode: 0o700 });
+    await markTopDir(home);
     const support = await checkOverlaySupport(home, procFilesystems);
     const d = new Overlay2Driver(home, support.fsName, support.extraOptions);
     await d.recover();

@@ -101,6 +101,24 @@ describe('graphdriver-overlay2', function () {
       (e: unknown) => isFailedPrecondition(e) && /overlayfs/.test((e as Error).message));
   });
 
+  it('marks its home as a top directory (ext4 attribute T), so each layer gets a block group of its own', async function () {
+    const drv = await open();
+    if (!drv) this.skip();
+    let attrs: string;
+    try {
+      attrs = execFileSync('lsattr', ['-d', path.join(home, 'overlay2')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      console.log(`skip: the filesystem of ${home} has no inode attributes (${(err as Error).message.split('\n')[0]})`);
+      this.skip();
+    }
+    const flags = attrs.trim().split(/\s+/)[0];
+    assert.ok(flags.includes('T'), `lsattr -d says ${attrs.trim()}`);
+    // only the home: the layers below it are ordinary directories
+    await drv.create('btlayertopdir', null);
+    const layer = execFileSync('lsattr', ['-d', path.join(home, 'overlay2', 'btlayertopdir')], { encoding: 'utf8' });
+    assert.ok(!layer.trim().split(/\s+/)[0].includes('T'), layer);
+  });
+
   it('refuses unknown storage options', async function () {
     await assert.rejects(Overlay2Driver.open(path.join(home, 'overlay2'), { 'overlay2.size': '10G' }), /unknown storage option/);
   });
