@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { inject, injectable } from 'tsyringe';
+import type { NetworkAttachRequest, NetworkModeRequest } from '../container/ports';
 import type { Kernel } from '../daemon/kernel';
 import { Tokens } from '../daemon/kernel';
 import type { NetworkDriver, SandboxProvider } from '../drivers/networkdriver';
@@ -32,21 +33,11 @@ import { toDockerNetwork, toNetworkSettings } from './network-views';
 import { toPortBindings } from './port-bindings';
 import { findRunningSandboxes } from './running-sandboxes';
 
-export type NetworkMode = 'bridge' | 'none' | 'host' | `container:${string}` | string;
+/** A container's network mode (the container domain's port defines it). */
+export type NetworkMode = NetworkModeRequest;
 
-/** What the container service passes to attach(). */
-export interface AttachRequest {
-  containerId: string;
-  containerName: string;
-  hostname: string;
-  mode: NetworkMode;
-  endpoints: Record<string, { aliases?: string[]; ipv4Address?: string }>;
-  portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>>;
-  publishAll: boolean;
-  exposedPorts: string[];
-  dns?: string[];
-  extraHosts?: string[];
-}
+/** What the container service passes to attach(): the request of its NetworkPort. */
+export type AttachRequest = NetworkAttachRequest;
 
 export interface AttachResult {
   /** null = the host's network namespace. */

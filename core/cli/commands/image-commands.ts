@@ -120,16 +120,8 @@ export function registerImageCommands(program: Command, ctx: CliContext): void {
     .argument('<image...>')
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action(async (names: string[], o: { output?: string }) => {
-      if (!o.output && process.stdout.isTTY) throw new StatusError(1, 'berth: cowardly refusing to save to a terminal. Use the -o flag or redirect');
-      const res = await ctx.client().request('GET', '/images/get', { query: { names } });
-      const { pipeline } = await import('node:stream/promises');
-      if (o.output) {
-        const tmp = `${o.output}.berth-tmp`;
-        await pipeline(res, fs.createWriteStream(tmp));
-        fs.renameSync(tmp, o.output);
-      } else {
-        await pipeline(res, process.stdout);
-      }
+      const { writeArchive } = await import('../archive-output');
+      await writeArchive(o.output, () => ctx.client().request('GET', '/images/get', { query: { names } }));
     });
 
   program.command('load').description('load an image from a tar archive or STDIN')

@@ -214,17 +214,7 @@ export function registerSystemCommands(program: Command, ctx: CliContext): void 
     .option('--type <type>', 'only this kind: container, image, network, volume')
     .option('-s, --size', 'include sizes (containers)')
     .action(async (names: string[], o: { format?: string; type?: string; size?: boolean }) => {
-      const { renderTemplate } = await import('../output');
-      const found: Json[] = [];
-      let failed = false;
-      for (const n of names) {
-        try { found.push(await inspectOne(ctx, n, o.type, o.size)); } catch (err) {
-          failed = true;
-          process.stderr.write(`Error: ${(err as Error).message}\n`);
-        }
-      }
-      if (o.format) for (const f of found) process.stdout.write(`${renderTemplate(o.format, f)}\n`);
-      else process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-      if (failed) throw new StatusError(1);
+      const { printInspected } = await import('./inspect-each');
+      await printInspected(names, (n) => inspectOne(ctx, n, o.type, o.size), o.format, 'Error: ');
     });
 }

@@ -24,16 +24,8 @@ export function registerTransferCommands(program: Command, ctx: CliContext): voi
     .argument('<container>')
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action(async (name: string, o: { output?: string }) => {
-      if (!o.output && process.stdout.isTTY) throw new StatusError(1, 'berth: cowardly refusing to save to a terminal. Use the -o flag or redirect');
-      const res = await ctx.client().request('GET', `/containers/${enc(name)}/export`);
-      const { pipeline } = await import('node:stream/promises');
-      if (o.output) {
-        const tmp = `${o.output}.berth-tmp`;
-        await pipeline(res, fs.createWriteStream(tmp));
-        fs.renameSync(tmp, o.output);
-      } else {
-        await pipeline(res, process.stdout);
-      }
+      const { writeArchive } = await import('../archive-output');
+      await writeArchive(o.output, () => ctx.client().request('GET', `/containers/${enc(name)}/export`));
     });
 
   program.command('commit').description("create a new image from a container's changes")

@@ -46,17 +46,8 @@ export function registerVolumeCommands(program: Command, ctx: CliContext): void 
     .argument('<volume...>')
     .option('-f, --format <template>', 'format the output with a template')
     .action(async (names: string[], o: { format?: string }) => {
-      const { renderTemplate } = await import('../output');
-      const found: Json[] = [];
-      let failed = false;
-      for (const n of names) {
-        try { found.push(await ctx.client().json<Json>('GET', `/volumes/${enc(n)}`)); } catch (err) {
-          failed = true; process.stderr.write(`Error response from daemon: ${(err as Error).message}\n`);
-        }
-      }
-      if (o.format) for (const f of found) process.stdout.write(`${renderTemplate(o.format, f)}\n`);
-      else process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-      if (failed) throw new StatusError(1);
+      const { printInspected } = await import('./inspect-each');
+      await printInspected(names, (n) => ctx.client().json<Json>('GET', `/volumes/${enc(n)}`), o.format, 'Error response from daemon: ');
     });
 
   vol.command('rm').alias('remove').description('remove one or more volumes')
