@@ -142,15 +142,18 @@ export class ContainerCgroup {
 
   private createV1(): void {
     for (const [ctrl, dir] of Object.entries(this.dirs)) {
-      // usual case first, one syscall: the parent exists, the leaf does not (cpuset needs its values seeded)
-      if (ctrl !== 'cpuset') {
-        try { fs.mkdirSync(dir); continue; } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'EEXIST') continue;
-          if (code !== 'ENOENT') throw err;
-        }
+      // usual case first, one syscall: the parent exists, the leaf does not
+      try {
+        fs.mkdirSync(dir);
+        // a new cpuset cgroup has no cpus/mems (nothing can join it) unless its parent has
+        // cgroup.clone_children, which the levels created below get: check, seed if empty
+        if (ctrl === 'cpuset') this.seedCpuset(path.dirname(dir), dir, true);
+        continue;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') continue;
+        if (code !== 'ENOENT') throw err;
       }
-      if (fs.existsSync(dir)) continue;
       // create each level; cpuset levels need cpus/mems before anything can join
       const base = fs.realpathSync(path.join(this.root, ctrl));
       const parts = path.relative(base, dir).split(path.sep);
@@ -160,14 +163,22 @@ export class ContainerCgroup {
         if (!fs.existsSync(next)) {
           fs.mkdirSync(next);
           if (ctrl === 'cpuset') {
-            for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-              const v = readText(path.join(cur, f))?.trim();
-              if (v) write(path.join(next, f), v);
-            }
+            this.seedCpuset(cur, next, false);
+            // levels berth creates pass their cpus/mems on to new children by themselves
+            if (next !== dir) try { fs.writeFileSync(path.join(next, 'cgroup.clone_children'), '1'); } catch { /* seeded one by one instead */ }
           }
         }
         cur = next;
       }
+    }
+  }
+
+  /** Copies cpuset.cpus/mems from `parent` to the new cpuset cgroup `dir` (`ifEmpty`: only when it has none yet). */
+  private seedCpuset(parent: string, dir: string, ifEmpty: boolean): void {
+    if (ifEmpty && readText(path.join(dir, 'cpuset.cpus'))?.trim()) return;
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      const v = readText(path.join(parent, f))?.trim();
+      if (v) write(path.join(dir, f), v);
     }
   }
 

@@ -35,7 +35,7 @@ export default definePlugin<NativeExecOptions>({
   },
 });
 
-export { NativeExecDriver } from './native-exec-driver';
+export { NativeExecDriver, shimZygotes, stopShimZygotes } from './native-exec-driver';
 export type { NativeExecDriverOptions } from './native-exec-driver';
 export * from './defaults';
 export { stopContainer } from './stop';

@@ -10,7 +10,12 @@
 //   the shim's stdin and its one-line answer read from its stdout, all on a
 //   libuv worker thread, never on the JS thread.
 //
-// launchShim(shimPath, stateDir, passFd) -> [pid, stdinFd, stdoutFd]
+// startZygote(shimPath) -> Promise<[pid, socketFd]>
+//   Starts `berth-shim --zygote` (shim/zygote.c), a fork server for shims, and
+//   resolves with its pid and the daemon's end of its SOCK_SEQPACKET socket
+//   (CLOEXEC). Closing that fd makes the zygote exit.
+//
+// launchShim(shimPath, stateDir, passFd[, zygoteFd, env]) -> [pid, stdinFd, stdoutFd]
 // finishShim(pid, stdinFd, stdoutFd, bootstrap) -> Promise<string>
 //   spawnShim in two halves, so the daemon prepares the bootstrap (cgroups,
 //   seccomp records, mount plan) while the shim execs instead of before:
@@ -22,6 +27,10 @@
 //   bootstrap aborts: the shim reads EOF, answers `err` and exits. Every
 //   launchShim must be followed by exactly one finishShim. passFd >= 0 is
 //   inherited by the shim as fd 3 (the device program, below), -1 for none.
+//   With zygoteFd >= 0 the shim is forked by the zygote instead (one
+//   non-blocking sendmsg; pid 0 is returned: there is no intermediate to
+//   reap), with `env` (NAME=VALUE or NAME to unset) applied; throws with
+//   `errno` when the zygote cannot take the request (the caller then spawns).
 //
 // loadDeviceProgram(rules: Int32Array) -> number
 //   Loads the cgroup2 device allow-list program (common/device-prog.h) for
@@ -43,8 +52,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,6 +110,43 @@ static int SpawnShimProcess(const std::string &shim, const std::string &stateDir
   return 0;
 }
 
+// Sends a start request to the zygote: stateDir and env entries (NUL-separated), the pipe ends and passFd as SCM_RIGHTS.
+static int ZygoteRequest(int zfd, const std::string &stateDir, const std::vector<std::string> &env, int passFd, int inW_out[2]) {
+  int in[2] = {-1, -1}, out[2] = {-1, -1};
+  if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+    int e = errno;
+    for (int fd : {in[0], in[1], out[0], out[1]}) if (fd >= 0) close(fd);
+    return e;
+  }
+  std::string data = stateDir;
+  data.push_back('\0');
+  for (const auto &e : env) { data += e; data.push_back('\0'); }
+  int fds[3] = {in[0], out[1], passFd};
+  int nfds = passFd >= 0 ? 3 : 2;
+  char cbuf[CMSG_SPACE(sizeof(fds))];
+  memset(cbuf, 0, sizeof(cbuf));
+  struct iovec iov = {const_cast<char *>(data.data()), data.size()};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+  memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+  ssize_t n;
+  do n = sendmsg(zfd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  int e = n == (ssize_t)data.size() ? 0 : (n < 0 ? errno : EMSGSIZE);
+  close(in[0]);
+  close(out[1]);
+  if (e) { close(in[1]); close(out[0]); return e; }
+  inW_out[0] = in[1];
+  inW_out[1] = out[0];
+  return 0;
+}
+
 // The second half of a shim start: bootstrap to stdin (then EOF), reap the intermediate, read the answer line.
 static std::string FeedShim(pid_t pid, int inW, int outR, const std::vector<char> &input) {
   size_t off = 0;
@@ -109,9 +157,9 @@ static std::string FeedShim(pid_t pid, int inW, int outR, const std::vector<char
     off += n;
   }
   close(inW);
-  // the intermediate process exits right after forking the real shim
+  // the intermediate process exits right after forking the real shim (none when the zygote forked it)
   int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  if (pid > 0) while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
   std::string answer;
   char buf[1024];
   for (;;) {
@@ -194,15 +242,30 @@ class FinishShimWorker : public Napi::AsyncWorker {
 
 Napi::Value LaunchShim(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber()) {
-    Napi::TypeError::New(env, "launchShim(shimPath: string, stateDir: string, passFd: number)").ThrowAsJavaScriptException();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsNumber() ||
+      (info.Length() >= 5 && (!info[3].IsNumber() || !info[4].IsArray()))) {
+    Napi::TypeError::New(env, "launchShim(shimPath: string, stateDir: string, passFd: number[, zygoteFd: number, env: string[]])").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   pid_t pid = -1;
   int inW = -1, outR = -1;
   const char *what = "";
-  int e = SpawnShimProcess(info[0].As<Napi::String>(), info[1].As<Napi::String>(), info[2].As<Napi::Number>().Int32Value(), &pid,
-                           &inW, &outR, &what);
+  int e;
+  int zfd = info.Length() >= 5 ? info[3].As<Napi::Number>().Int32Value() : -1;
+  if (zfd >= 0) {
+    std::vector<std::string> vars;
+    Napi::Array arr = info[4].As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) vars.push_back(arr.Get(i).ToString().Utf8Value());
+    int io[2] = {-1, -1};
+    e = ZygoteRequest(zfd, info[1].As<Napi::String>(), vars, info[2].As<Napi::Number>().Int32Value(), io);
+    what = "zygote request";
+    pid = 0;
+    inW = io[0];
+    outR = io[1];
+  } else {
+    e = SpawnShimProcess(info[0].As<Napi::String>(), info[1].As<Napi::String>(), info[2].As<Napi::Number>().Int32Value(), &pid,
+                         &inW, &outR, &what);
+  }
   if (e) {
     Napi::Error err = Napi::Error::New(env, std::string(what) + ": " + strerror(e));
     err.Set("errno", Napi::Number::New(env, e));
@@ -225,6 +288,76 @@ Napi::Value FinishShim(const Napi::CallbackInfo &info) {
   auto buf = info[3].As<Napi::Buffer<char>>();
   auto *w = new FinishShimWorker(env, info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(),
                                  info[2].As<Napi::Number>().Int32Value(), std::vector<char>(buf.Data(), buf.Data() + buf.Length()));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// startZygote's worker: spawn `shim --zygote` (its intermediate exits at once), read the zygote's hello (its pid).
+class StartZygoteWorker : public Napi::AsyncWorker {
+ public:
+  StartZygoteWorker(Napi::Env env, std::string shim) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), shim_(std::move(shim)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return Fail("socketpair");
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    // the blank argument is room for the forked shims' `--fork <stateDir>` (zygote.c set_cmdline;
+    // a state directory fits in a unix socket path with `/shim.sock`: < 108 bytes)
+    const std::string room(128, ' ');
+    const char *argv[] = {shim_.c_str(), "--zygote", room.c_str(), nullptr};
+    pid_t pid = -1;
+    int rc = posix_spawn(&pid, shim_.c_str(), &fa, &attr, const_cast<char **>(argv), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    close(sv[1]);
+    if (rc != 0) { close(sv[0]); errno = rc; return Fail("posix_spawn"); }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    char hello[32];
+    ssize_t n;
+    do n = recv(sv[0], hello, sizeof(hello) - 1, 0); while (n < 0 && errno == EINTR);
+    if (n <= 0) { close(sv[0]); errno = n < 0 ? errno : EPIPE; return Fail("zygote hello"); }
+    hello[n] = 0;
+    pid_ = atoi(hello);
+    fd_ = sv[0];
+  }
+  void OnOK() override {
+    Napi::Array r = Napi::Array::New(Env(), 2);
+    r.Set(0u, Napi::Number::New(Env(), pid_));
+    r.Set(1u, Napi::Number::New(Env(), fd_));
+    deferred_.Resolve(r);
+  }
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  void Fail(const char *what) { SetError(std::string(what) + ": " + strerror(errno)); }
+  Napi::Promise::Deferred deferred_;
+  std::string shim_;
+  int pid_ = 0, fd_ = -1;
+};
+
+Napi::Value StartZygote(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "startZygote(shimPath: string)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto *w = new StartZygoteWorker(env, info[0].As<Napi::String>());
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;
@@ -313,6 +446,7 @@ Napi::Value MallocTrim(const Napi::CallbackInfo &info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, "1"));
   exports.Set("spawnShim", Napi::Function::New(env, SpawnShim));
+  exports.Set("startZygote", Napi::Function::New(env, StartZygote));
   exports.Set("launchShim", Napi::Function::New(env, LaunchShim));
   exports.Set("finishShim", Napi::Function::New(env, FinishShim));
   exports.Set("loadDeviceProgram", Napi::Function::New(env, LoadDeviceProgram));

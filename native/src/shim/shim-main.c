@@ -23,6 +23,7 @@
 #include "byte-buffer.h"
 #include "process-start.h"
 #include "timing.h"
+#include "zygote.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -579,9 +580,16 @@ static void answer(const char *s) {
 }
 
 int main(int argc, char **argv) {
+  /* --zygote: serve start requests of the daemon (zygote.c); returns here in each new shim */
+  if (argc >= 2 && !strcmp(argv[1], "--zygote")) {
+    const char *dir = zygote_serve(argc, argv);
+    if (!dir) return 0;
+    mark("exec");
+    argv[1] = (char *)dir;
+    argc = 2;
+  } else mark("exec");
   /* --fork: leave the spawner at once (the caller reaps the intermediate), so the
    * shim is nobody's child but init's / the subreaper's. */
-  mark("exec");
   if (argc == 3 && !strcmp(argv[1], "--fork")) {
     pid_t p = fork();
     if (p < 0) { answer("err container setup failed at fork shim: cannot fork\n"); return 1; }
@@ -589,7 +597,7 @@ int main(int argc, char **argv) {
     argv[1] = argv[2];
     argc = 2;
   }
-  if (argc != 2) { fprintf(stderr, "usage: berth-shim [--fork] <stateDir>\n"); return 2; }
+  if (argc != 2) { fprintf(stderr, "usage: berth-shim [--fork] <stateDir> | berth-shim --zygote [room for a state directory]\n"); return 2; }
   if (chdir(argv[1]) < 0) { char m[512]; snprintf(m, sizeof(m), "err container setup failed at state directory: %s\n", strerror(errno)); answer(m); return 1; }
   signal(SIGPIPE, SIG_IGN);
   mark("start");

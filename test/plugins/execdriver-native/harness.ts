@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ContainerSpec, ExitStatus, RunningContainer } from '../../../core';
-import { NativeExecDriver, defaultContainerSpec } from '../../../plugins/execdriver-native';
+import { NativeExecDriver, defaultContainerSpec, stopShimZygotes } from '../../../plugins/execdriver-native';
 import { ContainerCgroup } from '../../../plugins/execdriver-native/cgroups';
 import { hasBusybox, makeBusyboxRootfs } from '../../helpers/busybox-rootfs';
 
@@ -84,6 +84,8 @@ export function newHarness(): Harness {
     },
     async destroy() {
       try { await h.cleanup(); } finally {
+        // the process's shim zygote (started by the first container start) exits on EOF
+        stopShimZygotes();
         fs.rmSync(dir, { recursive: true, force: true });
         for (const parentDir of Object.values(ContainerCgroup.of(cgroupParent, 'x').dirs).map((d) => path.dirname(d))) {
           try { fs.rmdirSync(parentDir); } catch { /* absent */ }

@@ -1,0 +1,64 @@
+/**
+ * The shim zygote (`berth-shim --zygote`, native/src/shim/zygote.c): after the
+ * first start of a process, its shims are forked by one zygote instead of
+ * posix_spawn + execve. Checked for real: the zygote runs and is nobody's
+ * child of ours, a shim it forked shares its stack mapping (a fork keeps it,
+ * an execve randomises it) yet names its state directory in its cmdline,
+ * gets the daemon's environment of the moment (BERTH_SHIM_TIMING), runs its
+ * container normally, and the zygote exits when its socket is closed.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { shimZygotes, stopShimZygotes } from '../../../plugins/execdriver-native';
+import { Harness, newHarness, requireKernel } from './harness';
+
+function stackEnd(pid: number): string {
+  const line = fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').find((l) => l.endsWith('[stack]'));
+  return line ? line.split(' ')[0].split('-')[1] : '';
+}
+
+async function until<T>(what: string, f: () => T | undefined, ms = 5000): Promise<T> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
+    const v = f();
+    if (v !== undefined) return v;
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('execdriver-native: shim zygote', function () {
+  this.timeout(30000);
+  let h: Harness;
+  before(function () { requireKernel(this); h = newHarness(); });
+  afterEach(async () => { await h?.cleanup(); delete process.env.BERTH_SHIM_TIMING; });
+  after(async () => { await h?.destroy(); });
+
+  it('forks the shims of later starts, with the environment of the moment, and exits when stopped', async function () {
+    stopShimZygotes();
+    const first = await h.run(['true']);
+    assert.equal(first.status.exitCode, 0);
+    const zygote = await until('the zygote', () => shimZygotes()[0]).catch(() => undefined);
+    if (!zygote) { console.log('skip: the berth_exec addon has no startZygote (shims are spawned)'); this.skip(); }
+    const zstat = fs.readFileSync(`/proc/${zygote.pid}/stat`, 'utf8');
+    assert.notEqual(Number(zstat.slice(zstat.lastIndexOf(')') + 2).split(' ')[1]), process.pid, 'the zygote is not our child');
+    assert.equal(fs.readFileSync(`/proc/${zygote.pid}/cmdline`, 'utf8').split('\0')[1], '--zygote');
+
+    const timing = path.join(h.dir, 'timing.log');
+    process.env.BERTH_SHIM_TIMING = timing;
+    const spec = h.spec(['sh', '-c', 'echo hi; sleep 60']);
+    const c = await h.start(spec);
+    const shimPid = Number(fs.readFileSync(path.join(spec.stateDir, 'shim.pid'), 'utf8').split(' ')[0]);
+    assert.equal(stackEnd(shimPid), stackEnd(zygote.pid), 'the shim was forked from the zygote (same stack mapping)');
+    assert.deepEqual(fs.readFileSync(`/proc/${shimPid}/cmdline`, 'utf8').split('\0').slice(1, 3), ['--fork', spec.stateDir]);
+    assert.match(fs.readFileSync(timing, 'utf8'), new RegExp(`^shim-timing ${shimPid} started `, 'm'), 'BERTH_SHIM_TIMING set after the zygote started reached the shim');
+    await c.signal('SIGKILL');
+    assert.equal((await c.wait()).exitCode, 137);
+
+    stopShimZygotes();
+    await until('the zygote to exit', () => (fs.existsSync(`/proc/${zygote.pid}`) && !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${zygote.pid}/status`, 'utf8')) ? undefined : true));
+    assert.deepEqual(shimZygotes(), []);
+    // starts go on (spawned, then from a new zygote)
+    const again = await h.run(['echo', 'again']);
+    assert.equal(again.out, 'again\n');
+  });
+});
