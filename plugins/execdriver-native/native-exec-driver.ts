@@ -98,7 +98,8 @@ interface LaunchedShim { feed(bootstrap: Buffer): Promise<number>; abort(): void
  * instead of posix_spawn + execve (~0.3 ms here, mostly static glibc start-up).
  * Started in the background by the first container start (which spawns its shim
  * directly); it exits when this process closes its socket: at exit, or
- * stopShimZygotes(). A zygote that fails a request is dropped (the shims spawn again).
+ * stopShimZygotes(). A start whose request finds the zygote's socket buffer full spawns its
+ * shim; a zygote that fails otherwise is dropped and the next start begins a new one.
  */
 const zygotes = new Map<string, { pid: number; fd: number } | null | 'starting'>();
 
@@ -114,10 +115,11 @@ function ensureZygote(shim: string): { pid: number; fd: number } | null {
   return null;
 }
 
-function dropZygote(shim: string): void {
+/** Closes the zygote's socket (it exits once the requests already queued are served). */
+function dropZygote(shim: string, restart: boolean): void {
   const z = zygotes.get(shim);
   if (z && z !== 'starting') { try { fs.closeSync(z.fd); } catch { /* closed */ } }
-  zygotes.set(shim, null);
+  if (restart) zygotes.delete(shim); else zygotes.set(shim, null);
 }
 
 /** The running shim zygotes of this process (pid, shim binary): at most one per shim binary. */
@@ -131,7 +133,7 @@ export function shimZygotes(): Array<{ pid: number; shim: string }> {
  * embedders that end without exiting.
  */
 export function stopShimZygotes(): void {
-  for (const shim of [...zygotes.keys()]) { dropZygote(shim); zygotes.delete(shim); }
+  for (const shim of [...zygotes.keys()]) dropZygote(shim, true);
 }
 
 /** What a forked shim must see of this process's environment now (the zygote's is from its own start). */
@@ -147,8 +149,11 @@ function launchShim(shim: string, stateDir: string, passFd: number): LaunchedShi
   try {
     if (!z) throw new Error('no zygote');
     [pid, inFd, outFd] = a.launchShim(shim, stateDir, passFd, z.fd, shimEnv());
-  } catch {
-    if (z) dropZygote(shim);
+  } catch (err) {
+    // the zygote's socket buffer full (thousands of queued requests): spawn this one;
+    // anything else (the zygote died): drop it, the next start begins a new one
+    const errno = (err as { errno?: number }).errno;
+    if (z && errno !== os.constants.errno.EAGAIN && errno !== os.constants.errno.ENOBUFS) dropZygote(shim, true);
     try {
       [pid, inFd, outFd] = a.launchShim(shim, stateDir, passFd);
     } catch (err) {
@@ -255,19 +260,19 @@ export class NativeExecDriver implements ExecDriver {
     await prepareApparmor(proc.apparmorProfile, spec.privileged);
     const seccomp = spec.privileged ? null : seccompFor(spec.seccomp, proc.capabilities);
     const cgroup = ContainerCgroup.of(spec.cgroup.parent, spec.id);
-    const cgroupMounts = spec.namespaces.cgroup.mode !== 'private' ? 'none'
-      : cgroup.version === 2 ? 'v2' : cgroup.v1Controllers().filter((c) => c !== 'devices' || spec.privileged);
-    const ops = buildMountPlan(spec, spec.init ? this.initPath() : undefined, cgroupMounts);
     const devices = cgroup.devicePolicy(spec.privileged);
     const devprog = devices?.bpfDir ? this.deviceProgram(devices.rules) : -1;
     const shim = this.shimPath();
     await this.clearPreviousShim(spec);
-    // No await from the launch until the bootstrap is fed: the shim execs while the
-    // bootstrap is written and the cgroups are created (~0.5 ms each), and a
-    // pending launch holds no thread-pool worker.
+    // No await from the launch until the bootstrap is fed: the shim is forked (or
+    // execs) while the mount plan and the bootstrap are built and the cgroups
+    // created, and a pending launch holds no thread-pool worker.
     const launched = launchShim(shim, spec.stateDir, devprog);
     let bootstrap: Buffer;
     try {
+      const cgroupMounts = spec.namespaces.cgroup.mode !== 'private' ? 'none'
+        : cgroup.version === 2 ? 'v2' : cgroup.v1Controllers().filter((c) => c !== 'devices' || spec.privileged);
+      const ops = buildMountPlan(spec, spec.init ? this.initPath() : undefined, cgroupMounts);
       const w = new BootstrapWriter();
       writeProcess(w, proc, spec.init ? [INIT_PATH, '--', ...proc.args] : proc.args);
       writeContainer(w, spec, ops);

@@ -61,4 +61,29 @@ describe('execdriver-native: shim zygote', function () {
     const again = await h.run(['echo', 'again']);
     assert.equal(again.out, 'again\n');
   });
+
+  it('queues a burst of parallel starts while busy and serves them all, then the next ones', async function () {
+    await h.run(['true']);
+    const zygote = await until('the zygote', () => shimZygotes()[0]).catch(() => undefined);
+    if (!zygote) { console.log('skip: the berth_exec addon has no startZygote (shims are spawned)'); this.skip(); }
+    // the zygote stopped: 16 start requests wait on its socket (a connected socketpair has no
+    // datagram queue limit, only its buffer's) until it is continued
+    process.kill(zygote.pid, 'SIGSTOP');
+    const cont = setTimeout(() => process.kill(zygote.pid, 'SIGCONT'), 500);
+    let runs: Awaited<ReturnType<Harness['run']>>[];
+    try {
+      runs = await Promise.all(Array.from({ length: 16 }, (_, i) => h.run(['echo', `n${i}`])));
+    } finally {
+      clearTimeout(cont);
+      process.kill(zygote.pid, 'SIGCONT');
+    }
+    runs.forEach((r, i) => { assert.equal(r.out, `n${i}\n`); assert.equal(r.status.exitCode, 0); });
+    assert.deepEqual(shimZygotes().map((z) => z.pid), [zygote.pid], 'the same zygote still serves');
+    const spec = h.spec(['sleep', '60']);
+    const c = await h.start(spec);
+    const shimPid = Number(fs.readFileSync(path.join(spec.stateDir, 'shim.pid'), 'utf8').split(' ')[0]);
+    assert.equal(stackEnd(shimPid), stackEnd(zygote.pid), 'forked by the zygote after the burst');
+    await c.signal('SIGKILL');
+    await c.wait();
+  });
 });
