@@ -47,6 +47,11 @@ export abstract class ContainerRuntimeCore {
   /** Emits `start:<id>`, `die:<id>`, `stopped:<id>`, `removed:<id>`. */
   readonly events = new EventEmitter();
   protected readonly runtimes = new Map<string, Runtime>();
+  /**
+   * Exit handling still under way, by container id (its runtime already left
+   * `runtimes`): removal waits for it, so `destroy` never overtakes `die`.
+   */
+  protected readonly exiting = new Map<string, Promise<void>>();
   protected readonly restarts = new Map<string, RestartManager>();
   protected readonly restartTimers = new Map<string, NodeJS.Timeout>();
   protected readonly lock = new KeyedMutex();
@@ -361,7 +366,9 @@ export abstract class ContainerRuntimeCore {
     rt.exited = running.wait().then(
       (status) => this.handleExit(c, rt, status),
       (err: Error) => this.handleExit(c, rt, { exitCode: 255, oomKilled: false, finishedAt: rfc3339Nano(), signal: undefined }, err.message),
-    ).catch((err: Error) => this.kernel.log.error({ container: c.record.ID, err: err.message }, 'exit handling failed'));
+    ).catch((err: Error) => this.kernel.log.error({ container: c.record.ID, err: err.message }, 'exit handling failed'))
+      .finally(() => { if (this.exiting.get(c.record.ID) === rt.exited) this.exiting.delete(c.record.ID); });
+    this.exiting.set(c.record.ID, rt.exited);
     return rt;
   }
 

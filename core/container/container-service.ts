@@ -228,6 +228,8 @@ export class ContainerService extends ContainerRuntimeCore {
         if (c.record.State.Paused) await rt.running.resume().catch(() => undefined);
         await rt.exited;
       }
+      // an exit seen by `wait` may still be announcing `die` and releasing the network
+      await this.exiting.get(id);
       const timer = new PhaseTimer();
       // not durable: a crash that loses `removing` leaves the container as it was, still removable
       await this.setState(c, 'removing', {}, false);

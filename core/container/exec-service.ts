@@ -7,7 +7,7 @@
  */
 import type { ProcessIO, ProcessSpec, RunningExec } from '../drivers/execdriver';
 import type { Job } from '../engine/job';
-import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors';
+import { ConflictError, InvalidArgumentError, NotFoundError, toBerthError } from '../errors';
 import type { ContainerService } from './container-service';
 import { newId } from './ids';
 import { processEnv } from './merge-config';
@@ -137,11 +137,20 @@ export class ExecService {
     const body = job.input.body ?? {};
     const tty = body.Tty ?? !!e.config.Tty;
     if (body.ConsoleSize) e.config.ConsoleSize = body.ConsoleSize;
-    const spec = await this.processSpec(e, tty);
     const c = this.containers.store.get(e.containerId);
     const rt = this.containers.runtimeOf(c);
     e.started = true;
-    const proc = await rt.running.exec(spec);
+    let proc: RunningExec;
+    try {
+      proc = await rt.running.exec(await this.processSpec(e, tty));
+    } catch (err) {
+      // dockerd: the exec's exit code is 126, and an attached client reads
+      // the error in its output stream (then `docker exec` exits 126)
+      e.exitCode = 126;
+      if (body.Detach) throw err;
+      job.io.stdout.write(`${toBerthError(err).message}\r\n`);
+      return;
+    }
     e.proc = proc;
     e.pid = proc.pid;
     e.running = true;

@@ -148,6 +148,13 @@ describe('acceptance: the docker CLI against berthd', function () {
     assert.equal(await d.dockerOk(['exec', 'bt-web', 'echo', 'inside']), 'inside\n');
     assert.equal((await d.docker(['exec', 'bt-web', 'sh', '-c', 'exit 4'])).code, 4);
     assert.equal(await d.dockerOk(['exec', '-i', 'bt-web', 'cat'], { input: 'piped in' }), 'piped in');
+    // like dockerd: a command that cannot start gives 126, its reason in the output stream
+    const missing = await d.docker(['exec', 'bt-web', 'bt-no-such-command']);
+    assert.equal(missing.code, 126, JSON.stringify(missing));
+    assert.match(missing.stdout, /bt-no-such-command/);
+    const noUser = await d.docker(['exec', '-u', 'bt-nobody', 'bt-web', 'true']);
+    assert.equal(noUser.code, 126, JSON.stringify(noUser));
+    assert.match(noUser.stdout, /bt-nobody/);
   });
 
   it('copies files both ways with docker cp and shows them in docker diff', async () => {
