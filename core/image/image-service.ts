@@ -32,6 +32,16 @@ export type UsageCheck = (imageId: string) => string[];
 
 const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
+/** dockerd's not-found error for an image reference: a name without tag or digest is shown with `:latest`. */
+function noSuchImage(ref: string): NotFoundError {
+  let shown = ref;
+  try {
+    const p = parseReference(ref);
+    if (!p.digest && !/^(sha256:)?[0-9a-f]{12,64}$/.test(ref)) shown = familiarString(withDefaultTag(p));
+  } catch { /* not a reference: shown as given */ }
+  return new NotFoundError(`No such image: ${shown}`);
+}
+
 @injectable()
 export class ImageService {
   /** Blobs by digest; also the registry plugin's download area (`ingest`). */
@@ -124,10 +134,10 @@ export class ImageService {
     return undefined;
   }
 
-  /** The image `ref` names; NotFoundError `No such image: <ref>`. */
+  /** The image `ref` names; NotFoundError `No such image: <ref>` (a bare name gets `:latest`, as dockerd says it). */
   async resolve(ref: string): Promise<ImageRecord> {
     const id = this.lookupId(ref);
-    if (!id) throw new NotFoundError(`No such image: ${ref}`);
+    if (!id) throw noSuchImage(ref);
     return this.record(id);
   }
 
@@ -183,7 +193,7 @@ export class ImageService {
    */
   async remove(ref: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {
     const id = this.lookupId(ref);
-    if (!id) throw new NotFoundError(`No such image: ${ref}`);
+    if (!id) throw noSuchImage(ref);
     const out: ImageDeleteResponseItem[] = [];
     let named: Reference | null = null;
     try {

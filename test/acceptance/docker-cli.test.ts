@@ -140,6 +140,8 @@ describe('acceptance: the docker CLI against berthd', function () {
     const logs = await d.docker(['logs', 'bt-web']);
     assert.equal(logs.stderr, 'warn\n');
     assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}}', 'bt-web'])).trim(), 'running');
+    // dockerd records its default /dev/shm size at create
+    assert.equal((await d.dockerOk(['inspect', '-f', '{{.HostConfig.ShmSize}}', 'bt-web'])).trim(), '67108864');
     const ps = await d.dockerOk(['ps', '--filter', 'name=bt-web', '--format', '{{.Names}} {{.Image}}']);
     assert.equal(ps.trim(), `bt-web ${IMAGE}`);
   });
@@ -391,6 +393,9 @@ describe('acceptance: the docker CLI against berthd', function () {
     const noImage = await d.docker(['run', '--pull', 'never', '--rm', 'bt-no-such-image:1', 'true']);
     assert.equal(noImage.code, 125);
     assert.match(noImage.stderr, /No such image: bt-no-such-image:1/);
+    const rmi = await d.docker(['rmi', 'bt-no-such-image']);
+    assert.equal(rmi.code, 1);
+    assert.equal(rmi.stderr.trim(), 'Error response from daemon: No such image: bt-no-such-image:latest'); // dockerd's words
     await d.dockerOk(['rm', 'bt-dup']);
   });
 
