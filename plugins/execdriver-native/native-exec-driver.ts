@@ -136,19 +136,25 @@ export function stopShimZygotes(): void {
   for (const shim of [...zygotes.keys()]) dropZygote(shim, true);
 }
 
-/** What a forked shim must see of this process's environment now (the zygote's is from its own start). */
-function shimEnv(): string[] {
-  return ['BERTH_SHIM_DEVICES', 'BERTH_SHIM_TIMING'].map((n) => (process.env[n] !== undefined ? `${n}=${process.env[n]}` : n));
+/**
+ * What a forked shim must see of this process's environment now (the
+ * zygote's is from its own start), and BERTH_SHIM_PRENET=1 when the container
+ * gets a private network namespace: the shim creates it while the bootstrap
+ * is being built (shim-main.c prepare_netns) instead of in clone().
+ */
+function shimEnv(prenet: boolean): string[] {
+  const vars = ['BERTH_SHIM_DEVICES', 'BERTH_SHIM_TIMING'].map((n) => (process.env[n] !== undefined ? `${n}=${process.env[n]}` : n));
+  return [...vars, prenet ? 'BERTH_SHIM_PRENET=1' : 'BERTH_SHIM_PRENET'];
 }
 
-function launchShim(shim: string, stateDir: string, passFd: number): LaunchedShim | null {
+function launchShim(shim: string, stateDir: string, passFd: number, prenet: boolean): LaunchedShim | null {
   const a = execAddon();
   if (!a?.launchShim || !a.finishShim) return null;
   let pid: number, inFd: number, outFd: number;
   const z = ensureZygote(shim);
   try {
     if (!z) throw new Error('no zygote');
-    [pid, inFd, outFd] = a.launchShim(shim, stateDir, passFd, z.fd, shimEnv());
+    [pid, inFd, outFd] = a.launchShim(shim, stateDir, passFd, z.fd, shimEnv(prenet));
   } catch (err) {
     // the zygote's socket buffer full (thousands of queued requests): spawn this one;
     // anything else (the zygote died): drop it, the next start begins a new one
@@ -267,7 +273,7 @@ export class NativeExecDriver implements ExecDriver {
     // No await from the launch until the bootstrap is fed: the shim is forked (or
     // execs) while the mount plan and the bootstrap are built and the cgroups
     // created, and a pending launch holds no thread-pool worker.
-    const launched = launchShim(shim, spec.stateDir, devprog);
+    const launched = launchShim(shim, spec.stateDir, devprog, spec.namespaces.net.mode === 'private');
     let bootstrap: Buffer;
     try {
       const cgroupMounts = spec.namespaces.cgroup.mode !== 'private' ? 'none'

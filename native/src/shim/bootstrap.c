@@ -55,6 +55,7 @@ int bootstrap_parse(struct bootstrap *b, char *buf, size_t len, const char **err
   memset(b, 0, sizeof(*b));
   b->raw = buf; b->rawlen = len; b->cwd = "/";
   b->devprog_fd = -1;
+  b->prenet_fd = -1;
   struct cursor c = { buf, buf + len };
   const char *k;
   const char *f[8];

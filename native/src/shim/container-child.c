@@ -27,6 +27,9 @@
  *     rooted at the container's own cgroup and it sees itself at "/".
  *  3. setns() into namespaces given by path (e.g. the network driver's netns)
  *     happens while host paths are still reachable, i.e. before any mount op.
+ *     So does the join of a private network namespace the shim created ahead
+ *     (shim-main.c prepare_netns) instead of clone(CLONE_NEWNET): before the
+ *     sysfs mount, which shows the mounter's network namespace.
  *     The pid namespace of an exec is joined by the shim (setns only affects
  *     children), the mount namespace of an exec is joined last.
  *  4. Mount ops run in the daemon's order: make "/" rprivate, bind the rootfs
@@ -338,6 +341,8 @@ void child_main(const struct bootstrap *b, const struct child_fds *fds) {
     CHECK(setns(nfd, b->ns[i].type) == 0, "setns", b->ns[i].path);
     close(nfd);
   }
+  /* the container's own network namespace, made by the shim ahead of clone() (same as CLONE_NEWNET) */
+  if (fds->netns_fd >= 0) CHECK(setns(fds->netns_fd, CLONE_NEWNET) == 0, "setns", "network namespace");
   for (int i = 0; i < fds->njoin; i++) {
     if (fds->join_type[i] == CLONE_NEWNS) continue;
     CHECK(setns(fds->join_fd[i], fds->join_type[i]) == 0, "setns", "container namespace");

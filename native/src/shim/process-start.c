@@ -124,7 +124,7 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
     shim_mark("devices-v1");
   }
 
-  struct child_fds fds = { .errfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .ptysock = -1 };
+  struct child_fds fds = { .errfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .ptysock = -1, .netns_fd = -1 };
   int errp[2] = { -1, -1 }, inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errout[2] = { -1, -1 }, sp[2] = { -1, -1 };
   int pidns_self = -1, pidns_target = -1;
   int ok = 0;
@@ -165,6 +165,8 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &old);
   int flags = join_pid > 0 ? 0 : b->clone_flags;
+  /* a private network namespace made ahead by the shim: the child joins it instead of creating one */
+  if (join_pid <= 0 && b->prenet_fd >= 0 && (flags & CLONE_NEWNET)) { flags &= ~CLONE_NEWNET; fds.netns_fd = b->prenet_fd; }
   const char **procs_files = b->cgroup_procs;
   const char *join[32];
   char *owned[32];
@@ -203,6 +205,8 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   for (size_t i = 0; i < ncg; i++) free(owned[i]);
   if (cgfd >= 0) close(cgfd);
   shim_mark("cloned");
+  /* the child holds the namespace now (or it is not wanted): not the shim's to keep */
+  if (join_pid <= 0 && b->prenet_fd >= 0) { close(b->prenet_fd); b->prenet_fd = -1; }
   sigprocmask(SIG_SETMASK, &old, NULL);
   if (pidns_self >= 0) setns(pidns_self, CLONE_NEWPID);
   if (pid < 0) { errno = clone_errno; snprintf(msg, msglen, "container setup failed at clone: %s", go_strerror(errno)); goto out; }

@@ -11,7 +11,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { shimZygotes, stopShimZygotes } from '../../../plugins/execdriver-native';
-import { Harness, newHarness, requireKernel } from './harness';
+import { Harness, collect, newHarness, requireKernel } from './harness';
 
 function stackEnd(pid: number): string {
   const line = fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').find((l) => l.endsWith('[stack]'));
@@ -50,7 +50,19 @@ describe('execdriver-native: shim zygote', function () {
     const shimPid = Number(fs.readFileSync(path.join(spec.stateDir, 'shim.pid'), 'utf8').split(' ')[0]);
     assert.equal(stackEnd(shimPid), stackEnd(zygote.pid), 'the shim was forked from the zygote (same stack mapping)');
     assert.deepEqual(fs.readFileSync(`/proc/${shimPid}/cmdline`, 'utf8').split('\0').slice(1, 3), ['--fork', spec.stateDir]);
-    assert.match(fs.readFileSync(timing, 'utf8'), new RegExp(`^shim-timing ${shimPid} started `, 'm'), 'BERTH_SHIM_TIMING set after the zygote started reached the shim');
+    const marks = fs.readFileSync(timing, 'utf8');
+    assert.match(marks, new RegExp(`^shim-timing ${shimPid} started `, 'm'), 'BERTH_SHIM_TIMING set after the zygote started reached the shim');
+    // the private network namespace was made by the shim ahead of clone (BERTH_SHIM_PRENET): PID 1 is in
+    // a namespace of its own with only lo, up; the shim went back to ours
+    assert.match(marks, new RegExp(`^shim-timing ${shimPid} prenet `, 'm'));
+    const netns = (pid: number | 'self'): string => fs.readlinkSync(`/proc/${pid}/ns/net`);
+    assert.equal(netns(shimPid), netns('self'), 'the shim serves from the host network namespace');
+    assert.notEqual(netns(c.pid), netns('self'), 'PID 1 has its own network namespace');
+    const e = await c.exec({ ...spec.process, args: ['sh', '-c', 'ls /sys/class/net; cat /sys/class/net/lo/operstate /sys/class/net/lo/flags'] });
+    const io = await e.attach();
+    const [out] = await Promise.all([collect(io.stdout), collect(io.stderr), e.wait()]);
+    assert.match(out, /^lo\n/, out);
+    assert.equal(Number(out.trim().split('\n').pop()) & 1, 1, `lo is up: ${out}`);
     await c.signal('SIGKILL');
     assert.equal((await c.wait()).exitCode, 137);
 
