@@ -176,8 +176,10 @@ export class ContainerService extends ContainerRuntimeCore {
   async wait(ref: string, condition = 'not-running', signal?: AbortSignal): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
     const c = this.store.get(ref);
     const id = c.record.ID;
+    // dockerd: `removed` reports the removal's error (none once removed), the others State.Error
     const result = (): { StatusCode: number; Error: { Message: string } | null } => ({
-      StatusCode: c.record.State.ExitCode, Error: c.record.State.Error ? { Message: c.record.State.Error } : null,
+      StatusCode: c.record.State.ExitCode,
+      Error: c.record.State.Error && condition !== 'removed' ? { Message: c.record.State.Error } : null,
     });
     if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
       throw new InvalidArgumentError(`invalid condition: "${condition}"`);

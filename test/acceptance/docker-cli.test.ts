@@ -393,6 +393,12 @@ describe('acceptance: the docker CLI against berthd', function () {
     const noImage = await d.docker(['run', '--pull', 'never', '--rm', 'bt-no-such-image:1', 'true']);
     assert.equal(noImage.code, 125);
     assert.match(noImage.stderr, /No such image: bt-no-such-image:1/);
+    // a --rm container whose command cannot start: 127 and the reason once, as with dockerd
+    // (its wait for `removed` reports no error, so the CLI adds no "Error waiting for container")
+    const noCmd = await d.docker(['run', '--rm', IMAGE, 'bt-no-such-command']);
+    assert.equal(noCmd.code, 127);
+    assert.match(noCmd.stderr, /bt-no-such-command/);
+    assert.doesNotMatch(noCmd.stderr, /Error waiting for container/i);
     const rmi = await d.docker(['rmi', 'bt-no-such-image']);
     assert.equal(rmi.code, 1);
     assert.equal(rmi.stderr.trim(), 'Error response from daemon: No such image: bt-no-such-image:latest'); // dockerd's words
