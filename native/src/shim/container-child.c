@@ -323,6 +323,7 @@ void child_main(const struct bootstrap *b, const struct child_fds *fds) {
   sa.sa_handler = SIG_DFL;
   for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
   prctl(PR_SET_NAME, "berth-init", 0, 0, 0);
+  child_mark("c:signals");
 
   /* 2. cgroups first: the move must happen while we are still in the shim's
    * cgroup namespace (a process inside the container's cgroup namespace may
@@ -333,6 +334,7 @@ void child_main(const struct bootstrap *b, const struct child_fds *fds) {
     CHECK(write(cfd, "0", 1) == 1, "join cgroup", b->cgroup_procs[i]);
     close(cfd);
   }
+  child_mark("c:cgroups");
   /* 3. namespaces given by path (PID 1), or PID 1's (exec; mount namespace last) */
   for (size_t i = 0; i < b->nns; i++) {
     if (b->ns[i].type == CLONE_NEWPID) continue; /* joined by the shim */
