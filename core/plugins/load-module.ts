@@ -3,7 +3,10 @@
  * that what it exports is a manifest. Errors name the module.
  */
 import * as path from 'node:path';
-import * as semver from 'semver';
+// Only the three functions used: `semver` itself loads all 47 of its modules.
+import satisfies from 'semver/functions/satisfies';
+import valid from 'semver/functions/valid';
+import validRange from 'semver/ranges/valid';
 import { InvalidArgumentError } from '../errors';
 import { PLUGIN_API_VERSION, PluginKinds, type PluginManifest } from './manifest';
 
@@ -34,13 +37,13 @@ export function loadManifest(file: string, label: string): PluginManifest {
   else {
     if (typeof manifest.kind !== 'string' || !(manifest.kind in PluginKinds)) problems.push(`kind must be one of ${Object.keys(PluginKinds).join(', ')}`);
     if (typeof manifest.id !== 'string' || !/^[a-z0-9][a-z0-9_.-]*$/.test(manifest.id)) problems.push('id must match ^[a-z0-9][a-z0-9_.-]*$');
-    if (typeof manifest.version !== 'string' || !semver.valid(manifest.version)) problems.push('version must be a semver version');
-    if (typeof manifest.apiVersion !== 'string' || !semver.validRange(manifest.apiVersion)) problems.push('apiVersion must be a semver range');
+    if (typeof manifest.version !== 'string' || !valid(manifest.version)) problems.push('version must be a semver version');
+    if (typeof manifest.apiVersion !== 'string' || !validRange(manifest.apiVersion)) problems.push('apiVersion must be a semver range');
     if (typeof manifest.init !== 'function') problems.push('init must be a function');
   }
   if (problems.length > 0) throw new InvalidArgumentError(`plugin ${label}: invalid manifest: ${problems.join('; ')}`);
   const full = manifest as PluginManifest;
-  if (!semver.satisfies(PLUGIN_API_VERSION, full.apiVersion)) {
+  if (!satisfies(PLUGIN_API_VERSION, full.apiVersion)) {
     throw new InvalidArgumentError(
       `plugin ${full.kind}.${full.id} (${label}): written for plugin API ${full.apiVersion}, but this berth implements ${PLUGIN_API_VERSION}`,
     );

@@ -12,7 +12,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
-import { asValue, createContainer, type AwilixContainer } from 'awilix';
+// awilix's "./browser" entry: the same container without its module loader
+// (awilix/lib/list-modules pulls in fast-glob, micromatch, picomatch, braces
+// and @nodelib: ~75 modules berthd never runs, ~1 MiB of heap).
+import type * as Awilix from 'awilix';
+import type { AwilixContainer } from 'awilix';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config/daemon-config';
 import { formatAjvError } from '../config/load-config';
@@ -61,6 +65,9 @@ export interface PluginHostOptions {
   /** Milliseconds one init may take before it is recorded as failed. */
   initTimeoutMs?: number;
 }
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { asValue, createContainer } = require('awilix/browser') as typeof Awilix;
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 
