@@ -100,13 +100,15 @@ async function main(): Promise<void> {
   await busyboxRootfsTar(dir, tarball);
   for (const e of engines) await mustDocker(e, ['import', '-c', 'CMD ["sh"]', tarball, 'busybox:latest']);
 
-  // rss: the engine's processes (daemon tree + its own shims), sampled once they are idle by
-  // the same rule for both engines (no more than one clock tick of CPU in 2 s, at most 30 s).
+  // rss: the engine's processes (daemon tree, its own shims, and every process that inherited
+  // its tag: berth-shim's zygote, containerd), sampled once they are idle by the same rule for
+  // both engines (no more than one clock tick of CPU in 2 s, at most 30 s).
   const rss = async (e: Engine, what: string): Promise<number> => {
-    const pids = (): number[] => [...e.rootPids(), ...e.shimPids()];
+    const pids = (): number[] => [...new Set([...e.rootPids(), ...e.shimPids(), ...e.taggedPids()])];
     const s = await settle(pids);
-    const mib = treeRssKiB(pids()) / 1024;
-    console.log(`bench: rss ${what}: ${e.name} ${mib.toFixed(1)} MiB after ${s.settled ? 'settling' : 'NOT settling'} for ${(s.ms / 1000).toFixed(1)} s`);
+    const counted = pids();
+    const mib = treeRssKiB(counted) / 1024;
+    console.log(`bench: rss ${what}: ${e.name} ${mib.toFixed(1)} MiB (${counted.length} processes, ${e.shimPids().length} shims) after ${s.settled ? 'settling' : 'NOT settling'} for ${(s.ms / 1000).toFixed(1)} s`);
     return mib;
   };
   const sampleRss = async (what: string): Promise<Map<string, number[]>> => {

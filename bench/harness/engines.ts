@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { must, pidsMatching, run, waitForPing } from './proc';
+import { must, pidsMatching, pidsWithEnv, run, waitForPing } from './proc';
 
 export interface Engine {
   name: 'berth' | 'dockerd';
@@ -19,6 +19,12 @@ export interface Engine {
   rootPids(): number[];
   /** Pids of this engine's own container shims (not other engines' on the machine). */
   shimPids(): number[];
+  /**
+   * Every process the engine runs, wherever it was reparented: the engine is started with
+   * BENCH_ENGINE_TAG in its environment, which its helpers inherit (berth-shim's zygote and
+   * the shims, containerd and its shims); container processes have their own environment.
+   */
+  taggedPids(): number[];
   stop(): Promise<void>;
 }
 
@@ -51,13 +57,14 @@ export async function startDockerd(dir: string): Promise<Engine> {
     '--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'exec'),
     '--pidfile', path.join(root, 'dockerd.pid'), '-H', `unix://${socket}`,
     '--storage-driver', 'overlay2', '--log-level', 'warn',
-  ], { stdio: ['ignore', log, log] });
+  ], { stdio: ['ignore', log, log], env: { ...process.env, BENCH_ENGINE_TAG: root } });
   await waitForPing(socket, 60_000);
   return {
     name: 'dockerd', socket, env: cliEnv(socket),
     rootPids: () => [child.pid!],
     // containerd-shim-runc-v2 … -address <exec-root>/containerd/containerd.sock
     shimPids: () => pidsMatching('containerd-shim').filter((p) => cmdline(p).includes(path.join(root, 'exec'))),
+    taggedPids: () => pidsWithEnv(`BENCH_ENGINE_TAG=${root}`),
     async stop() {
       await run('docker', ['rm', '-f', ...(await run('docker', ['ps', '-aq'], { env: cliEnv(socket) })).stdout.split('\n').filter(Boolean)], { env: cliEnv(socket) });
       await stopChild(child, 30_000);
@@ -90,13 +97,15 @@ export async function startBerthd(dir: string): Promise<Engine> {
   // BENCH_BERTH_NODE_ARGS: extra node flags for profiling (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`);
   // BENCH_BERTH_LOG: keep berthd's log there (with BENCH_BERTH_LOG_LEVEL=debug it has every job's time).
   const nodeArgs = (process.env.BENCH_BERTH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(REPO, 'dist/core/bin/berthd.js'), '--config-file', config], { stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...nodeArgs, path.join(REPO, 'dist/core/bin/berthd.js'), '--config-file', config],
+    { stdio: ['ignore', log, log], env: { ...process.env, BENCH_ENGINE_TAG: root } });
   await waitForPing(socket, 60_000);
   return {
     name: 'berth', socket, env: cliEnv(socket),
     rootPids: () => [child.pid!],
     // berth-shim --fork <exec-root>/containers/<id>
     shimPids: () => pidsMatching('berth-shim').filter((p) => cmdline(p).includes(execRoot)),
+    taggedPids: () => pidsWithEnv(`BENCH_ENGINE_TAG=${root}`),
     async stop() {
       await run('docker', ['rm', '-f', ...(await run('docker', ['ps', '-aq'], { env: cliEnv(socket) })).stdout.split('\n').filter(Boolean)], { env: cliEnv(socket) });
       await stopChild(child, 30_000);

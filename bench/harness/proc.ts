@@ -124,6 +124,22 @@ export async function settle(pids: () => number[], opts: { windowMs?: number; ca
   }
 }
 
+/**
+ * Pids whose environment holds `entry` (`NAME=value`): every process an engine runs inherits
+ * the tag the harness started it with (shims and helpers that left its process tree too), while
+ * container processes get their own environment.
+ */
+export function pidsWithEnv(entry: string): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(e)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${e}/environ`, 'utf8').split('\0').includes(entry)) out.push(Number(e));
+    } catch { /* exited */ }
+  }
+  return out;
+}
+
 /** Pids whose command line contains `needle` (for shims that left the daemon's tree). */
 export function pidsMatching(needle: string): number[] {
   const out: number[] = [];
