@@ -22,8 +22,9 @@
 //   launchShim posix_spawns `berth-shim --fork <stateDir>` on the calling
 //   thread (the same attributes as spawnShim; the caller only waits for the
 //   vfork'd child's execve) and returns the pipe ends; the shim blocks reading
-//   its stdin. finishShim writes the bootstrap, reaps the intermediate and
-//   reads the answer on a worker thread, and closes both fds. An empty
+//   its stdin. finishShim writes the bootstrap (at once when it fits in the
+//   pipe, else on the worker), reaps the intermediate and reads the answer on
+//   a worker thread, and closes both fds. An empty
 //   bootstrap aborts: the shim reads EOF, answers `err` and exits. Every
 //   launchShim must be followed by exactly one finishShim. passFd >= 0 is
 //   inherited by the shim as fd 3 (the device program, below), -1 for none.
@@ -150,13 +151,13 @@ static int ZygoteRequest(int zfd, const std::string &stateDir, const std::vector
 // The second half of a shim start: bootstrap to stdin (then EOF), reap the intermediate, read the answer line.
 static std::string FeedShim(pid_t pid, int inW, int outR, const std::vector<char> &input) {
   size_t off = 0;
-  while (off < input.size()) {
+  while (inW >= 0 && off < input.size()) {
     ssize_t n = write(inW, input.data() + off, input.size() - off);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;  // the shim died; its answer (or EOF) tells why
     off += n;
   }
-  close(inW);
+  if (inW >= 0) close(inW);
   // the intermediate process exits right after forking the real shim (none when the zygote forked it)
   int st;
   if (pid > 0) while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
@@ -286,8 +287,25 @@ Napi::Value FinishShim(const Napi::CallbackInfo &info) {
     return env.Undefined();
   }
   auto buf = info[3].As<Napi::Buffer<char>>();
-  auto *w = new FinishShimWorker(env, info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value(),
-                                 info[2].As<Napi::Number>().Int32Value(), std::vector<char>(buf.Data(), buf.Data() + buf.Length()));
+  int inW = info[1].As<Napi::Number>().Int32Value();
+  const char *data = buf.Data();
+  size_t len = buf.Length();
+  // A bootstrap that fits in the (empty) pipe is written here, without waiting for a worker
+  // thread to wake up (the shim is already blocked reading it); non-blocking, so a partial
+  // write cannot stall the event loop: the worker writes what is left.
+  int cap = fcntl(inW, F_GETPIPE_SZ);
+  if (cap > 0 && len <= (size_t)cap) {
+    int fl = fcntl(inW, F_GETFL);
+    if (fl >= 0 && fcntl(inW, F_SETFL, fl | O_NONBLOCK) == 0) {
+      ssize_t n;
+      do n = write(inW, data, len); while (n < 0 && errno == EINTR);
+      if (n > 0) { data += n; len -= n; }
+      if (len == 0 || (n < 0 && errno != EAGAIN)) { close(inW); inW = -1; }  // done, or the shim is gone (EPIPE)
+      else fcntl(inW, F_SETFL, fl);
+    }
+  }
+  auto *w = new FinishShimWorker(env, info[0].As<Napi::Number>().Int32Value(), inW, info[2].As<Napi::Number>().Int32Value(),
+                                 std::vector<char>(data, data + len));
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;
