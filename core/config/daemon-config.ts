@@ -36,6 +36,9 @@ export interface DaemonConfig {
   icc: boolean;
   mtu: number;
   dns: string[];
+  /** dockerd's `dns-search` and `dns-opts`: defaults for containers that set none. */
+  'dns-search': string[];
+  'dns-opts': string[];
   'live-restore': boolean;
   'cgroup-parent': string;
   'default-shm-size': string;

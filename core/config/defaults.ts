@@ -25,6 +25,8 @@ export function defaultConfig(): DaemonConfig {
     icc: true,
     mtu: 1500,
     dns: [],
+    'dns-search': [],
+    'dns-opts': [],
     'live-restore': false,
     'cgroup-parent': 'berth',
     'default-shm-size': '64M',

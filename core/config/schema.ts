@@ -50,6 +50,8 @@ export const daemonConfigSchema = {
     icc: { type: 'boolean' },
     mtu: { type: 'integer', minimum: 68, maximum: 65535 },
     dns: stringArray,
+    'dns-search': stringArray,
+    'dns-opts': stringArray,
     'live-restore': { type: 'boolean' },
     'cgroup-parent': { type: 'string' },
     'default-shm-size': { type: 'string', pattern: sizePattern },

@@ -42,6 +42,7 @@ export async function attachContainerNetwork(svc: NetworkPort | null, c: Contain
       containerId: c.record.ID, containerName: c.record.Name.slice(1), hostname: c.record.Config.Hostname, mode, endpoints,
       portBindings, publishAll: hc.PublishAllPorts, exposedPorts: Object.keys(c.record.Config.ExposedPorts ?? {}),
       dns: hc.Dns?.length ? hc.Dns : undefined, extraHosts: hc.ExtraHosts ?? undefined,
+      dnsSearch: hc.DnsSearch?.length ? hc.DnsSearch : undefined, dnsOptions: hc.DnsOptions?.length ? hc.DnsOptions : undefined,
     });
   }
   if (mode === 'host') {

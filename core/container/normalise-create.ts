@@ -104,7 +104,8 @@ export function normaliseCreateBody(rawBody: unknown, support: ResourceSupport):
     StdinOnce: !!body.StdinOnce,
     Env: [...((body.Env as string[] | null) ?? [])],
     Cmd: strSlice(body.Cmd),
-    Entrypoint: strSlice(body.Entrypoint),
+    // `--entrypoint ""` arrives as [""]: dockerd takes it as "no entrypoint" (the image's is cleared)
+    Entrypoint: ((e) => (e && e.length === 1 && e[0] === '' ? [] : e))(strSlice(body.Entrypoint)),
     Image: body.Image,
     Volumes: body.Volumes ? { ...(body.Volumes as Record<string, Record<string, never>>) } : null,
     WorkingDir: (body.WorkingDir as string) ?? '',

@@ -49,6 +49,9 @@ export interface NetworkAttachRequest {
   publishAll: boolean;
   exposedPorts: string[];
   dns?: string[];
+  /** `--dns-search` / `--dns-option`: replace the host's search domains / options. */
+  dnsSearch?: string[];
+  dnsOptions?: string[];
   extraHosts?: string[];
 }
 

@@ -115,7 +115,8 @@ export function summaryView(c: Container, sizes?: { SizeRw: number; SizeRootFs: 
     Names: [r.Name],
     Image: r.Config.Image,
     ImageID: r.Image,
-    Command: r.Args.length > 0 ? `${r.Path} ${r.Args.join(' ')}` : r.Path,
+    // dockerd quotes an argument that has a space in it: sh -c 'echo a; sleep 1'
+    Command: r.Args.length > 0 ? `${r.Path} ${r.Args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}` : r.Path,
     Created: Math.floor(parseTime(r.Created) / 1000),
     Ports: summaryPorts(r.NetworkSettings),
     Labels: { ...r.Config.Labels },

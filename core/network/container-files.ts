@@ -51,7 +51,7 @@ function isLoopback(ns: string): boolean {
  * 127.0.0.11 and forwards the rest; otherwise `dns` (or the host's
  * non-loopback nameservers).
  */
-export function resolvConf(host: ResolvConf, opts: { embedded: boolean; dns?: string[] }): string {
+export function resolvConf(host: ResolvConf, opts: { embedded: boolean; dns?: string[]; search?: string[]; options?: string[] }): string {
   const lines: string[] = [];
   if (opts.embedded) {
     lines.push('nameserver 127.0.0.11');
@@ -59,8 +59,13 @@ export function resolvConf(host: ResolvConf, opts: { embedded: boolean; dns?: st
     const servers = opts.dns && opts.dns.length > 0 ? opts.dns : host.nameservers.filter((n) => !isLoopback(n));
     for (const s of servers) lines.push(`nameserver ${s.split(':')[0]}`);
   }
-  if (host.search.length) lines.push(`search ${host.search.join(' ')}`);
-  const options = opts.embedded ? ['ndots:0', ...host.options.filter((o) => !o.startsWith('ndots'))] : host.options;
+  // `--dns-search` / `--dns-option` replace the host's lists; a search list of just "." means none (Docker's rule)
+  const search = opts.search?.length ? opts.search : host.search;
+  if (search.length && search.join(' ').trim() !== '.') lines.push(`search ${search.join(' ')}`);
+  const given = opts.options?.length ? opts.options : host.options;
+  // the embedded server answers only single-label names itself: ndots:0 unless the user chose ndots
+  const options = opts.embedded && !opts.options?.some((o) => o.startsWith('ndots:'))
+    ? ['ndots:0', ...given.filter((o) => !o.startsWith('ndots'))] : given;
   if (options.length) lines.push(`options ${options.join(' ')}`);
   return lines.join('\n') + '\n';
 }

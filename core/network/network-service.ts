@@ -229,7 +229,12 @@ export class NetworkService {
         throw err;
       }
       att.hostsFile = hostsFile(req.hostname, att.endpoints.slice(0, 1).map((e) => e.info.ipv4Address.split('/')[0]), req.extraHosts);
-      att.resolvConf = resolvConf(host, { embedded: this.usesEmbeddedDns(att), dns: req.dns ?? this.kernel.config.dns });
+      const cfg = this.kernel.config;
+      att.resolvConf = resolvConf(host, {
+        embedded: this.usesEmbeddedDns(att), dns: req.dns ?? cfg.dns,
+        search: req.dnsSearch ?? (cfg['dns-search']?.length ? cfg['dns-search'] : undefined),
+        options: req.dnsOptions ?? (cfg['dns-opts']?.length ? cfg['dns-opts'] : undefined),
+      });
     }
     this.records.attachments.set(att.containerId, att);
     this.startDns(att);

@@ -352,6 +352,11 @@ describe('acceptance: the docker CLI against berthd', function () {
     await d.dockerOk(['network', 'rm', 'bt-net']);
   });
 
+  it('writes --dns, --dns-search and --dns-option into resolv.conf', async () => {
+    const out = await d.dockerOk(['run', '--rm', '--dns', '127.0.0.9', '--dns-search', 'ex.test', '--dns-option', 'timeout:1', IMAGE, 'cat', '/etc/resolv.conf']);
+    assert.deepEqual(out.trim().split('\n').sort(), ['nameserver 127.0.0.9', 'options timeout:1', 'search ex.test']);
+  });
+
   it('publishes a container port on 127.0.0.1', async () => {
     const port = await freePort();
     await d.dockerOk(['run', '-d', '--name', 'bt-pub', '-p', `127.0.0.1:${port}:8080`, IMAGE, 'httpd', '-f', '-p', '8080', '-h', '/etc']);

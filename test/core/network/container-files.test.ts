@@ -15,6 +15,14 @@ describe('core/network: container files and port specs', () => {
     assert.match(resolvConf(host, { embedded: false, dns: ['10.9.9.9'] }), /^nameserver 10\.9\.9\.9\n/);
   });
 
+  it('replaces the host search domains and options with --dns-search / --dns-option ("." = no search)', () => {
+    assert.equal(resolvConf(host, { embedded: false, search: ['ex.test'], options: ['timeout:1'] }),
+      'nameserver 10.0.0.2\nsearch ex.test\noptions timeout:1\n');
+    assert.equal(resolvConf(host, { embedded: false, search: ['.'] }), 'nameserver 10.0.0.2\noptions edns0 ndots:2\n');
+    assert.equal(resolvConf(host, { embedded: true, options: ['ndots:3'] }), 'nameserver 127.0.0.11\nsearch a.example b.example\noptions ndots:3\n');
+    assert.equal(resolvConf(host, { embedded: true, options: ['rotate'] }), 'nameserver 127.0.0.11\nsearch a.example b.example\noptions ndots:0 rotate\n');
+  });
+
   it('writes localhost, the container address and --add-host entries, refusing malformed ones', () => {
     const h = hostsFile('web', ['172.17.0.2'], ['db:10.0.0.5']);
     assert.match(h, /^127\.0\.0\.1\tlocalhost$/m);
