@@ -52,6 +52,7 @@ struct bootstrap {
   struct dev_rule *dev_rules; size_t ndev_rules;
   int devprog_fd;           /* the daemon's loaded program for dev_rules, inherited open (-1: none; closed once used) */
   int prenet_fd;            /* not a record: a new network namespace the shim made before the bootstrap came (-1: none; closed once used) */
+  int prenet_lo_up;         /* ... whose lo the shim brought up already */
   const char *devices_v1_dir; /* v1 devices cgroup: the same rules as devices.deny/allow writes, unless the BPF filter is in force */
   struct op *ops; size_t nops;
   /* seccomp */

@@ -97,6 +97,9 @@ __attribute__((noreturn)) static void fail(const struct child_fds *fds, const ch
 #define CHECK(cond, stage, detail) do { if (!(cond)) fail(fds, (stage), (detail), errno); } while (0)
 
 static int mkdir_p(const char *path, mode_t mode) {
+  /* usual cases first, one syscall: the directory exists already, or only its last component is missing */
+  if (mkdir(path, mode) == 0 || errno == EEXIST) return 0;
+  if (errno != ENOENT) return -1;
   char buf[4096];
   size_t len = strlen(path);
   if (len >= sizeof(buf)) { errno = ENAMETOOLONG; return -1; }
@@ -356,7 +359,7 @@ void child_main(const struct bootstrap *b, const struct child_fds *fds) {
   }
   child_mark("c:cgroups+setns");
   if (b->new_cgroupns) CHECK(unshare(CLONE_NEWCGROUP) == 0, "unshare cgroup namespace", NULL);
-  if (!fds->njoin && (b->clone_flags & CLONE_NEWNET)) loopback_up(fds);
+  if (!fds->njoin && (b->clone_flags & CLONE_NEWNET) && !fds->netns_lo_up) loopback_up(fds);
 
   child_mark("c:cgroupns+lo");
   /* 4-5. mounts and pivot_root */

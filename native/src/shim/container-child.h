@@ -10,6 +10,7 @@ struct child_fds {
   int stdin_fd, stdout_fd, stderr_fd; /* pipes (no terminal) */
   int ptysock;                       /* unix socket to send the pty master (terminal) */
   int netns_fd;                      /* PID 1: the network namespace the shim made ahead (setns instead of CLONE_NEWNET), or -1 */
+  int netns_lo_up;                   /* its lo is up already */
   int njoin;                         /* exec: namespaces of PID 1 to join */
   int join_fd[8], join_type[8];
 };

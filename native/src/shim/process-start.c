@@ -166,7 +166,7 @@ int process_start(struct bootstrap *b, pid_t join_pid, struct started *out, char
   sigprocmask(SIG_SETMASK, &all, &old);
   int flags = join_pid > 0 ? 0 : b->clone_flags;
   /* a private network namespace made ahead by the shim: the child joins it instead of creating one */
-  if (join_pid <= 0 && b->prenet_fd >= 0 && (flags & CLONE_NEWNET)) { flags &= ~CLONE_NEWNET; fds.netns_fd = b->prenet_fd; }
+  if (join_pid <= 0 && b->prenet_fd >= 0 && (flags & CLONE_NEWNET)) { flags &= ~CLONE_NEWNET; fds.netns_fd = b->prenet_fd; fds.netns_lo_up = b->prenet_lo_up; }
   const char **procs_files = b->cgroup_procs;
   const char *join[32];
   char *owned[32];

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -584,10 +585,11 @@ static void answer(const char *s) {
  * BERTH_SHIM_PRENET=1 (the daemon's hint for a container with a private
  * network namespace): create that namespace now, while the daemon is still
  * building the bootstrap, instead of in clone() (~0.4 ms: setup_net runs every
- * pernet init). The shim steps back into its own network namespace at once
+ * pernet init), and bring its lo up. The shim steps back into its own network namespace at once
  * and keeps an fd; process_start hands it to the child (setns). Returns -1
  * when it cannot step back (the shim must not serve from that namespace).
  */
+static int prenet_lo_up;
 static int prepare_netns(void) {
   const char *v = getenv("BERTH_SHIM_PRENET");
   if (!v || strcmp(v, "1")) return -1;
@@ -596,6 +598,18 @@ static int prepare_netns(void) {
   int fd = -1;
   if (unshare(CLONE_NEWNET) == 0) {
     fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    /* and bring its lo up now too (Docker does; the child skips it) */
+    int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sk >= 0) {
+      struct ifreq ifr;
+      memset(&ifr, 0, sizeof(ifr));
+      memcpy(ifr.ifr_name, "lo", 3);
+      if (ioctl(sk, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        prenet_lo_up = ioctl(sk, SIOCSIFFLAGS, &ifr) == 0;
+      }
+      close(sk);
+    }
     if (setns(self, CLONE_NEWNET) < 0) {
       char m[256]; snprintf(m, sizeof(m), "err container setup failed at network namespace: %s\n", strerror(errno)); answer(m); _exit(1);
     }
@@ -638,6 +652,7 @@ int main(int argc, char **argv) {
   }
   oom_file = b.oom_file;
   b.prenet_fd = prenet_fd;
+  b.prenet_lo_up = prenet_fd >= 0 && prenet_lo_up;
   mark("parsed");
 
   sigset_t mask;
