@@ -144,6 +144,9 @@ describe('acceptance: the docker CLI against berthd', function () {
     assert.equal((await d.dockerOk(['inspect', '-f', '{{.HostConfig.ShmSize}}', 'bt-web'])).trim(), '67108864');
     const ps = await d.dockerOk(['ps', '--filter', 'name=bt-web', '--format', '{{.Names}} {{.Image}}']);
     assert.equal(ps.trim(), `bt-web ${IMAGE}`);
+    // dockerd quotes an argument with spaces in the command column
+    const cmd = await d.dockerOk(['ps', '--no-trunc', '--filter', 'name=bt-web', '--format', '{{.Command}}']);
+    assert.equal(cmd.trim(), `"sh -c 'echo started; echo warn >&2; while true; do sleep 1; done'"`);
   });
 
   it('execs in the running container: output, exit code, stdin', async () => {
@@ -350,6 +353,14 @@ describe('acceptance: the docker CLI against berthd', function () {
       (await d.docker(['run', '--rm', '--network', 'bt-net', IMAGE, 'wget', '-qO-', 'http://bt-srv:8080/passwd'])).stdout.startsWith('root:x:0:0:'));
     await d.dockerOk(['rm', '-f', 'bt-srv']);
     await d.dockerOk(['network', 'rm', 'bt-net']);
+  });
+
+  it('clears the entrypoint with --entrypoint ""', async () => {
+    await d.dockerOk(['create', '--name', 'bt-entry', IMAGE, 'true']);
+    await d.dockerOk(['commit', '--change', 'ENTRYPOINT ["false"]', 'bt-entry', 'bt-busybox:entry']);
+    await d.dockerOk(['rm', 'bt-entry']);
+    assert.equal(await d.dockerOk(['run', '--rm', '--entrypoint', '', 'bt-busybox:entry', 'echo', 'cleared']), 'cleared\n');
+    await d.dockerOk(['rmi', 'bt-busybox:entry']);
   });
 
   it('writes --dns, --dns-search and --dns-option into resolv.conf', async () => {
