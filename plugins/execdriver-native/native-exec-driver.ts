@@ -1,6 +1,7 @@
 /**
  * The native ExecDriver: every container gets its own berth-shim (C,
- * native/src/shim), started detached with its bootstrap on stdin. The shim
+ * native/src/shim), forked by the process's shim zygote (or spawned), detached,
+ * with its bootstrap on stdin. The shim
  * creates PID 1 with clone() in fresh namespaces, keeps its stdio and exit
  * status, and serves `<stateDir>/shim.sock`; this class only computes the
  * bootstrap, manages cgroups, and talks to the socket.
@@ -86,9 +87,9 @@ function execAddon(): ExecAddon | null {
 const DEVPROG_FD = 3;
 
 /**
- * A shim started before its bootstrap is ready (the addon's launchShim): it
- * execs while the daemon builds the bootstrap and creates the cgroups.
- * Exactly one of feed() / abort() must follow.
+ * A shim started before its bootstrap is ready (the addon's launchShim): it is
+ * forked by the zygote (or spawned) while the daemon builds the bootstrap and
+ * creates the cgroups. Exactly one of feed() / abort() must follow.
  */
 interface LaunchedShim { feed(bootstrap: Buffer): Promise<number>; abort(): void }
 
