@@ -1,5 +1,7 @@
 /*
- * berth-shim: one per container. Usage: berth-shim <stateDir>
+ * berth-shim: one per container. Usage: berth-shim [--fork] <stateDir>, or
+ * forked by `berth-shim --zygote` (zygote.c), which serves the daemon's start
+ * requests and returns into main() in each new shim.
  *
  * Reads the PID 1 bootstrap from stdin (until EOF), starts the container
  * (process-start.c), answers `ok <pid>` / `err <message>` on stdout, then
