@@ -12,7 +12,7 @@ import { type HealthcheckConfig, probeArgs } from './health';
 import { validateRestartPolicy } from './restart-policy';
 import { normaliseCapability } from './spec/capabilities';
 import { parseSecurityOpts } from './spec/security-opts';
-import { ULIMIT_TYPES } from './spec/defaults';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, ULIMIT_TYPES } from './spec/defaults';
 import { parseMounts } from './spec/mounts';
 import { type ResourceSupport, validateResources } from './spec/resources';
 import { parseSignal } from './signals';
@@ -143,6 +143,16 @@ export function normaliseCreateBody(rawBody: unknown, support: ResourceSupport):
   hc.LogConfig = { Type: hc.LogConfig?.Type ?? '', Config: { ...(hc.LogConfig?.Config ?? {}) } };
   hc.RestartPolicy = { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 };
   if (hc.NetworkMode === '') hc.NetworkMode = 'default';
+  // dockerd fills these at create, and inspect shows them: IPC private; the
+  // cgroup namespace private on cgroup v2, host on v1; its masked and
+  // read-only paths unless privileged (`--security-opt systempaths=unconfined`
+  // arrives as empty lists and stays so)
+  if (hc.IpcMode === '') hc.IpcMode = 'private';
+  if (hc.CgroupnsMode === '') hc.CgroupnsMode = support.cgroupV2 ? 'private' : 'host';
+  if (!hc.Privileged) {
+    hc.MaskedPaths ??= [...DEFAULT_MASKED_PATHS];
+    hc.ReadonlyPaths ??= [...DEFAULT_READONLY_PATHS];
+  }
 
   validateRestartPolicy(hc.RestartPolicy, hc.AutoRemove);
   checkNetworkMode(hc.NetworkMode);

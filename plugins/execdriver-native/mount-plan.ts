@@ -93,6 +93,13 @@ const DEVICES: Array<[string, number, number]> = [
 /** Where the --init binary appears inside the container. */
 export const INIT_PATH = '/dev/init';
 
+let kcore: boolean | undefined;
+/** Whether this kernel has /proc/kcore (checked once). */
+function hostHasKcore(): boolean {
+  if (kcore === undefined) kcore = fs.existsSync('/proc/kcore');
+  return kcore;
+}
+
 /**
  * All ops for PID 1 of `spec`, in order. `initBinary` is the host path of
  * berth-init when spec.init is set.
@@ -119,7 +126,8 @@ export function buildMountPlan(spec: ContainerSpec, initBinary?: string, cgroupM
     ops.push({ op: 'symlink', target: '/proc/self/fd/0', link: path.join(dev, 'stdin') });
     ops.push({ op: 'symlink', target: '/proc/self/fd/1', link: path.join(dev, 'stdout') });
     ops.push({ op: 'symlink', target: '/proc/self/fd/2', link: path.join(dev, 'stderr') });
-    ops.push({ op: 'symlink', target: '/proc/kcore', link: path.join(dev, 'core') });
+    // runc's rule: /dev/core only where the kernel has /proc/kcore
+    if (hostHasKcore()) ops.push({ op: 'symlink', target: '/proc/kcore', link: path.join(dev, 'core') });
   }
   m('devpts', path.join(dev, 'pts'), 'devpts', MS.NOSUID | MS.NOEXEC, 'newinstance,ptmxmode=0666,mode=0620,gid=5');
   if (!spec.privileged) ops.push({ op: 'symlink', target: 'pts/ptmx', link: path.join(dev, 'ptmx') });

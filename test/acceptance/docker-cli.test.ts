@@ -140,8 +140,13 @@ describe('acceptance: the docker CLI against berthd', function () {
     const logs = await d.docker(['logs', 'bt-web']);
     assert.equal(logs.stderr, 'warn\n');
     assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}}', 'bt-web'])).trim(), 'running');
-    // dockerd records its default /dev/shm size at create
-    assert.equal((await d.dockerOk(['inspect', '-f', '{{.HostConfig.ShmSize}}', 'bt-web'])).trim(), '67108864');
+    // dockerd records its defaults at create: /dev/shm size, IPC and cgroup namespace modes, masked and read-only paths
+    const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+    assert.equal((await d.dockerOk(['inspect', '-f',
+      '{{.HostConfig.ShmSize}} {{.HostConfig.IpcMode}} {{.HostConfig.CgroupnsMode}} {{len .HostConfig.MaskedPaths}} {{index .HostConfig.ReadonlyPaths 3}}',
+      'bt-web'])).trim(), `67108864 private ${v2 ? 'private' : 'host'} 11 /proc/sys`);
+    // runc's rule: /dev/core only where the kernel has /proc/kcore
+    assert.equal((await d.dockerOk(['exec', 'bt-web', 'ls', '/dev'])).split('\n').includes('core'), fs.existsSync('/proc/kcore'));
     const ps = await d.dockerOk(['ps', '--filter', 'name=bt-web', '--format', '{{.Names}} {{.Image}}']);
     assert.equal(ps.trim(), `bt-web ${IMAGE}`);
     // dockerd quotes an argument with spaces in the command column
@@ -353,6 +358,13 @@ describe('acceptance: the docker CLI against berthd', function () {
       (await d.docker(['run', '--rm', '--network', 'bt-net', IMAGE, 'wget', '-qO-', 'http://bt-srv:8080/passwd'])).stdout.startsWith('root:x:0:0:'));
     await d.dockerOk(['rm', '-f', 'bt-srv']);
     await d.dockerOk(['network', 'rm', 'bt-net']);
+  });
+
+  it('unmasks /proc paths with --security-opt systempaths=unconfined', async function () {
+    if (!fs.existsSync('/proc/timer_list')) { console.log('skip: this kernel has no /proc/timer_list to unmask'); this.skip(); }
+    const size = (args: string[]): Promise<string> => d.dockerOk(['run', '--rm', ...args, IMAGE, 'sh', '-c', 'wc -c < /proc/timer_list']);
+    assert.equal((await size([])).trim(), '0'); // masked with /dev/null
+    assert.notEqual((await size(['--security-opt', 'systempaths=unconfined'])).trim(), '0');
   });
 
   it('clears the entrypoint with --entrypoint ""', async () => {

@@ -21,13 +21,15 @@ export type ResourceFields = Pick<HostConfig,
 export interface ResourceSupport {
   swapLimit: boolean;
   cpus: number;
+  /** The unified cgroup v2 hierarchy is mounted at /sys/fs/cgroup (the default cgroup namespace is then private). */
+  cgroupV2?: boolean;
 }
 
 /** Probes this host's cgroups for swap accounting (v1 memsw files or v2 memory.swap.max). */
 export function probeResourceSupport(): ResourceSupport {
   const swapLimit = existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes')
     || existsSync('/sys/fs/cgroup/cgroup.controllers');
-  return { swapLimit, cpus: os.cpus().length };
+  return { swapLimit, cpus: os.cpus().length, cgroupV2: existsSync('/sys/fs/cgroup/cgroup.controllers') };
 }
 
 function parseCpuList(list: string, what: string, max: number): number[] {
