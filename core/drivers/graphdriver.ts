@@ -90,6 +90,12 @@ export interface GraphDiffer {
   /** Size in bytes of the changes of `id` against its parent. */
   diffSize(id: string, parent: string | null): Promise<number>;
   /**
+   * Optional: what applyDiff of `id` does, as data — it extracts into `root`
+   * with extractLayer's `whiteouts` mode and nothing else — so core may run
+   * that extraction on a worker thread. Absent: core calls applyDiff.
+   */
+  extractTarget?(id: string, parent: string | null): Promise<{ root: string; whiteouts: 'overlay' | 'delete' }>;
+  /**
    * True when applyDiff of a layer neither reads nor changes its parent's
    * content (each layer is its own directory, as in overlay2), so the layers
    * of an image can be applied at once once they are all created. Absent:

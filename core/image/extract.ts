@@ -25,7 +25,7 @@ import type { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { BerthError, InvalidArgumentError } from '../errors';
 import { mknod, setXattrs, type XattrWrite } from './fs-ops';
-import { cleanEntryName, resolveInRoot } from './secure-path';
+import { cleanEntryName, resolveInRoot, resolveInRootSync } from './secure-path';
 import { xattrsFromPax } from './tar-pax';
 
 /** Whiteout markers of the layer tar format (OCI / AUFS style). */
@@ -39,6 +39,13 @@ export interface ExtractOptions {
   whiteouts: 'overlay' | 'delete';
   /** Set owners from the tar (default true; false when not running as root). */
   chown?: boolean;
+  /**
+   * Every filesystem call synchronous (default false: calls that create an
+   * inode go through the thread pool). For a worker thread (apply-pool.ts),
+   * whose blocking stalls nobody, where a thread-pool round trip per entry
+   * only waits behind other I/O.
+   */
+  sync?: boolean;
 }
 
 /** What extractLayer did. */
@@ -55,9 +62,35 @@ type Header = Omit<tar.Header, 'type' | 'pax'> & { type?: tar.Header['type'] | n
 
 const openFd = promisify(fs.open);
 
-async function removeAny(p: string): Promise<void> {
-  await fsp.rm(p, { recursive: true, force: true });
+/** The calls extraction makes that may block, each synchronous or on the thread pool. */
+interface FsCalls {
+  rm(p: string): void | Promise<void>;
+  unlink(p: string): void | Promise<void>;
+  mkdir(p: string, opts: fs.MakeDirectoryOptions): unknown;
+  open(p: string, flags: number, mode: number): number | Promise<number>;
+  symlink(target: string, p: string): void | Promise<void>;
+  link(src: string, dst: string): void | Promise<void>;
+  lstat(p: string): fs.Stats | Promise<fs.Stats>;
+  resolve(root: string, rel: string): string | Promise<string>;
+  lutimes(p: string, t: Date): void | Promise<void>;
 }
+
+const rmOpts = { recursive: true, force: true };
+
+async function removeAny(p: string): Promise<void> {
+  await fsp.rm(p, rmOpts);
+}
+
+const asyncCalls: FsCalls = {
+  rm: removeAny, unlink: (p) => fsp.unlink(p), mkdir: (p, o) => fsp.mkdir(p, o), open: openFd,
+  symlink: (t, p) => fsp.symlink(t, p), link: (a, b) => fsp.link(a, b), lstat: (p) => fsp.lstat(p), resolve: resolveInRoot,
+  lutimes: (p, t) => fsp.lutimes(p, t, t),
+};
+const syncCalls: FsCalls = {
+  rm: (p) => fs.rmSync(p, rmOpts), unlink: (p) => fs.unlinkSync(p), mkdir: (p, o) => fs.mkdirSync(p, o), open: (p, f, m) => fs.openSync(p, f, m),
+  symlink: (t, p) => fs.symlinkSync(t, p), link: (a, b) => fs.linkSync(a, b), lstat: (p) => fs.lstatSync(p), resolve: resolveInRootSync,
+  lutimes: (p, t) => fs.lutimesSync(p, t, t),
+};
 
 /**
  * Extracts the (uncompressed) tar `input` into `root`, which must exist.
@@ -67,6 +100,7 @@ async function removeAny(p: string): Promise<void> {
  */
 export async function extractLayer(input: Readable, root: string, opts: ExtractOptions): Promise<ExtractResult> {
   const chown = opts.chown ?? process.getuid?.() === 0;
+  const io = opts.sync ? syncCalls : asyncCalls;
   const ex = tar.extract();
   /** Deferred work is keyed by path relative to the root and re-resolved at the end (see finalPath). */
   const xattrs: Array<{ rel: string; name: string; value: Buffer }> = [];
@@ -83,7 +117,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
     const st = fs.lstatSync(p, { throwIfNoEntry: false });
     if (!st) return false;
     if (st.isDirectory() && keepDir) return true;
-    if (st.isDirectory()) await removeAny(p); else await fsp.unlink(p);
+    if (st.isDirectory()) await io.rm(p); else await io.unlink(p);
     parentCache.clear();
     madeDirs.clear();
     madeDirs.add(root);
@@ -95,11 +129,11 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
     const key = dir === '.' ? '' : dir;
     let abs = parentCache.get(key);
     if (abs === undefined) {
-      abs = await resolveInRoot(root, key);
+      abs = await io.resolve(root, key);
       parentCache.set(key, abs);
     }
     if (!madeDirs.has(abs)) {
-      await fsp.mkdir(abs, { recursive: true, mode: 0o755 });
+      await io.mkdir(abs, { recursive: true, mode: 0o755 });
       madeDirs.add(abs);
     }
     return abs;
@@ -124,10 +158,10 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
   const writeFile = async (target: string, rel: string, h: Header, entry: AsyncIterable<unknown>): Promise<void> => {
     const flags = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
     let fd: number;
-    try { fd = await openFd(target, flags, 0o600); } catch (err) {
+    try { fd = await io.open(target, flags, 0o600); } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       await clearTarget(target, false);
-      fd = await openFd(target, flags, 0o600);
+      fd = await io.open(target, flags, 0o600);
     }
     try {
       for await (const c of entry) {
@@ -168,7 +202,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
               throw new InvalidArgumentError(`layer entry "${h.name}": whiteout of "${hiddenName}" refused`);
             }
             const hidden = path.join(parent, hiddenName);
-            await removeAny(hidden);
+            await io.rm(hidden);
             parentCache.clear();
             madeDirs.clear();
             madeDirs.add(root);
@@ -184,7 +218,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
         switch (h.type) {
           case 'directory': {
             const kept = await clearTarget(target, true);
-            if (!kept) await fsp.mkdir(target, { mode: 0o700 });
+            if (!kept) await io.mkdir(target, { mode: 0o700 });
             madeDirs.add(target);
             entry.resume();
             applyMeta(target, rel, h, false);
@@ -201,7 +235,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
           case 'symlink': {
             entry.resume();
             await clearTarget(target, false);
-            await fsp.symlink(h.linkname ?? '', target);
+            await io.symlink(h.linkname ?? '', target);
             parentCache.clear();
             applyMeta(target, rel, h, true);
             break;
@@ -210,16 +244,16 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
             entry.resume();
             const lrel = cleanEntryName(h.linkname ?? '');
             if (lrel === '') throw new InvalidArgumentError(`layer entry "${h.name}": hardlink to the layer root refused`);
-            const lparent = await resolveInRoot(root, path.posix.dirname(lrel));
+            const lparent = await io.resolve(root, path.posix.dirname(lrel));
             const src = path.join(lparent, path.posix.basename(lrel));
             let st;
-            try { st = await fsp.lstat(src); } catch {
+            try { st = await io.lstat(src); } catch {
               throw new InvalidArgumentError(`layer entry "${h.name}": hardlink target "${h.linkname}" is not in the layer`);
             }
             if (st.isDirectory()) throw new InvalidArgumentError(`layer entry "${h.name}": hardlink to a directory refused`);
             if (src === target) break;
             await clearTarget(target, false);
-            await fsp.link(src, target);
+            await io.link(src, target);
             break;
           }
           case 'character-device':
@@ -253,7 +287,7 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
   // symlink: resolve every deferred path again, confined to the root, and
   // never follow the last component.
   const finalPath = async (rel: string): Promise<string> =>
-    rel === '' ? root : path.join(await resolveInRoot(root, path.posix.dirname(rel)), path.posix.basename(rel));
+    rel === '' ? root : path.join(await io.resolve(root, path.posix.dirname(rel)), path.posix.basename(rel));
   for (const rel of opaque) {
     const dir = await finalPath(rel);
     const st = await fsp.lstat(dir).catch(() => null);
@@ -262,10 +296,12 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractO
   const writes: XattrWrite[] = [];
   for (const x of xattrs) {
     const p = await finalPath(x.rel);
-    if (await fsp.lstat(p).then(() => true, () => false)) writes.push({ path: p, name: x.name, value: x.value });
+    if (await Promise.resolve().then(() => io.lstat(p)).then(() => true, () => false)) writes.push({ path: p, name: x.name, value: x.value });
   }
   const warnings = await setXattrs(writes);
-  for (const { rel, t } of dirTimes.reverse()) await fsp.lutimes(await finalPath(rel), t, t).catch(() => undefined);
+  for (const { rel, t } of dirTimes.reverse()) {
+    try { await io.lutimes(await finalPath(rel), t); } catch { /* gone or replaced meanwhile */ }
+  }
   return { size, entries, warnings };
 }
 

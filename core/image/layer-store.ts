@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -24,6 +25,7 @@ import { atomicWrite, atomicWriteLight } from '../fs/atomic-write';
 import type { Change, GraphDriverWithDiff } from '../drivers/graphdriver';
 import { chainIdOf, checkDigest, digestHex, DigestStream } from './digest';
 import { decompress } from './decompress';
+import { ApplyPool } from './apply-pool';
 import type { ContentStore } from './content-store';
 import { setupInitLayer } from './init-layer';
 
@@ -64,6 +66,8 @@ export interface LayerSource {
   blob?: string;
   /** Called when this layer's content is applied (its metadata may still wait for the layers below). */
   onApplied?(): void;
+  /** Compressed size when known (a pull's descriptor): big layers are extracted on worker threads. */
+  size?: number;
 }
 
 /** A layer being written: its work dir under tmp/ and its driver layer. */
@@ -85,6 +89,21 @@ const randomId = (): string => randomBytes(32).toString('hex');
 
 /** Layers applied at once by a parallel applyChain. */
 const MAX_PARALLEL_APPLIES = 4;
+
+/**
+ * A chain apply whose layers add up to this many known (compressed) bytes
+ * extracts on worker threads (apply-pool.ts): a worker costs ~40 ms to start,
+ * nothing for a small image, and frees the main thread for the downloads of
+ * a big one.
+ */
+const WORKER_MIN_BYTES = 8 << 20;
+
+/** Worker threads for a chain apply with `layers` layers to extract (BERTH_APPLY_WORKERS overrides; 0: none). */
+function applyWorkers(layers: number): number {
+  const env = process.env.BERTH_APPLY_WORKERS;
+  if (env !== undefined && env !== '') return Math.min(layers, Number(env) || 0);
+  return Math.min(layers, Math.max(1, os.availableParallelism() - 1));
+}
 
 /** Driver id of the init layer shared by the containers of the layer with this cache id. */
 const sharedInitId = (cacheId: string): string => `${cacheId}-init`;
@@ -300,6 +319,11 @@ export class LayerStore {
     const done = new Promise<void>((r) => { finish = r; });
     for (let i = have; i < chain.length; i++) this.creating.set(chain[i], { owner, done });
     const prepared: Array<PreparedLayer | null> = [];
+    const bytes = sources.slice(have).reduce((n, src) => n + (src.size ?? 0), 0);
+    const workers = this.driver.extractTarget && bytes >= WORKER_MIN_BYTES ? applyWorkers(chain.length - have) : 0;
+    const pool = workers > 0 ? new ApplyPool(workers) : null;
+    /** The parallel path's driver layer creations (settled before anything is discarded). */
+    const created: Array<Promise<void>> = [];
     try {
       const commitAt = async (i: number, p: PreparedLayer, applied: AppliedLayer): Promise<void> => {
         const parent = i ? chain[i - 1] : null;
@@ -315,19 +339,26 @@ export class LayerStore {
           const parentCache = i ? (this.layers.get(chain[i - 1]) as LayerInfo).cacheId : null;
           const p = await this.prepare(parentCache);
           prepared.push(p);
-          const applied = await this.applyPrepared(p, parentCache, sources[i], diffIds[i]);
+          const applied = await this.applyPrepared(p, parentCache, sources[i], diffIds[i], pool);
           sources[i].onApplied?.();
           await commitAt(i, p, applied);
         }
         return held;
       }
-      let parentCache = have ? (this.layers.get(chain[have - 1]) as LayerInfo).cacheId : null;
-      const parents: Array<string | null> = [];
-      for (let i = have; i < chain.length; i++) {
-        const p = await this.prepare(parentCache);
-        prepared.push(p);
-        parents.push(parentCache);
-        parentCache = p.cacheId;
+      // The layers' work dirs and cache-id files at once (each made durable:
+      // sequentially, their fsyncs behind the downloads' writes took ~200 ms
+      // before the first byte was extracted); then the driver layers in
+      // order (each names its parent's), each layer's apply starting as
+      // soon as its own is there.
+      const works = await Promise.allSettled(chain.slice(have).map(() => this.prepareWork()));
+      for (const w of works) if (w.status === 'fulfilled') prepared.push(w.value);
+      const broken = works.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+      if (broken) throw broken.reason;
+      const base = have ? (this.layers.get(chain[have - 1]) as LayerInfo).cacheId : null;
+      const parents = prepared.map((p, k) => (k ? (prepared[k - 1] as PreparedLayer).cacheId : base));
+      for (const [k, p] of prepared.entries()) {
+        created.push((k ? created[k - 1] : Promise.resolve()).then(() => this.driver.create((p as PreparedLayer).cacheId, parents[k])));
+        created[k].catch(() => undefined); // awaited by the layer's apply
       }
       const streams: Readable[] = [];
       const track = (s: LayerSource): LayerSource => ({ ...s, open: () => { const r = s.open(); streams.push(r); return r; } });
@@ -339,7 +370,8 @@ export class LayerStore {
         if (slots > 0) slots--; else await new Promise<void>((r) => queue.push(r));
         try {
           if (failed !== undefined) throw failed;
-          const applied = await this.applyPrepared(p as PreparedLayer, parents[k], track(sources[have + k]), diffIds[have + k]);
+          await created[k];
+          const applied = await this.applyPrepared(p as PreparedLayer, parents[k], track(sources[have + k]), diffIds[have + k], pool);
           sources[have + k].onApplied?.();
           return applied;
         } catch (err) {
@@ -357,10 +389,12 @@ export class LayerStore {
       }
       return held;
     } catch (err) {
+      await Promise.allSettled(created);
       for (const p of prepared.reverse()) if (p) await this.discard(p);
       for (const c of [...held].reverse()) await this.release(c);
       throw err;
     } finally {
+      await pool?.close();
       for (let i = have; i < chain.length; i++) if (this.creating.get(chain[i])?.owner === owner) this.creating.delete(chain[i]);
       finish();
     }
@@ -368,13 +402,24 @@ export class LayerStore {
 
   /** Starts a layer: its work dir in tmp/ (cache-id first, for crash cleanup) and its empty driver layer. */
   private async prepare(parentCacheId: string | null): Promise<PreparedLayer> {
+    const p = await this.prepareWork();
+    try {
+      await this.driver.create(p.cacheId, parentCacheId);
+    } catch (err) {
+      await this.discard(p);
+      throw err;
+    }
+    return p;
+  }
+
+  /** prepare's first half: a new cache id and its work dir in tmp/ holding `cache-id` (durable), no driver layer yet. */
+  private async prepareWork(): Promise<PreparedLayer> {
     const cacheId = randomId();
     const work = path.join(this.root, 'tmp', `write-${cacheId.slice(0, 16)}`);
     await fsp.mkdir(work, { mode: 0o700 });
     const p = { cacheId, work };
     try {
       await atomicWrite(path.join(work, 'cache-id'), cacheId);
-      await this.driver.create(cacheId, parentCacheId);
     } catch (err) {
       await this.discard(p);
       throw err;
@@ -394,7 +439,7 @@ export class LayerStore {
    * is also kept in the content store as received (for save and push).
    */
   private async applyPrepared(p: PreparedLayer, parentCacheId: string | null, src: LayerSource,
-    expectedDiffId?: string): Promise<AppliedLayer> {
+    expectedDiffId?: string, pool?: ApplyPool | null): Promise<AppliedLayer> {
     const tar = src.open();
     const hasher = new DigestStream();
     // Errors surface through applyDiff (or the source's own promise); once
@@ -414,22 +459,31 @@ export class LayerStore {
       blobP = this.content.put(toContent);
       input = toApply;
     }
-    const plain = decompress(input);
-    plain.on('error', (e) => hasher.destroy(e));
     let size: number;
+    let diffId: string;
+    let tarSize: number;
     try {
-      size = await this.driver.applyDiff(p.cacheId, parentCacheId, plain.pipe(hasher));
+      const target = pool && this.driver.extractTarget ? await this.driver.extractTarget(p.cacheId, parentCacheId) : null;
+      if (pool && target) {
+        // decompress, hash and extract on a worker thread (the same code as below)
+        ({ size, diffId, tarSize } = await pool.apply(input, target.root, { whiteouts: target.whiteouts }));
+      } else {
+        const plain = decompress(input);
+        plain.on('error', (e) => hasher.destroy(e));
+        size = await this.driver.applyDiff(p.cacheId, parentCacheId, plain.pipe(hasher));
+        diffId = hasher.digest();
+        tarSize = hasher.bytes;
+      }
     } catch (err) {
       toContent?.destroy();
       await blobP?.catch(() => undefined);
       throw err;
     }
     const blob = blobP ? await blobP : src.blob as string;
-    const diffId = hasher.digest();
     if (expectedDiffId && diffId !== expectedDiffId) {
       throw new InvalidArgumentError(`layer diff_id mismatch: expected ${expectedDiffId}, got ${diffId}`);
     }
-    return { diffId, size, blob, tarSize: hasher.bytes };
+    return { diffId, size, blob, tarSize };
   }
 
   /** Writes a prepared layer's metadata files, made durable together (their dir is renamed into place only after). */

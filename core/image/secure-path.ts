@@ -3,6 +3,7 @@
  * are followed but interpreted relative to the root, and `..` never climbs
  * above it. This is what keeps hostile layer tars inside their layer.
  */
+import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError } from '../errors';
@@ -20,13 +21,11 @@ export function cleanEntryName(name: string): string {
   return parts.join('/');
 }
 
-/**
- * Resolves `rel` under `root`, following every symlink (targets taken as
- * relative to `root`, absolute ones restarting at `root`) and clamping `..`
- * at `root`. Returns an absolute path that is always inside `root`. Components
- * that do not exist are appended as they are.
- */
-export async function resolveInRoot(root: string, rel: string): Promise<string> {
+/** One step of a resolution: lstat a path (null: absent), or read a symlink. */
+type Step = { lstat: string } | { readlink: string };
+
+/** resolveInRoot's walk, asking its caller (sync or async) to lstat and readlink. */
+function* resolveSteps(root: string, rel: string): Generator<Step, string, fs.Stats | string | null> {
   const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
   const stack: string[] = [];
   let hops = 0;
@@ -36,11 +35,11 @@ export async function resolveInRoot(root: string, rel: string): Promise<string> 
     if (c === '..') { stack.pop(); missing = false; continue; }
     if (missing) { stack.push(c); continue; }
     const cand = path.join(root, ...stack, c);
-    let st;
-    try { st = await fsp.lstat(cand); } catch { stack.push(c); missing = true; continue; }
+    const st = (yield { lstat: cand }) as fs.Stats | null;
+    if (!st) { stack.push(c); missing = true; continue; }
     if (st.isSymbolicLink()) {
       if (++hops > MAX_HOPS) throw new InvalidArgumentError(`path "${rel}": too many levels of symbolic links`);
-      const target = await fsp.readlink(cand);
+      const target = (yield { readlink: cand }) as string;
       if (target.startsWith('/')) stack.length = 0;
       parts.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
       continue;
@@ -48,6 +47,35 @@ export async function resolveInRoot(root: string, rel: string): Promise<string> 
     stack.push(c);
   }
   return path.join(root, ...stack);
+}
+
+/**
+ * Resolves `rel` under `root`, following every symlink (targets taken as
+ * relative to `root`, absolute ones restarting at `root`) and clamping `..`
+ * at `root`. Returns an absolute path that is always inside `root`. Components
+ * that do not exist are appended as they are.
+ */
+export async function resolveInRoot(root: string, rel: string): Promise<string> {
+  const walk = resolveSteps(root, rel);
+  for (let r = walk.next(null); ; ) {
+    if (r.done) return r.value;
+    const step = r.value;
+    r = walk.next('lstat' in step ? await fsp.lstat(step.lstat).catch(() => null) : await fsp.readlink(step.readlink));
+  }
+}
+
+function lstatOrNull(p: string): fs.Stats | null {
+  try { return fs.lstatSync(p); } catch { return null; }
+}
+
+/** resolveInRoot with synchronous calls (for a worker thread, where blocking is fine). */
+export function resolveInRootSync(root: string, rel: string): string {
+  const walk = resolveSteps(root, rel);
+  for (let r = walk.next(null); ; ) {
+    if (r.done) return r.value;
+    const step = r.value;
+    r = walk.next('lstat' in step ? lstatOrNull(step.lstat) : fs.readlinkSync(step.readlink));
+  }
 }
 
 /** Whether `p` is `root` or below it (lexically). */

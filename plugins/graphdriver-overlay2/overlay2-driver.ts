@@ -283,6 +283,12 @@ export class Overlay2Driver implements GraphDriverWithDiff {
     return (await extractLayer(tar, path.join(this.dir(id), 'diff'), { whiteouts: 'overlay' })).size;
   }
 
+  /** applyDiff as data: extraction into `diff/` with overlay whiteouts (core may run it on a worker thread). */
+  async extractTarget(id: string, _parent: string | null): Promise<{ root: string; whiteouts: 'overlay' }> {
+    if (!(await this.exists(id))) throw new NotFoundError(`overlay2: layer ${id} not found`);
+    return { root: path.join(this.dir(id), 'diff'), whiteouts: 'overlay' };
+  }
+
   private async packItems(id: string): Promise<PackItem[]> {
     const diff = path.join(this.dir(id), 'diff');
     const xattrs = await getXattrsTree(diff);

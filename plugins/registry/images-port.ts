@@ -27,6 +27,8 @@ export interface LayerSourcePort {
   open(): Readable;
   blob?: string;
   onApplied?(): void;
+  /** Compressed size (the descriptor's): lets the graph extract big layers on worker threads. */
+  size?: number;
 }
 
 export interface ImagesPort {

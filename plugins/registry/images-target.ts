@@ -57,6 +57,7 @@ export class ImagesTarget implements PullTarget {
     };
     const sources = feeds.map((f, i) => ({
       blob: f.desc.digest,
+      size: f.desc.size,
       onApplied: () => onApplied(i),
       open: (): Readable => {
         let n = 0;

@@ -7,14 +7,15 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { isInvalidArgument } from '../../../core/errors';
-import { extractLayer } from '../../../core/image/extract';
+import { extractLayer, type ExtractOptions } from '../../../core/image/extract';
 import { decompress } from '../../../core/image/decompress';
 import { buildTar, type TarEntrySpec } from '../../../core/image/tar-build';
 import { getXattrsTree } from '../../../core/image/fs-ops';
 
 const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
 
-describe('safe layer extraction', function () {
+for (const sync of [false, true]) describe(`safe layer extraction${sync ? ' with synchronous calls (as on an apply worker thread)' : ''}`, function () {
+  const extract = (input: Readable, into: string, opts: ExtractOptions): ReturnType<typeof extractLayer> => extractLayer(input, into, { ...opts, sync });
   let base = '';
   let root = '';
   let outside = '';
@@ -40,7 +41,7 @@ describe('safe layer extraction', function () {
   });
 
   const apply = async (entries: TarEntrySpec[], whiteouts: 'overlay' | 'delete' = 'delete'): Promise<number> =>
-    (await extractLayer(Readable.from(await buildTar(entries)), root, { whiteouts })).size;
+    (await extract(Readable.from(await buildTar(entries)), root, { whiteouts })).size;
 
   it('refuses ".." components', async () => {
     await assert.rejects(apply([{ name: '../outside/evil', body: 'x' }]), (e: unknown) => isInvalidArgument(e) && /"\.\."/.test((e as Error).message));
@@ -159,7 +160,7 @@ describe('safe layer extraction', function () {
   });
 
   it('skips xattrs the filesystem refuses (user.* on a symlink) with a warning, like Docker', async () => {
-    const r = await extractLayer(Readable.from(await buildTar([
+    const r = await extract(Readable.from(await buildTar([
       { name: 'f', body: 'x' }, { name: 'l', type: 'symlink', linkname: 'f', xattrs: { 'user.x': 'y' } },
     ])), root, { whiteouts: 'delete' });
     assert.equal(await fsp.readlink(path.join(root, 'l')), 'f');
@@ -168,7 +169,7 @@ describe('safe layer extraction', function () {
 
   it('streams gzip and zstd layers', async function () {
     const t = await buildTar([{ name: 'gz', body: 'gzip-content' }]);
-    await extractLayer(decompress(Readable.from(zlib.gzipSync(t))), root, { whiteouts: 'delete' });
+    await extract(decompress(Readable.from(zlib.gzipSync(t))), root, { whiteouts: 'delete' });
     assert.equal(await fsp.readFile(path.join(root, 'gz'), 'utf8'), 'gzip-content');
     let zst: Buffer;
     try {
@@ -177,7 +178,7 @@ describe('safe layer extraction', function () {
       console.log('skip: the zstd tool is not installed to make a zstd layer');
       this.skip();
     }
-    await extractLayer(decompress(Readable.from(zst)), root, { whiteouts: 'delete' });
+    await extract(decompress(Readable.from(zst)), root, { whiteouts: 'delete' });
     assert.equal(await fsp.readFile(path.join(root, 'zs'), 'utf8'), 'zstd-content');
   });
 
@@ -185,6 +186,6 @@ describe('safe layer extraction', function () {
     const t = await buildTar([{ name: 'f', body: 'x'.repeat(2000) }]);
     const bad = Buffer.from(t);
     bad.fill(0x41, 100, 200); // corrupt the header checksum region
-    await assert.rejects(extractLayer(Readable.from(bad), root, { whiteouts: 'delete' }), (e: unknown) => isInvalidArgument(e));
+    await assert.rejects(extract(Readable.from(bad), root, { whiteouts: 'delete' }), (e: unknown) => isInvalidArgument(e));
   });
 });

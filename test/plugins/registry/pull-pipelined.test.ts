@@ -175,6 +175,50 @@ describe('registry.distribution pipelined pull on overlay2 (kernel + docker-regi
     }
   });
 
+  it('a big image (layers above 8 MB together) extracts on worker threads: a bad blob leaves nothing, a good one the right files, no thread stays', async () => {
+    const big = randomLayer(tmp, 'w.bin', 9 << 20);
+    const wh = layerFromFiles(tmp, { 'etc/.wh.passwd': '', 'w.txt': 'on a worker\n' });
+    writeOciLayout(path.join(tmp, 'workers'), 'v1', [{ layers: [layers[0], big, wh] }]);
+    const wref = `${reg!.host}/pipe/workers:v1`;
+    await skopeoPush(path.join(tmp, 'workers'), 'v1', wref, { format: 'v2s2' });
+    const threads = (): number => fs.readdirSync('/proc/self/task').length;
+    const before = threads();
+    const blob = path.join(reg!.storageDir, 'docker/registry/v2/blobs/sha256', big.digest.slice(7, 9), big.digest.slice(7), 'data');
+    const good = fs.readFileSync(blob);
+    const broken = Buffer.from(good);
+    broken[Math.floor(broken.length / 2)] ^= 0xff;
+    fs.writeFileSync(blob, broken);
+    const layersBefore = images!.layers.list().length;
+    try {
+      await assert.rejects(runWithProgress(kernel!, 'image.pull', { fromImage: wref }),
+        (e: Coded) => e.code === 'InvalidArgument' && e.message.includes(big.digest), 'the digest mismatch is reported');
+    } finally {
+      fs.writeFileSync(blob, good);
+    }
+    assert.equal(images!.layers.list().length, layersBefore, 'no layer of the failed pull stays');
+    assert.deepEqual(fs.readdirSync(path.join(layerdb(), 'tmp')), [], 'no unfinished layer');
+    assert.equal(threads(), before, 'the apply workers ended');
+
+    const { output } = await runWithProgress(kernel!, 'image.pull', { fromImage: wref });
+    assert.equal(threads(), before, 'the apply workers ended');
+    const inspect = await kernel!.engine.run('image.inspect', { name: wref });
+    assert.deepEqual(inspect.RootFS.Layers, [layers[0].diffId, big.diffId, wh.diffId], 'diff_ids the workers computed');
+    containers.push('bt-pipe-w1');
+    await images!.createContainerLayer('bt-pipe-w1', output.Id);
+    const root = await images!.mountContainerLayer('bt-pipe-w1');
+    try {
+      assert.equal(fs.statSync(path.join(root, 'w.bin')).size, 9 << 20);
+      assert.equal(fs.readFileSync(path.join(root, 'w.txt'), 'utf8'), 'on a worker\n');
+      assert.equal(fs.existsSync(path.join(root, 'etc/passwd')), false, 'whiteout applied');
+      assert.ok(fs.statSync(path.join(root, 'bin/busybox')).isFile());
+    } finally {
+      await images!.unmountContainerLayer('bt-pipe-w1');
+      await images!.removeContainerLayer('bt-pipe-w1');
+      containers.splice(containers.indexOf('bt-pipe-w1'), 1);
+    }
+    await kernel!.engine.run('image.remove', { name: wref });
+  });
+
   it('two simultaneous pulls of one image make each layer once', async () => {
     await images!.removeContainerLayer('bt-pipe-c1');
     containers.length = 0;
