@@ -684,10 +684,12 @@ int main(int argc, char **argv) {
   /* The bootstrap, the compiled seccomp program and libseccomp's working set
    * (~0.9 MiB of heap when the filter was not cached) are not needed once PID 1
    * runs: keep the one path the shim still reads, free the rest and give the
-   * heap back (malloc_trim also releases free pages below a live chunk), once
-   * the start is answered. */
+   * heap back (malloc_trim also releases free pages below a live chunk). Before
+   * the answer (measured: ~0.02 ms): whoever sees the start done sees the small heap. */
   if (oom_file && strlen(oom_file) < sizeof(oom_path)) { strcpy(oom_path, oom_file); oom_file = oom_path; }
   else oom_file = NULL;
+  bootstrap_free(&b);
+  malloc_trim(0);
   char pidline[64];
   snprintf(pidline, sizeof(pidline), "%d %d\n", getpid(), s.pid);
   int pf = open(BERTH_SHIM_PIDFILE, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
@@ -700,9 +702,6 @@ int main(int argc, char **argv) {
   snprintf(pidline, sizeof(pidline), "ok %d\n", s.pid);
   mark("started");
   answer(pidline);
-  /* after the answer: the daemon need not wait for it */
-  bootstrap_free(&b);
-  malloc_trim(0);
   int devnull = open("/dev/null", O_RDWR);
   int logfd = open("shim.log", O_CREAT | O_APPEND | O_WRONLY, 0600);
   dup2(devnull, 0); dup2(devnull, 1); dup2(logfd >= 0 ? logfd : devnull, 2);
