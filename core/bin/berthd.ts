@@ -4,6 +4,9 @@
  * cleanly on SIGTERM/SIGINT. `berthd --validate` checks the config and exits
  * 0/1 like `dockerd --validate`.
  */
+import { reexecWithOneArena } from './reexec';
+// First of all: once, the same process again with one malloc arena (see reexec.ts).
+reexecWithOneArena();
 import { applyHeapFlags, applyStartupFlags } from './heap-flags';
 // First, before the daemon's modules allocate: the young generation's size and
 // the start-up flags (no optimising tiers while start-up code runs once; see heap-flags.ts).

@@ -45,6 +45,12 @@
 //   arena, also free pages below live chunks). berthd calls it after its idle
 //   GC (core/system/idle-gc.ts): V8 frees external buffers with free(), and
 //   glibc keeps what a burst of work grew. Returns 1 if memory was released.
+//
+// execve(path, argv, env) -> never returns
+//   Replaces the process image (same pid, same stdio and open fds without CLOEXEC):
+//   berthd re-executes itself once at start-up with MALLOC_ARENA_MAX in its
+//   environment (core/bin/reexec.ts), which glibc reads only when a process
+//   starts. Throws an Error with `errno` when execve fails.
 #include <napi.h>
 
 #include <malloc.h>
@@ -461,6 +467,36 @@ Napi::Value MallocTrim(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), malloc_trim(0));
 }
 
+Napi::Value Execve(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsArray() || !info[2].IsArray()) {
+    Napi::TypeError::New(env, "execve(path: string, argv: string[], env: string[])").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string path = info[0].As<Napi::String>();
+  std::vector<std::string> args, envs;
+  for (auto *pair : {&args, &envs}) {
+    Napi::Array a = info[pair == &args ? 1 : 2].As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) pair->push_back(a.Get(i).ToString());
+  }
+  std::vector<char *> argv, envp;
+  for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+  for (auto &e : envs) envp.push_back(const_cast<char *>(e.c_str()));
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  // Node marks stdin/stdout/stderr close-on-exec at start-up: keep them.
+  for (int fd = 0; fd < 3; fd++) {
+    int fl = fcntl(fd, F_GETFD);
+    if (fl >= 0) fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+  }
+  execve(path.c_str(), argv.data(), envp.data());
+  int err = errno;
+  Napi::Error e = Napi::Error::New(env, std::string("execve ") + path + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::String::New(env, "1"));
   exports.Set("spawnShim", Napi::Function::New(env, SpawnShim));
@@ -469,6 +505,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("finishShim", Napi::Function::New(env, FinishShim));
   exports.Set("loadDeviceProgram", Napi::Function::New(env, LoadDeviceProgram));
   exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
+  exports.Set("execve", Napi::Function::New(env, Execve));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount", Napi::Function::New(env, Umount));
   return exports;

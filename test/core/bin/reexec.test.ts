@@ -1,0 +1,42 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { reexecEnv, wantsReexec } from '../../../core/bin/reexec';
+
+describe('core/bin: re-exec with one malloc arena', () => {
+  let dir = '';
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-reexec-')); });
+  after(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+
+  it('is wanted only when MALLOC_ARENA_MAX is unset and BERTHD_REEXEC is not 0', () => {
+    assert.equal(wantsReexec({}), true);
+    assert.equal(wantsReexec({ MALLOC_ARENA_MAX: '4' }), false, 'the operator\'s value stays');
+    assert.equal(wantsReexec({ BERTHD_REEXEC: '0' }), false);
+  });
+  it('keeps the environment and adds MALLOC_ARENA_MAX=1', () => {
+    assert.deepEqual(reexecEnv({ A: '1', B: undefined }), ['A=1', 'MALLOC_ARENA_MAX=1']);
+  });
+  it('replaces the process in place: same pid, stdio, node flags and arguments, once', function () {
+    this.timeout(20000);
+    const reexec = path.resolve(__dirname, '../../../core/bin/reexec.js');
+    const script = path.join(dir, 'probe.js');
+    fs.writeFileSync(script, [
+      `require(${JSON.stringify(reexec)}).reexecWithOneArena();`,
+      'process.stdout.write(JSON.stringify([process.pid, process.env.MALLOC_ARENA_MAX, process.execArgv, process.argv.slice(2)]));',
+      'process.stderr.write("err ok\\n");',
+    ].join('\n'));
+    const env = { ...process.env };
+    delete env.MALLOC_ARENA_MAX;
+    delete env.BERTHD_REEXEC;
+    const r = spawnSync(process.execPath, ['--no-warnings', script, 'a', 'b c'], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const [pid, arenas, flags, args] = JSON.parse(r.stdout) as [number, string, string[], string[]];
+    assert.equal(pid, r.pid, 'the same process');
+    assert.equal(arenas, '1');
+    assert.deepEqual(flags, ['--no-warnings']);
+    assert.deepEqual(args, ['a', 'b c']);
+    assert.equal(r.stderr, 'err ok\n', 'stderr survives the exec (node marks stdio close-on-exec)');
+  });
+});
