@@ -46,6 +46,10 @@ export interface RunFlags {
   label: string[];
   addHost: string[];
   dns: string[];
+  dnsSearch: string[];
+  dnsOption: string[];
+  /** `--pull`: missing (default), always or never. */
+  pull?: string;
   privileged?: boolean;
   stopSignal?: string;
   stopTimeout?: string;
@@ -99,6 +103,8 @@ export interface HostConfigBody {
   CapAdd: string[] | null;
   CapDrop: string[] | null;
   Dns: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
   ExtraHosts: string[] | null;
   Privileged: boolean;
   PublishAllPorts: boolean;
@@ -165,6 +171,9 @@ export function addRunFlags(cmd: Command, opts: { run: boolean }): Command {
     .option('-l, --label <key=value>', 'set metadata (repeatable)', collect, [])
     .option('--add-host <host:ip>', 'add a line to /etc/hosts (repeatable)', collect, [])
     .option('--dns <ip>', 'DNS server (repeatable)', collect, [])
+    .option('--dns-search <domain>', 'DNS search domain (repeatable; "." for none)', collect, [])
+    .option('--dns-option <option>', 'DNS resolver option (repeatable)', collect, [])
+    .option('--pull <policy>', 'pull the image before creating: missing, always or never', 'missing')
     .option('--privileged', 'give extended privileges to the container')
     .option('--stop-signal <signal>', 'signal that stops the container')
     .option('--stop-timeout <seconds>', 'seconds to wait before killing the container on stop')
@@ -275,6 +284,8 @@ export function buildCreateRequest(
       CapAdd: f.capAdd.length > 0 ? normalizeCaps(f.capAdd) : null,
       CapDrop: f.capDrop.length > 0 ? normalizeCaps(f.capDrop) : null,
       Dns: [...f.dns],
+      DnsSearch: [...(f.dnsSearch ?? [])],
+      DnsOptions: [...(f.dnsOption ?? [])],
       ExtraHosts: f.addHost.length > 0 ? [...f.addHost] : null,
       Privileged: Boolean(f.privileged),
       PublishAllPorts: Boolean(f.publishAll),

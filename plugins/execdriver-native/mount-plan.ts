@@ -154,12 +154,14 @@ export function buildMountPlan(spec: ContainerSpec, initBinary?: string, cgroupM
 }
 
 /**
- * What the container sees at /sys/fs/cgroup: `v2` (cgroup2), a list of v1
- * controllers (one cgroup mount each on a tmpfs), or `none`. Only used with a
- * private cgroup namespace, so the mounts show the container's own cgroup as
- * their root (a process can read its limits, as under Docker).
+ * What the container sees at /sys/fs/cgroup: nothing; the cgroup2 hierarchy
+ * (private cgroup namespace); v1 controllers mounted by name (private
+ * namespace: each shows the container's cgroup as its root); or, with the
+ * host's cgroup namespace on v1 (dockerd's default there), `bind`: each
+ * controller's host directory of this container bound read-only at its name,
+ * as runc does, so `memory/memory.limit_in_bytes` is the container's limit.
  */
-export type CgroupMounts = 'none' | 'v2' | string[];
+export type CgroupMounts = 'none' | 'v2' | string[] | { bind: Record<string, string> };
 
 function addCgroupMounts(ops: MountOp[], dir: string, how: CgroupMounts, privileged: boolean): void {
   if (how === 'none') return;
@@ -170,8 +172,16 @@ function addCgroupMounts(ops: MountOp[], dir: string, how: CgroupMounts, privile
     return;
   }
   ops.push({ op: 'mount', source: 'tmpfs', target: dir, fstype: 'tmpfs', flags: f, data: 'mode=755,size=64k', mk: '-' });
-  for (const c of how) {
-    ops.push({ op: 'mount', source: 'cgroup', target: path.join(dir, c), fstype: 'cgroup', flags: f | ro, data: c, mk: 'd' });
+  if (!Array.isArray(how)) {
+    for (const [name, hostDir] of Object.entries(how.bind)) {
+      const target = path.join(dir, name);
+      ops.push({ op: 'mount', source: hostDir, target, fstype: '', flags: MS.BIND, data: '', mk: 'd' });
+      ops.push({ op: 'mount', source: '', target, fstype: '', flags: MS.BIND | MS.REMOUNT | f | ro, data: '', mk: '-' });
+    }
+  } else {
+    for (const c of how) {
+      ops.push({ op: 'mount', source: 'cgroup', target: path.join(dir, c), fstype: 'cgroup', flags: f | ro, data: c, mk: 'd' });
+    }
   }
   if (ro) ops.push({ op: 'mount', source: '', target: dir, fstype: '', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, data: '', mk: '-' });
 }

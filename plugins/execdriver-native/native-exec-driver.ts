@@ -18,7 +18,7 @@ import { apparmorAvailable, prepareApparmor } from './apparmor';
 import { BootstrapWriter, writeCgroups, writeContainer, writeDevicePolicy, writeProcess, writeSeccomp } from './bootstrap-writer';
 import { ContainerCgroup, isCgroupV2 } from './cgroups';
 import type { DeviceRule } from './cgroups';
-import { INIT_PATH, buildMountPlan } from './mount-plan';
+import { INIT_PATH, buildMountPlan, type CgroupMounts } from './mount-plan';
 import { NativeContainer, effectiveProcess } from './native-container';
 import { seccompFor } from './seccomp-profile';
 import { ShimClient, parseStatus } from './shim-client';
@@ -277,8 +277,10 @@ export class NativeExecDriver implements ExecDriver {
     const launched = launchShim(shim, spec.stateDir, devprog, spec.namespaces.net.mode === 'private');
     let bootstrap: Buffer;
     try {
-      const cgroupMounts = spec.namespaces.cgroup.mode !== 'private' ? 'none'
-        : cgroup.version === 2 ? 'v2' : cgroup.v1Controllers().filter((c) => c !== 'devices' || spec.privileged);
+      const v1 = cgroup.v1Controllers().filter((c) => c !== 'devices' || spec.privileged);
+      const cgroupMounts: CgroupMounts = spec.namespaces.cgroup.mode !== 'private'
+        ? (cgroup.version === 1 ? { bind: Object.fromEntries(v1.map((c) => [c, cgroup.dirs[c]])) } : 'none')
+        : cgroup.version === 2 ? 'v2' : v1;
       const ops = buildMountPlan(spec, spec.init ? this.initPath() : undefined, cgroupMounts);
       const w = new BootstrapWriter();
       writeProcess(w, proc, spec.init ? [INIT_PATH, '--', ...proc.args] : proc.args);

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { makeBusyboxRootfs } from '../helpers/busybox-rootfs';
+import { neverPullFromOutside } from '../helpers/never-pull';
 
 /** The compiled package root (this file is dist/test/acceptance/acceptance-env.js). */
 const DIST = path.resolve(__dirname, '..', '..');
@@ -189,7 +190,7 @@ export async function startAcceptanceDaemon(extraConfig: Record<string, unknown>
   };
   const docker = (args: string[], opts: { input?: string | Buffer } = {}): Promise<RunResult> => {
     if (!DOCKER) throw new Error('no docker CLI on this machine');
-    return run(DOCKER, args, { input: opts.input, env });
+    return run(DOCKER, neverPullFromOutside(args), { input: opts.input, env });
   };
   const stop = async (): Promise<void> => {
     if (stopped) return;

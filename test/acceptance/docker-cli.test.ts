@@ -367,6 +367,15 @@ describe('acceptance: the docker CLI against berthd', function () {
     assert.notEqual((await size(['--security-opt', 'systempaths=unconfined'])).trim(), '0');
   });
 
+  it("shows the container its own cgroup limits under /sys/fs/cgroup, read-only, as dockerd's default does", async () => {
+    const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+    const files = v2 ? '/sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max' : '/sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max';
+    const out = await d.dockerOk(['run', '--rm', '--memory', '32m', '--pids-limit', '10', IMAGE, 'sh', '-c', `cat ${files}; touch /sys/fs/cgroup/x 2>&1 || true`]);
+    const lines = out.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 2), ['33554432', '10'], out);
+    assert.match(lines[2] ?? '', /Read-only file system/, out);
+  });
+
   it('clears the entrypoint with --entrypoint ""', async () => {
     await d.dockerOk(['create', '--name', 'bt-entry', IMAGE, 'true']);
     await d.dockerOk(['commit', '--change', 'ENTRYPOINT ["false"]', 'bt-entry', 'bt-busybox:entry']);

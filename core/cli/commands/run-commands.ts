@@ -32,12 +32,24 @@ async function createWithPull(ctx: CliContext, cmd: string, flags: RunFlags, ima
   const c = ctx.client();
   const create = (): Promise<{ Id: string; Warnings?: string[] | null }> =>
     c.json('POST', '/containers/create', { query: { name: req.name, platform: req.platform }, body: req.body });
+  const pull = flags.pull ?? 'missing';
+  if (!['missing', 'always', 'never'].includes(pull)) {
+    throw new StatusError(125, `berth: invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
+  }
+  if (pull === 'always') {
+    try {
+      const { pullImage } = await import('../pull-image');
+      await pullImage(c, image, { out: process.stderr, platform: req.platform });
+    } catch (err) {
+      throw usageError(cmd, err);
+    }
+  }
   let res;
   try {
     res = await create();
   } catch (err) {
     const e = err as Error & { status?: number };
-    if (e.name !== 'DaemonError' || e.status !== 404 || !/no such image/i.test(e.message)) throw usageError(cmd, err);
+    if (e.name !== 'DaemonError' || e.status !== 404 || !/no such image/i.test(e.message) || pull !== 'missing') throw usageError(cmd, err);
     process.stderr.write(`Unable to find image '${image}' locally\n`);
     try {
       const { pullImage } = await import('../pull-image');

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { neverPullFromOutside } from '../../helpers/never-pull';
 
 /** The compiled package root (this file is dist/test/core/cli/berthd-harness.js). */
 export const DIST = path.resolve(__dirname, '..', '..', '..');
@@ -39,7 +40,7 @@ export function missingBuiltins(): string[] {
 /** Runs the compiled berth CLI with `BERTH_HOST=host`. */
 export function runBerth(host: string, args: string[], opts: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BERTH_JS, ...args], {
+    const child = spawn(process.execPath, [BERTH_JS, ...neverPullFromOutside(args)], {
       env: { ...process.env, BERTH_HOST: host, ...(opts.env ?? {}) }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -146,6 +146,22 @@ describe('core/cli: berth pull from a local registry (progress per layer)', func
     assert.match(r.stderr, /Status: Downloaded newer image for /);
   });
 
+  it('run --pull never refuses a missing image without pulling; --pull always pulls a present one again', async function () {
+    await seedImage(reg!, d!.dir, 'bt/cli-run-policy', 'v1');
+    const ref = `${reg!.host}/bt/cli-run-policy:v1`;
+    const never = await d!.berth(['run', '--rm', '--pull', 'never', ref, 'true']);
+    assert.equal(never.status, 125, never.stderr);
+    assert.match(never.stderr, /No such image: /);
+    assert.doesNotMatch(never.stderr, /Unable to find image/);
+    const bad = await d!.berth(['run', '--rm', '--pull', 'sometimes', ref, 'true']);
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /invalid pull option: 'sometimes'/);
+    assert.equal((await d!.berth(['pull', ref])).status, 0);
+    const always = await d!.berth(['run', '--rm', '--pull', 'always', ref, 'true']);
+    assert.equal(always.status, 0, always.stderr);
+    assert.match(always.stderr, /Status: Image is up to date for /);
+  });
+
   it('push sends an imported image to the registry, which then serves its manifest', async function () {
     const root = makeBusyboxRootfs(path.join(d!.dir, 'push-root'));
     const tar = path.join(d!.dir, 'push.tar');

@@ -183,6 +183,11 @@ describe('core/cli: run/create flags → Docker create body', () => {
     rejects(['--network', 'host', '--ip', '10.0.0.2', 'busybox'], /--ip and --network-alias need a bridge or user-defined network, not --network host/);
   });
 
+  it('--dns, --dns-search, --dns-option', () => {
+    const h = parse(['--dns', '10.0.0.9', '--dns-search', 'a.test', '--dns-search', 'b.test', '--dns-option', 'ndots:2', 'busybox']).body.HostConfig;
+    assert.deepEqual([h.Dns, h.DnsSearch, h.DnsOptions], [['10.0.0.9'], ['a.test', 'b.test'], ['ndots:2']]);
+  });
+
   it('--memory, --memory-swap, --cpus, --pids-limit, --shm-size', () => {
     const h = parse(['-m', '512m', '--memory-swap', '1g', '--cpus', '1.5', '--pids-limit', '64', '--shm-size', '128MiB', 'busybox']).body.HostConfig;
     assert.equal(h.Memory, 512 * 1024 * 1024);
