@@ -117,9 +117,13 @@ export class ApplyPool {
    * the diff_id and the tar's size; rejects as extractLayer would (typed
    * errors keep their code), or with the input's error (the worker's
    * extraction is stopped first). Either way the worker is done with
-   * `root` when it settles.
+   * `root` when it settles. With `transfer`, the input's chunks are the
+   * pool's alone (no other reader holds them): a chunk that is the whole of
+   * its memory moves to the worker instead of being copied (60 MB less
+   * allocation on the main thread per 60 MB pull, and the collections it
+   * caused).
    */
-  apply(input: Readable, root: string, options: ExtractOptions): Promise<WorkerApplied> {
+  apply(input: Readable, root: string, options: ExtractOptions, how: { transfer?: boolean } = {}): Promise<WorkerApplied> {
     const w = this.workers.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
     if (w.failed) return Promise.reject(w.failed);
     const job = nextJob++;
@@ -128,11 +132,12 @@ export class ApplyPool {
     return new Promise<WorkerApplied>((resolve, reject) => {
       const post = (m: ToWorker, transfer?: ArrayBuffer[]): void => { w.worker.postMessage(m, transfer); };
       const onData = (c: Buffer): void => {
-        // A copy the worker owns (the chunk's memory may be shared with other buffers).
-        const copy = new Uint8Array(c.length);
-        copy.set(c);
-        inFlight += c.length;
-        post({ t: 'data', job, chunk: copy }, [copy.buffer]);
+        const n = c.length;
+        // Moved when the chunk is all of its memory and ours to give, else a copy the worker owns.
+        const whole = how.transfer && c.byteOffset === 0 && c.buffer.byteLength === n && !(c.buffer instanceof SharedArrayBuffer);
+        const chunk = whole ? new Uint8Array(c.buffer, 0, n) : Uint8Array.prototype.slice.call(c);
+        inFlight += n;
+        post({ t: 'data', job, chunk }, [chunk.buffer as ArrayBuffer]);
         if (inFlight >= IN_FLIGHT && !paused) { paused = true; input.pause(); }
       };
       const onEnd = (): void => post({ t: 'end', job });

@@ -466,7 +466,8 @@ export class LayerStore {
       const target = pool && this.driver.extractTarget ? await this.driver.extractTarget(p.cacheId, parentCacheId) : null;
       if (pool && target) {
         // decompress, hash and extract on a worker thread (the same code as below)
-        ({ size, diffId, tarSize } = await pool.apply(input, target.root, { whiteouts: target.whiteouts }));
+        // a source with a blob is read by the extraction alone: its chunks can move to the worker
+        ({ size, diffId, tarSize } = await pool.apply(input, target.root, { whiteouts: target.whiteouts }, { transfer: input === tar }));
       } else {
         const plain = decompress(input);
         plain.on('error', (e) => hasher.destroy(e));

@@ -106,6 +106,22 @@ describe('layer extraction on worker threads (apply pool)', function () {
     }
   });
 
+  it('moves chunks that are all of their memory to the worker when told they are its alone, and copies the others', async () => {
+    const tar = await buildTar([{ name: 'f', body: randomBytes(300000) }]);
+    const [a, b] = await dirs('a', 'b');
+    pool = new ApplyPool(1);
+    const own = Buffer.from(tar); // its own memory, all of it
+    const shared = Buffer.concat([tar, Buffer.alloc(512)]).subarray(0, tar.length); // part of a larger memory
+    const r1 = await pool.apply(Readable.from([own]), a, { whiteouts: 'delete' }, { transfer: true });
+    const r2 = await pool.apply(Readable.from([shared]), b, { whiteouts: 'delete' }, { transfer: true });
+    assert.equal(own.length, 0, 'moved: the main thread no longer has it');
+    assert.equal(shared.length, tar.length, 'copied');
+    assert.equal(r1.diffId, r2.diffId);
+    const kept = Buffer.from(tar);
+    await pool.apply(Readable.from([kept]), b, { whiteouts: 'delete' });
+    assert.equal(kept.length, tar.length, 'without transfer every chunk is copied');
+  });
+
   it('keeps the error type across the thread: a hostile entry and a corrupt gzip are InvalidArgument', async () => {
     const [a, b] = await dirs('a', 'b');
     pool = new ApplyPool(1);
