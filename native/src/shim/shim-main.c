@@ -594,29 +594,14 @@ static void answer(const char *s) {
 static int prenet_lo_up;
 static int prepare_netns(void) {
   const char *v = getenv("BERTH_SHIM_PRENET");
-  if (!v || strcmp(v, "1")) return -1;
-  int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (self < 0) return -1;
-  int fd = -1;
-  if (unshare(CLONE_NEWNET) == 0) {
-    fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    /* and bring its lo up now too (Docker does; the child skips it) */
-    int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (sk >= 0) {
-      struct ifreq ifr;
-      memset(&ifr, 0, sizeof(ifr));
-      memcpy(ifr.ifr_name, "lo", 3);
-      if (ioctl(sk, SIOCGIFFLAGS, &ifr) == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        prenet_lo_up = ioctl(sk, SIOCSIFFLAGS, &ifr) == 0;
-      }
-      close(sk);
-    }
-    if (setns(self, CLONE_NEWNET) < 0) {
-      char m[256]; snprintf(m, sizeof(m), "err container setup failed at network namespace: %s\n", strerror(errno)); answer(m); _exit(1);
-    }
+  int want = v && !strcmp(v, "1");
+  /* made ahead by the zygote's spare (it guessed from the previous start) */
+  int fd = zygote_take_netns(&prenet_lo_up);
+  if (fd >= 0 && !want) { close(fd); fd = -1; }
+  if (fd >= 0 || !want) { if (fd >= 0) mark("prenet"); return fd; }
+  if (make_netns(&fd, &prenet_lo_up) < 0) {
+    char m[256]; snprintf(m, sizeof(m), "err container setup failed at network namespace: %s\n", strerror(errno)); answer(m); _exit(1);
   }
-  close(self);
   mark("prenet");
   return fd;
 }

@@ -11,4 +11,14 @@
  * zygote when it is done (then it exits 0).
  */
 const char *zygote_serve(int argc, char **argv);
+
+/*
+ * Creates a network namespace with lo up without entering it: *fd gets an fd
+ * of it (CLOEXEC; -1 when the kernel refused), *lo_up whether lo came up.
+ * -1 only when the process could not step back into its own namespace.
+ */
+int make_netns(int *fd, int *lo_up);
+
+/* The network namespace a spare made ahead of its request (fd, or -1), once. */
+int zygote_take_netns(int *lo_up);
 #endif

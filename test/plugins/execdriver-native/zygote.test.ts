@@ -26,6 +26,23 @@ async function until<T>(what: string, f: () => T | undefined, ms = 5000): Promis
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** The zygote's spare (forked from it: same stack mapping), once there is one. */
+function spareOf(zygotePid: number): number | undefined {
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')[1] === '--spare' && stackEnd(Number(d)) === stackEnd(zygotePid)) return Number(d);
+    } catch { /* gone */ }
+  }
+  return undefined;
+}
+
+/** Network namespaces `pid` holds open as fds. */
+function netnsFds(pid: number): string[] {
+  return fs.readdirSync(`/proc/${pid}/fd`).map((fd) => { try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; } })
+    .filter((l) => l.startsWith('net:['));
+}
+
 describe('execdriver-native: shim zygote', function () {
   this.timeout(30000);
   let h: Harness;
@@ -72,6 +89,37 @@ describe('execdriver-native: shim zygote', function () {
     // starts go on (spawned, then from a new zygote)
     const again = await h.run(['echo', 'again']);
     assert.equal(again.out, 'again\n');
+  });
+
+  it('keeps a spare forked ahead, which makes a network namespace ahead when the last start wanted one', async function () {
+    await h.run(['true']);
+    const zygote = await until('the zygote', () => shimZygotes()[0]).catch(() => undefined);
+    if (!zygote) { console.log('skip: the berth_exec addon has no startZygote (shims are spawned)'); this.skip(); }
+    // a private network namespace: the next spare holds one, made ahead
+    await h.run(['true']);
+    let spare = await until('a spare', () => spareOf(zygote.pid));
+    await until('the spare\'s network namespace', () => (netnsFds(spare).length === 1 ? true : undefined));
+    const ahead = netnsFds(spare)[0];
+    // taken by a container that wants one: PID 1 is in it, the shim keeps no fd of it
+    const spec = h.spec(['sleep', '60']);
+    const c = await h.start(spec);
+    assert.equal(fs.readlinkSync(`/proc/${c.pid}/ns/net`), ahead, 'PID 1 got the namespace the spare made ahead');
+    const shimPid = Number(fs.readFileSync(path.join(spec.stateDir, 'shim.pid'), 'utf8').split(' ')[0]);
+    assert.equal(shimPid, spare, 'the spare became this container\'s shim');
+    assert.deepEqual(netnsFds(shimPid), []);
+    // a container in the host's network namespace: the ahead one is dropped, and the next spare makes none
+    spare = await until('the next spare', () => spareOf(zygote.pid));
+    await until('its network namespace', () => (netnsFds(spare).length === 1 ? true : undefined));
+    const host = h.spec(['sleep', '60'], {});
+    host.namespaces = { ...host.namespaces, net: { mode: 'host' } };
+    const hc = await h.start(host);
+    assert.equal(fs.readlinkSync(`/proc/${hc.pid}/ns/net`), fs.readlinkSync('/proc/self/ns/net'));
+    const hostShim = Number(fs.readFileSync(path.join(host.stateDir, 'shim.pid'), 'utf8').split(' ')[0]);
+    assert.deepEqual(netnsFds(hostShim), [], 'the namespace made ahead was closed');
+    spare = await until('the next spare', () => spareOf(zygote.pid));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(netnsFds(spare), [], 'no namespace ahead after a start that wanted none');
+    for (const x of [c, hc]) { await x.signal('SIGKILL'); await x.wait(); }
   });
 
   it('queues a burst of parallel starts while busy and serves them all, then the next ones', async function () {
