@@ -6,8 +6,10 @@
  * GC when no job has started or ended for `idleMs` and the resident set grew
  * by `growthBytes` since the last one (or since the lowest level a
  * collection reached, at most once per `floorEveryMs`), and never while jobs
- * keep coming.
+ * keep coming or the event loop is busy (a pull or a log stream is one job:
+ * collecting in its middle every 100 ms slowed it and kept nothing).
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine';
 
@@ -20,6 +22,12 @@ export interface IdleGcOptions {
   trim?: () => void;
   /** Least time between two collections measured against the floor (ms; default 10 × idleMs). */
   floorEveryMs?: number;
+  /**
+   * The event loop's utilisation (0..1) since the previous call; above 0.1 the daemon is not
+   * idle even though no job started or ended (a pull or a log stream runs inside one job).
+   * performance.eventLoopUtilization by default.
+   */
+  utilization?: () => number;
   /** Reads the resident set (bytes); process.memoryUsage.rss by default. */
   rss?: () => number;
   /** Collects at the first idle moment whatever the growth (what start-up left behind). */
@@ -36,6 +44,7 @@ export function startIdleGc(engine: Engine, gc: () => void, opts: IdleGcOptions 
   const growth = opts.growthBytes ?? 2 * 1024 * 1024;
   const rss = opts.rss ?? (() => process.memoryUsage.rss());
   const floorEvery = opts.floorEveryMs ?? 10 * idleMs;
+  const utilization = opts.utilization ?? loopUtilization();
   // `base`: the resident set after the last collection. `floor`: what a
   // collection brought it down to, raised only when one gave back less than
   // `growth` (that memory is live). A collection can run in the middle of a
@@ -51,13 +60,13 @@ export function startIdleGc(engine: Engine, gc: () => void, opts: IdleGcOptions 
   let trimmed = seen; // activity count at the last trim
   const timer = setInterval(() => {
     const now = engine.activity;
-    if (now !== seen) { seen = now; return; }
+    const busy = utilization() > 0.1;
+    if (now !== seen || busy) { seen = now; return; }
     if (measuring) return;
     const before = rss();
     if (before - base < growth && (before - floor < growth || Date.now() - lastAt < floorEvery)) {
-      // No collection worth it, but the C heap the jobs freed (thread-pool threads' malloc
-      // arenas: 2-7 MiB after a series of runs) goes back at once: malloc_trim costs well
-      // under a millisecond, once per idle period.
+      // No collection worth it, but the C heap the jobs freed goes back at once:
+      // malloc_trim costs about a millisecond, once per idle period.
       if (trimmed !== now) { trimmed = now; opts.trim?.(); }
       return;
     }
@@ -77,4 +86,15 @@ export function startIdleGc(engine: Engine, gc: () => void, opts: IdleGcOptions 
   }, idleMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** performance.eventLoopUtilization since the previous call of the returned function. */
+function loopUtilization(): () => number {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const cur = performance.eventLoopUtilization();
+    const u = performance.eventLoopUtilization(cur, last).utilization;
+    last = cur;
+    return u;
+  };
 }

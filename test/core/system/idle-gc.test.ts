@@ -62,4 +62,19 @@ describe('core/system: idle GC', () => {
       stop();
     }
   });
+  it('does not collect while the event loop is busy inside one long job, then does', async () => {
+    const engine = new Engine();
+    let busy = 0.5;
+    const calls: string[] = [];
+    const stop = startIdleGc(engine, () => { calls.push('gc'); }, { idleMs: 5, growthBytes: 0, utilization: () => busy });
+    try {
+      for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(calls, [], 'a pull or a log stream keeps the loop busy without starting or ending a job');
+      busy = 0;
+      for (let i = 0; i < 100 && calls.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(calls[0], 'gc');
+    } finally {
+      stop();
+    }
+  });
 });
