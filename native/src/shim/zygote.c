@@ -64,16 +64,22 @@ static void set_cmdline(int argc, char **argv, const char *dir) {
 /*
  * The spare: takes one request from the socket (fd 0) and becomes its shim.
  * Returns the state directory, or NULL when the daemon's end is closed and
- * nothing is queued (then the spare exits).
+ * nothing is queued, or the zygote is gone (then the spare exits).
  */
-static const char *take_request(int argc, char **argv) {
+static const char *take_request(int argc, char **argv, int zygote_alive) {
   for (;;) {
+    /* `zygote_alive`: the write end of the zygote's pipe, in error once the zygote is gone;
+     * then no spare would follow this one, and a request queued after it would wait forever:
+     * leave instead, the daemon's next send fails and it starts a new zygote */
+    struct pollfd pf[2] = { { 0, POLLIN, 0 }, { zygote_alive, 0, 0 } };
+    if (poll(pf, 2, -1) < 0) { if (errno == EINTR) continue; return NULL; }
+    if (pf[1].revents) return NULL;
     int fds[3] = { -1, -1, -1 };
     char cbuf[CMSG_SPACE(sizeof(fds))];
     struct iovec iov = { .iov_base = req, .iov_len = REQ_MAX };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-    ssize_t n = recvmsg(0, &msg, MSG_CMSG_CLOEXEC);
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = recvmsg(0, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0) return NULL; /* the daemon is gone */
     req[n] = 0;
     int nfds = 0;
@@ -173,7 +179,7 @@ const char *zygote_serve(int argc, char **argv) {
       /* creating a network namespace takes ~0.4 ms: done while idle when the last start wanted one
        * (a request that does not want it closes it: shim-main.c prepare_netns) */
       if (netns_ahead && make_netns(&ahead_fd, &ahead_lo) < 0) _exit(1);
-      const char *dir = take_request(argc, argv);
+      const char *dir = take_request(argc, argv, taken[1]);
       if (!dir) _exit(0);
       const char *pn = getenv("BERTH_SHIM_PRENET");
       ssize_t w = write(taken[1], pn && !strcmp(pn, "1") ? "n" : "t", 1);

@@ -122,6 +122,24 @@ describe('execdriver-native: shim zygote', function () {
     for (const x of [c, hc]) { await x.signal('SIGKILL'); await x.wait(); }
   });
 
+  it('recovers from a killed zygote: its spare leaves, the next start spawns, a new zygote follows', async function () {
+    await h.run(['true']);
+    const zygote = await until('the zygote', () => shimZygotes()[0]).catch(() => undefined);
+    if (!zygote) { console.log('skip: the berth_exec addon has no startZygote (shims are spawned)'); this.skip(); }
+    const spare = await until('a spare', () => spareOf(zygote.pid));
+    process.kill(zygote.pid, 'SIGKILL');
+    const gone = (pid: number): true | undefined => {
+      try { return /^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')) ? true : undefined; } catch { return true; }
+    };
+    await until('the spare to leave', () => gone(spare));
+    const r = await h.run(['echo', 'ok']);
+    assert.equal(r.out, 'ok\n');
+    // the start after the failed request begins a new zygote
+    const again = await h.run(['echo', 'again']);
+    assert.equal(again.out, 'again\n');
+    await until('a new zygote', () => shimZygotes().find((z) => z.pid !== zygote.pid));
+  });
+
   it('queues a burst of parallel starts while busy and serves them all, then the next ones', async function () {
     await h.run(['true']);
     const zygote = await until('the zygote', () => shimZygotes()[0]).catch(() => undefined);
