@@ -13,6 +13,7 @@ import { validateRestartPolicy } from './restart-policy';
 import { normaliseCapability } from './spec/capabilities';
 import { parseSecurityOpts } from './spec/security-opts';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, ULIMIT_TYPES } from './spec/defaults';
+import { type DeviceMapping, validateDeviceMappings } from './spec/devices';
 import { parseMounts } from './spec/mounts';
 import { type ResourceSupport, validateResources } from './spec/resources';
 import { parseSignal } from './signals';
@@ -187,9 +188,7 @@ export function normaliseCreateBody(rawBody: unknown, support: ResourceSupport):
   if ((hc.Links ?? []).length > 0) {
     warnings.push('berth does not support legacy links: HostConfig.Links is ignored; containers on a user network reach each other by name');
   }
-  if ((hc.Devices ?? []).length > 0) {
-    warnings.push('berth does not support device mappings yet: HostConfig.Devices is ignored');
-  }
+  validateDeviceMappings(hc.Devices as DeviceMapping[] | null);
   if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) {
     warnings.push('berth does not support sysctls yet: HostConfig.Sysctls is ignored');
   }

@@ -74,6 +74,21 @@ export interface Resources {
   blkioWeight?: number;
 }
 
+/** A device node made in the container and allowed in its device cgroup (`--device`). */
+export interface DeviceNode {
+  /** Absolute path in the container. */
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  /** Permission bits of the node (the host device's). */
+  fileMode: number;
+  uid: number;
+  gid: number;
+  /** Cgroup access: a combination of r, w and m. */
+  access: string;
+}
+
 /** How a namespace is set up: a fresh one, the host's, or joined by path. */
 export type NamespaceMode = { mode: 'private' } | { mode: 'host' } | { mode: 'path'; path: string };
 
@@ -103,6 +118,8 @@ export interface ContainerSpec {
   readonlyPaths: string[];
   /** Size of /dev/shm in bytes. */
   shmSize: number;
+  /** Extra device nodes (`--device`); ignored when privileged (the host's /dev is there). */
+  devices?: DeviceNode[];
   /** Run a small init as PID 1 that forwards signals and reaps zombies (`--init`). */
   init: boolean;
   /** The seccomp profile to install; `undefined` means the driver's default. */

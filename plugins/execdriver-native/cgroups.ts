@@ -204,11 +204,12 @@ export class ContainerCgroup {
    * machine; `v1Dir`: the v1 devices cgroup, written by the shim (deny all,
    * then `rules`) only when no BPF filter could be attached — on a hybrid
    * machine the BPF program in the cgroup2 hierarchy enforces the same list.
+   * `extra`: the rules of the container's `--device` nodes, after Docker's.
    */
-  devicePolicy(privileged: boolean): DevicePolicy | undefined {
+  devicePolicy(privileged: boolean, extra: DeviceRule[] = []): DevicePolicy | undefined {
     if (privileged || (!this.dirs.unified && !this.dirs.devices)) return undefined;
     return { bpfDir: this.dirs.unified, required: this.version === 2, v1Dir: this.version === 1 ? this.dirs.devices : undefined,
-      rules: DEFAULT_DEVICE_RULES.map(parseDeviceRule) };
+      rules: [...DEFAULT_DEVICE_RULES.map(parseDeviceRule), ...extra] };
   }
 
   /** The v1 controllers to mount inside the container (the hybrid cgroup2 hierarchy is not one). */

@@ -86,6 +86,7 @@ function depth(p: string): number {
 }
 
 const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
 const DEVICES: Array<[string, number, number]> = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
 ];
@@ -143,6 +144,15 @@ export function buildMountPlan(spec: ContainerSpec, initBinary?: string, cgroupM
   const etc = spec.etcFiles ?? {};
   for (const [file, src] of [['/etc/hostname', etc.hostname], ['/etc/hosts', etc.hosts], ['/etc/resolv.conf', etc.resolvConf]] as const) {
     if (src) m(src, at(file), '', MS.BIND, '', 'f');
+  }
+  // `--device` nodes, after the mounts as runc makes them (the privileged get the host's /dev)
+  if (!spec.privileged) {
+    for (const d of spec.devices ?? []) {
+      if (!path.isAbsolute(d.path)) throw new InvalidArgumentError(`device path must be absolute: ${JSON.stringify(d.path)}`);
+      const p = at(d.path);
+      ops.push({ op: 'mkdir', path: path.dirname(p), mode: 0o755 });
+      ops.push({ op: 'mknod', path: p, mode: (d.type === 'b' ? S_IFBLK : S_IFCHR) | (d.fileMode & 0o7777), major: d.major, minor: d.minor });
+    }
   }
   ops.push({ op: 'pivot' });
   if (!spec.privileged) {

@@ -16,7 +16,7 @@ import {
 import type { ContainerSpec, ExecDriver, ExitStatus, RunningContainer } from '../../core';
 import { apparmorAvailable, prepareApparmor } from './apparmor';
 import { BootstrapWriter, writeCgroups, writeContainer, writeDevicePolicy, writeProcess, writeSeccomp } from './bootstrap-writer';
-import { ContainerCgroup, isCgroupV2 } from './cgroups';
+import { ContainerCgroup, isCgroupV2, parseDeviceRule } from './cgroups';
 import type { DeviceRule } from './cgroups';
 import { INIT_PATH, buildMountPlan, type CgroupMounts } from './mount-plan';
 import { NativeContainer, effectiveProcess } from './native-container';
@@ -267,7 +267,7 @@ export class NativeExecDriver implements ExecDriver {
     await prepareApparmor(proc.apparmorProfile, spec.privileged);
     const seccomp = spec.privileged ? null : seccompFor(spec.seccomp, proc.capabilities);
     const cgroup = ContainerCgroup.of(spec.cgroup.parent, spec.id);
-    const devices = cgroup.devicePolicy(spec.privileged);
+    const devices = cgroup.devicePolicy(spec.privileged, (spec.devices ?? []).map((d) => parseDeviceRule(`${d.type} ${d.major}:${d.minor} ${d.access}`)));
     const devprog = devices?.bpfDir ? this.deviceProgram(devices.rules) : -1;
     const shim = this.shimPath();
     await this.clearPreviousShim(spec);

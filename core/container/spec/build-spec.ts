@@ -11,6 +11,7 @@ import type { ContainerConfig, HostConfig } from '../types';
 import { entrypointAndArgs, processEnv } from '../merge-config';
 import { computeCapabilities } from './capabilities';
 import { DEFAULT_MASKED_PATHS, DEFAULT_PATH_ENV, DEFAULT_READONLY_PATHS, DEFAULT_SHM_SIZE, ULIMIT_TYPES } from './defaults';
+import { type DeviceMapping, resolveDevices } from './devices';
 import { parseMounts, toExecMount } from './mounts';
 import { toResources } from './resources';
 import { parseSecurityOpts } from './security-opts';
@@ -136,6 +137,7 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
     init: hc.Init === true,
   };
   if (config.Domainname) spec.domainname = config.Domainname;
+  if (!hc.Privileged && (hc.Devices ?? []).length > 0) spec.devices = resolveDevices(hc.Devices as DeviceMapping[]);
   if (hc.Privileged) spec.seccomp = null;
   else if (sec.seccomp !== undefined) spec.seccomp = sec.seccomp;
   else if (d.seccomp !== undefined) spec.seccomp = d.seccomp;

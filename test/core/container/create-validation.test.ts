@@ -4,6 +4,8 @@ import { checkCreateBodyTypes } from '../../../core/container/create-schema';
 import { isInvalidArgument } from '../../../core/errors';
 import { parseMounts } from '../../../core/container/spec/mounts';
 
+import { resolveDevices } from '../../../core/container/spec/devices';
+
 const support = { swapLimit: true, cpus: 2 };
 const msgOf = (fn: () => unknown): string => {
   try { fn(); } catch (e) { return (e as Error).message; }
@@ -69,6 +71,17 @@ describe('container create body validation', () => {
     }
     assert.equal(msgOf(() => normaliseCreateBody({ Image: 'b', StopSignal: 'SIGNOPE' }, support)), 'Invalid signal: SIGNOPE');
     assert.match(msgOf(() => normaliseCreateBody({ Image: 'b', WorkingDir: 'rel' }, support)), /needs to be an absolute path/);
+  });
+
+  it('checks --device mappings at create and reads the node from the host at start', () => {
+    const bad = (Devices: unknown): string => msgOf(() => normaliseCreateBody({ Image: 'b', HostConfig: { Devices } }, support));
+    assert.match(bad([{ PathOnHost: '/dev/null', CgroupPermissions: 'rx' }]), /invalid device cgroup permissions: "rx"/);
+    assert.match(bad([{ PathOnHost: '/dev/null', CgroupPermissions: 'rr' }]), /invalid device cgroup permissions/);
+    assert.match(bad([{ PathOnHost: '/dev/null', PathInContainer: 'dev/x' }]), /dev\/x is not an absolute path/);
+    assert.match(bad([{ PathOnHost: '' }]), /PathOnHost is empty/);
+    const [n] = resolveDevices([{ PathOnHost: '/dev/null', PathInContainer: '/dev/mynull', CgroupPermissions: 'rw' }]);
+    assert.deepEqual({ ...n, fileMode: n.fileMode & 0o777 }, { path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0, access: 'rw' });
+    assert.throws(() => resolveDevices([{ PathOnHost: '/etc/hostname' }]), /adding custom device "\/etc\/hostname": not a device node/);
   });
 
   it('parses named and anonymous volumes in Binds and Mounts', () => {
