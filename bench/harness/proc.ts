@@ -82,11 +82,33 @@ function treeProcs(rootPids: number[]): Map<number, { status: string; stat: stri
   return out;
 }
 
-/** Resident set size in KiB of a pid and all its descendants (from /proc). */
-export function treeRssKiB(rootPids: number[]): number {
+/** Whether `pid` runs in another PID namespace than the harness (a container's process). */
+export function inContainer(pid: number): boolean {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/ns/pid`) !== fs.readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resident set size in KiB of a pid and all its descendants (from /proc); with
+ * `engineOnly`, leaving out processes in other PID namespaces (the containers'
+ * own processes, which are the workload, not the engine).
+ */
+export function treeRssKiB(rootPids: number[], engineOnly = false): number {
   let total = 0;
-  for (const { status } of treeProcs(rootPids).values()) total += Number(/^VmRSS:\s+([0-9]+)/m.exec(status)?.[1] ?? 0);
+  for (const [pid, { status }] of treeProcs(rootPids)) {
+    if (engineOnly && inContainer(pid)) continue;
+    total += Number(/^VmRSS:\s+([0-9]+)/m.exec(status)?.[1] ?? 0);
+  }
   return total;
+}
+
+/** `comm:rssKiB` of each process of the trees of `rootPids` (BENCH_RSS_DETAIL: what an rss figure is made of). */
+export function procSummary(rootPids: number[]): string {
+  return [...treeProcs(rootPids)].map(([pid, { status }]) =>
+    `${/^Name:\s+(\S+)/m.exec(status)?.[1] ?? '?'}[${pid}]:${/^VmRSS:\s+([0-9]+)/m.exec(status)?.[1] ?? 0}`).join(' ');
 }
 
 /** CPU time (user + system, clock ticks) used so far by a pid and all its descendants, with the set of pids counted. */
