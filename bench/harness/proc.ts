@@ -105,10 +105,11 @@ export function treeRssKiB(rootPids: number[], engineOnly = false): number {
   return total;
 }
 
-/** `comm:rssKiB` of each process of the trees of `rootPids` (BENCH_RSS_DETAIL: what an rss figure is made of). */
+/** `comm[pid]:rssKiB(anon …,file …)` of each process of the trees of `rootPids` (BENCH_RSS_DETAIL: what an rss figure is made of). */
 export function procSummary(rootPids: number[]): string {
   return [...treeProcs(rootPids)].map(([pid, { status }]) =>
-    `${/^Name:\s+(\S+)/m.exec(status)?.[1] ?? '?'}[${pid}]:${/^VmRSS:\s+([0-9]+)/m.exec(status)?.[1] ?? 0}`).join(' ');
+    `${/^Name:\s+(\S+)/m.exec(status)?.[1] ?? '?'}[${pid}]:${/^VmRSS:\s+([0-9]+)/m.exec(status)?.[1] ?? 0}` +
+    `(anon ${/^RssAnon:\s+([0-9]+)/m.exec(status)?.[1] ?? 0},file ${/^RssFile:\s+([0-9]+)/m.exec(status)?.[1] ?? 0})`).join(' ');
 }
 
 /** CPU time (user + system, clock ticks) used so far by a pid and all its descendants, with the set of pids counted. */
