@@ -40,6 +40,12 @@ export function parseDeviceRule(rule: string): DeviceRule {
   return { type: m[1] as DeviceRule['type'], major: num(m[2]), minor: num(m[3]), access: m[4] ?? 'rwm' };
 }
 
+let parsedDefaults: readonly DeviceRule[] | undefined;
+/** DEFAULT_DEVICE_RULES parsed once (a start needs them every time). */
+function defaultDeviceRules(): readonly DeviceRule[] {
+  return (parsedDefaults ??= DEFAULT_DEVICE_RULES.map(parseDeviceRule));
+}
+
 function checkName(what: string, v: string): void {
   if (!v || v.split('/').some((p) => p === '..') || v.includes('\0')) {
     throw new InvalidArgumentError(`invalid cgroup ${what}: ${JSON.stringify(v)}`);
@@ -209,7 +215,7 @@ export class ContainerCgroup {
   devicePolicy(privileged: boolean, extra: DeviceRule[] = []): DevicePolicy | undefined {
     if (privileged || (!this.dirs.unified && !this.dirs.devices)) return undefined;
     return { bpfDir: this.dirs.unified, required: this.version === 2, v1Dir: this.version === 1 ? this.dirs.devices : undefined,
-      rules: [...DEFAULT_DEVICE_RULES.map(parseDeviceRule), ...extra] };
+      rules: [...defaultDeviceRules(), ...extra] };
   }
 
   /** The v1 controllers to mount inside the container (the hybrid cgroup2 hierarchy is not one). */

@@ -241,7 +241,9 @@ export class NativeExecDriver implements ExecDriver {
 
   private cache?: { dir: string; salt: string } | null;
 
-  private shimPath(): string { return this.opts.shimPath ?? nativeExecutable('berth-shim'); }
+  private shim?: string;
+  /** berth-shim's path, looked up once (nativeExecutable searches the build dirs: ~5 syscalls a start). */
+  private shimPath(): string { return (this.shim ??= this.opts.shimPath ?? nativeExecutable('berth-shim')); }
 
   /** Where compiled seccomp programs are cached, salted with the shim build; null when unusable. */
   seccompCache(): { dir: string; salt: string } | undefined {
@@ -315,8 +317,13 @@ export class NativeExecDriver implements ExecDriver {
     }
   }
 
-  /** Loaded device programs by rule list (fds kept for the driver's lifetime; -1: cannot load here, the shim tries itself). */
+  /**
+   * Loaded device programs by rule list (fds kept for the driver's lifetime; -1: cannot load here,
+   * the shim tries itself). At most MAX_DEVICE_PROGRAMS lists (Docker's defaults, plus the
+   * `--device` sets seen first): shims of other lists load their own program.
+   */
   private readonly devicePrograms = new Map<string, number>();
+  private static readonly MAX_DEVICE_PROGRAMS = 8;
 
   /**
    * The cgroup2 device program for `rules`, loaded once (berth_exec
@@ -327,6 +334,7 @@ export class NativeExecDriver implements ExecDriver {
     const key = rules.map((r) => `${r.type} ${r.major}:${r.minor} ${r.access}`).join(',');
     let fd = this.devicePrograms.get(key);
     if (fd === undefined) {
+      if (this.devicePrograms.size >= NativeExecDriver.MAX_DEVICE_PROGRAMS) return -1;
       fd = -1;
       const a = execAddon();
       if (a?.loadDeviceProgram && a.launchShim) {
