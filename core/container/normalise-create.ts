@@ -15,6 +15,7 @@ import { parseSecurityOpts } from './spec/security-opts';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, ULIMIT_TYPES } from './spec/defaults';
 import { type DeviceMapping, validateDeviceMappings } from './spec/devices';
 import { parseMounts } from './spec/mounts';
+import { validateSysctls } from './spec/sysctls';
 import { type ResourceSupport, validateResources } from './spec/resources';
 import { parseSignal } from './signals';
 
@@ -189,9 +190,7 @@ export function normaliseCreateBody(rawBody: unknown, support: ResourceSupport):
     warnings.push('berth does not support legacy links: HostConfig.Links is ignored; containers on a user network reach each other by name');
   }
   validateDeviceMappings(hc.Devices as DeviceMapping[] | null);
-  if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) {
-    warnings.push('berth does not support sysctls yet: HostConfig.Sysctls is ignored');
-  }
+  validateSysctls(hc.Sysctls, { network: hc.NetworkMode, ipc: hc.IpcMode });
   warnings.push(...validateResources(hc, support));
   if (hc.OomScoreAdj < -1000 || hc.OomScoreAdj > 1000) {
     throw new InvalidArgumentError(`Invalid value ${hc.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);

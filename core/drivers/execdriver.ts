@@ -118,6 +118,8 @@ export interface ContainerSpec {
   readonlyPaths: string[];
   /** Size of /dev/shm in bytes. */
   shmSize: number;
+  /** `--sysctl`: namespaced kernel parameters set before PID 1 runs (dotted names, e.g. net.ipv4.ip_forward). */
+  sysctls?: Record<string, string>;
   /** Extra device nodes (`--device`); ignored when privileged (the host's /dev is there). */
   devices?: DeviceNode[];
   /** Run a small init as PID 1 that forwards signals and reaps zombies (`--init`). */

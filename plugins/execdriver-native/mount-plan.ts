@@ -19,6 +19,8 @@ export type MountOp =
   | { op: 'mknod'; path: string; mode: number; major: number; minor: number }
   | { op: 'symlink'; target: string; link: string }
   | { op: 'mkdir'; path: string; mode: number }
+  /** Writes `data` to `path` (a sysctl under the container's /proc/sys). */
+  | { op: 'write'; path: string; data: string }
   | { op: 'pivot' }
   | { op: 'mask'; path: string }
   | { op: 'readonly'; path: string }
@@ -153,6 +155,11 @@ export function buildMountPlan(spec: ContainerSpec, initBinary?: string, cgroupM
       ops.push({ op: 'mkdir', path: path.dirname(p), mode: 0o755 });
       ops.push({ op: 'mknod', path: p, mode: (d.type === 'b' ? S_IFBLK : S_IFCHR) | (d.fileMode & 0o7777), major: d.major, minor: d.minor });
     }
+  }
+  // `--sysctl`: written through the container's /proc, so in its own network / IPC namespaces
+  for (const [key, value] of Object.entries(spec.sysctls ?? {})) {
+    if (!/^[a-z0-9_]+([./][a-z0-9_-]+)+$/i.test(key)) throw new InvalidArgumentError(`invalid sysctl name: ${JSON.stringify(key)}`);
+    ops.push({ op: 'write', path: path.join(at('/proc'), 'sys', ...key.split(/[./]/)), data: value });
   }
   ops.push({ op: 'pivot' });
   if (!spec.privileged) {

@@ -399,6 +399,17 @@ describe('acceptance: the docker CLI against berthd', function () {
     assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/bt-no-such-device": no such file or directory/);
   });
 
+  it('sets namespaced --sysctl values inside the container only, and refuses the others', async () => {
+    const hostValue = fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim();
+    const out = await d.dockerOk(['run', '--rm', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=0', '--sysctl', 'kernel.shmmni=1234',
+      IMAGE, 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start', '/proc/sys/kernel/shmmni']);
+    assert.equal(out, '0\n1234\n');
+    assert.equal(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim(), hostValue, 'the host keeps its value');
+    const hostNet = await d.docker(['run', '--rm', '--network', 'host', '--sysctl', 'net.ipv4.ip_forward=1', IMAGE, 'true']);
+    assert.equal(hostNet.code, 125);
+    assert.match(hostNet.stderr, /sysctl "net\.ipv4\.ip_forward" is not allowed in host network namespace/);
+  });
+
   it('clears the entrypoint with --entrypoint ""', async () => {
     await d.dockerOk(['create', '--name', 'bt-entry', IMAGE, 'true']);
     await d.dockerOk(['commit', '--change', 'ENTRYPOINT ["false"]', 'bt-entry', 'bt-busybox:entry']);

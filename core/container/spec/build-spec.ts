@@ -137,6 +137,7 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
     init: hc.Init === true,
   };
   if (config.Domainname) spec.domainname = config.Domainname;
+  if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) spec.sysctls = { ...hc.Sysctls };
   if (!hc.Privileged && (hc.Devices ?? []).length > 0) spec.devices = resolveDevices(hc.Devices as DeviceMapping[]);
   if (hc.Privileged) spec.seccomp = null;
   else if (sec.seccomp !== undefined) spec.seccomp = sec.seccomp;

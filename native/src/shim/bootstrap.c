@@ -113,7 +113,7 @@ int bootstrap_parse(struct bootstrap *b, char *buf, size_t len, const char **err
       r->access = (strchr(f[3], 'm') ? 1 : 0) | (strchr(f[3], 'r') ? 2 : 0) | (strchr(f[3], 'w') ? 4 : 0);
     }
     else if (!strcmp(k, "mount") || !strcmp(k, "mknod") || !strcmp(k, "symlink") || !strcmp(k, "mkdir") ||
-             !strcmp(k, "pivot") || !strcmp(k, "mask") || !strcmp(k, "readonly") || !strcmp(k, "rootro")) {
+             !strcmp(k, "pivot") || !strcmp(k, "mask") || !strcmp(k, "readonly") || !strcmp(k, "rootro") || !strcmp(k, "write")) {
       GROW(b->ops, b->nops);
       struct op *o = &b->ops[b->nops++];
       memset(o, 0, sizeof(*o));
@@ -127,6 +127,8 @@ int bootstrap_parse(struct bootstrap *b, char *buf, size_t len, const char **err
         FIELDS(2); o->kind = OP_SYMLINK; o->a = f[0]; o->b = f[1];
       } else if (!strcmp(k, "mkdir")) {
         FIELDS(2); o->kind = OP_MKDIR; o->a = f[0]; o->mode = num(f[1]);
+      } else if (!strcmp(k, "write")) {
+        FIELDS(2); o->kind = OP_WRITE; o->a = f[0]; o->b = f[1];
       } else if (!strcmp(k, "pivot")) o->kind = OP_PIVOT;
       else if (!strcmp(k, "mask")) { FIELDS(1); o->kind = OP_MASK; o->a = f[0]; }
       else if (!strcmp(k, "readonly")) { FIELDS(1); o->kind = OP_READONLY; o->a = f[0]; }

@@ -11,7 +11,7 @@
 #include <linux/filter.h>
 #include "device-filter.h"
 
-enum op_kind { OP_MOUNT, OP_MKNOD, OP_SYMLINK, OP_PIVOT, OP_MASK, OP_READONLY, OP_ROOT_RO, OP_MKDIR };
+enum op_kind { OP_MOUNT, OP_MKNOD, OP_SYMLINK, OP_PIVOT, OP_MASK, OP_READONLY, OP_ROOT_RO, OP_MKDIR, OP_WRITE };
 
 struct op {
   enum op_kind kind;

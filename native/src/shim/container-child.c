@@ -197,6 +197,16 @@ static void run_ops(const struct child_fds *fds, const struct bootstrap *b) {
     case OP_MKDIR:
       CHECK(mkdir_p(o->a, o->mode) == 0, "mkdir", o->a);
       break;
+    case OP_WRITE: { /* a sysctl: /proc/sys/... as seen from the container's namespaces */
+      int fd = open(o->a, O_WRONLY | O_CLOEXEC);
+      CHECK(fd >= 0, "sysctl", o->a);
+      size_t len = strlen(o->b);
+      ssize_t n = write(fd, o->b, len);
+      int e = errno;
+      close(fd);
+      if (n != (ssize_t)len) fail(fds, "sysctl", o->a, n < 0 ? e : EIO);
+      break;
+    }
     case OP_PIVOT:
       child_mark("c:mounts-before-pivot");
       do_pivot(fds, b->rootfs);

@@ -84,6 +84,16 @@ describe('container create body validation', () => {
     assert.throws(() => resolveDevices([{ PathOnHost: '/etc/hostname' }]), /adding custom device "\/etc\/hostname": not a device node/);
   });
 
+  it('allows only namespaced --sysctl parameters, and not in a namespace shared with the host', () => {
+    const bad = (HostConfig: Record<string, unknown>): string => msgOf(() => normaliseCreateBody({ Image: 'b', HostConfig }, support));
+    assert.match(bad({ Sysctls: { 'kernel.panic': '1' } }), /sysctl "kernel\.panic" is not allowed in a container/);
+    assert.match(bad({ NetworkMode: 'host', Sysctls: { 'net.core.somaxconn': '1' } }), /not allowed in host network namespace/);
+    assert.match(bad({ IpcMode: 'host', Sysctls: { 'kernel.shmmax': '1' } }), /not allowed in host IPC namespace/);
+    assert.match(bad({ Sysctls: { 'net.core.somaxconn': 'a\nb' } }), /invalid value/);
+    const ok = normaliseCreateBody({ Image: 'b', HostConfig: { Sysctls: { 'net.core.somaxconn': '64', 'fs.mqueue.msg_max': '20', 'kernel.sem': '250 32000 100 128' } } }, support);
+    assert.equal(ok.hostConfig.Sysctls?.['kernel.sem'], '250 32000 100 128');
+  });
+
   it('parses named and anonymous volumes in Binds and Mounts', () => {
     const hc = normaliseCreateBody({ Image: 'b', HostConfig: { Binds: ['data:/data:ro,nocopy', '/anon'], Mounts: [{ Type: 'volume', Target: '/v', VolumeOptions: { NoCopy: true } }] } }, support).hostConfig;
     const ms = parseMounts(hc);
