@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { NativeExecDriver, defaultContainerSpec } from '../plugins/execdriver-native';
+import { NativeExecDriver, defaultContainerSpec, shimZygotes, stopShimZygotes } from '../plugins/execdriver-native';
 import { makeBusyboxRootfs } from '../test/helpers/busybox-rootfs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -103,6 +103,9 @@ async function main(): Promise<void> {
     console.log(`berth (execdriver-native): median ${berth.toFixed(2)} ms over ${RUNS} runs of \`true\` (start + wait + delete)`);
     console.log(`  phases (median ms): start ${median(phases.start).toFixed(2)}, wait ${median(phases.wait).toFixed(2)}, delete ${median(phases.delete).toFixed(2)}`);
     console.log(`  load average while measuring: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
+    // the engine's own helpers, as berthd runs them (docs/exec-driver.md): the shim zygote and its spare, device programs
+    const z = shimZygotes();
+    console.log(`  shims forked by the shim zygote: ${z.length ? `yes (zygote pid ${z.map((x) => x.pid).join(', ')}, plus its spare)` : 'no (spawned)'}; device programs loaded: ${driver.loadedDevicePrograms()}`);
     if (!runc) {
       console.log('runc: not installed (apt-get install -y runc) — no ratio');
       return;
@@ -111,6 +114,7 @@ async function main(): Promise<void> {
     console.log(`runc run:                  median ${r.toFixed(2)} ms over ${RUNS} runs (interleaved with berth's)`);
     console.log(`ratio berth / runc: ${(berth / r).toFixed(3)}x (goal <= 0.25x)`);
   } finally {
+    stopShimZygotes();
     removeCgroups();
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(stateRoot, { recursive: true, force: true });
