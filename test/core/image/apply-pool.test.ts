@@ -154,6 +154,7 @@ describe('layer extraction on worker threads (apply pool)', function () {
   });
 
   it('ends its threads on close: nothing stays resident after a pull', async () => {
+    await fsp.stat(base); // libuv starts its thread pool at the first use: count after that
     const before = threads();
     pool = new ApplyPool(2);
     const [a] = await dirs('a');
