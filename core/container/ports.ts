@@ -72,6 +72,8 @@ export interface NetworkPort {
   detach(containerId: string, opts?: { finishLater?: boolean }): Promise<void>;
   /** A network by name or id; NotFoundError `network X not found` (checked at create, as Docker does). */
   inspectNetwork?(idOrName: string): unknown;
+  /** NetworkSettings of an attached container, as inspect shows them; NotFoundError when it is not attached. */
+  settingsOf?(containerId: string): unknown;
 }
 
 /** The volume service, as far as containers use it (`kernel:volumes`). */

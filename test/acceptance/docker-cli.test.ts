@@ -423,6 +423,27 @@ describe('acceptance: the docker CLI against berthd', function () {
     assert.deepEqual(out.trim().split('\n').sort(), ['nameserver 127.0.0.9', 'options timeout:1', 'search ex.test']);
   });
 
+  it('shows a running container\'s network connect/disconnect in inspect, and keeps it across a restart', async () => {
+    await d.dockerOk(['network', 'create', 'bt-net-a']);
+    await d.dockerOk(['network', 'create', 'bt-net-b']);
+    try {
+      await d.dockerOk(['run', '-d', '--name', 'bt-nc', '--network', 'bt-net-a', IMAGE, 'sleep', '600']);
+      const nets = async (): Promise<string> => (await d.dockerOk(['inspect', '-f', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', 'bt-nc'])).trim();
+      await d.dockerOk(['network', 'connect', '--alias', 'bt-nc-alias', 'bt-net-b', 'bt-nc']);
+      assert.equal(await nets(), 'bt-net-a bt-net-b');
+      assert.match(await d.dockerOk(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'bt-nc']), /"bt-nc-alias"/);
+      await d.dockerOk(['restart', '-t', '0', 'bt-nc']);
+      assert.equal(await nets(), 'bt-net-a bt-net-b', 'reconnected at the next start, as dockerd does');
+      await d.dockerOk(['network', 'disconnect', 'bt-net-b', 'bt-nc']);
+      assert.equal(await nets(), 'bt-net-a');
+      await d.dockerOk(['restart', '-t', '0', 'bt-nc']);
+      assert.equal(await nets(), 'bt-net-a');
+    } finally {
+      await d.docker(['rm', '-f', 'bt-nc']);
+      await d.docker(['network', 'rm', 'bt-net-a', 'bt-net-b']);
+    }
+  });
+
   it('publishes a container port on 127.0.0.1', async () => {
     const port = await freePort();
     await d.dockerOk(['run', '-d', '--name', 'bt-pub', '-p', `127.0.0.1:${port}:8080`, IMAGE, 'httpd', '-f', '-p', '8080', '-h', '/etc']);
