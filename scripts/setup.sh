@@ -24,11 +24,11 @@ fi
 # test images; iptables (nf_tables) and iproute2 for networking; docker-registry, skopeo,
 # apache2-utils and openssl for the registry interoperability tests; docker.io (dockerd, never
 # started as a service here) as the reference the json-file format tests and the benchmarks
-# compare against; runc for the exec benchmark; attr (setfattr/getfattr: xattrs of layers) and
-# zstd for the graph.
+# compare against; runc for the exec benchmark; attr (setfattr/getfattr: xattrs of layers),
+# zstd and e2fsprogs (chattr: overlay2 marks its home as the top of directory hierarchies) for the graph.
 PKGS=(build-essential cmake python3 libseccomp-dev busybox-static iptables iproute2 kmod
       docker-registry skopeo apache2-utils openssl procps util-linux ca-certificates
-      docker.io runc attr zstd)
+      docker.io runc attr zstd e2fsprogs)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -169,7 +169,11 @@ export function normaliseCreateBody(rawBody: unknown, support: ResourceSupport):
   if (hc.NetworkMode === 'host' && config.Hostname !== '' && hc.UTSMode !== 'host') {
     // Docker accepts this and sets the hostname in the container's own UTS namespace
   }
-  for (const c of [...(hc.CapAdd ?? []), ...(hc.CapDrop ?? [])]) normaliseCapability(c);
+  for (const field of ['CapAdd', 'CapDrop'] as const) {
+    for (const c of hc[field] ?? []) {
+      try { normaliseCapability(c); } catch (err) { throw new InvalidArgumentError(`invalid ${field}: ${(err as Error).message}`); }
+    }
+  }
   parseSecurityOpts(hc.SecurityOpt);
   for (const u of hc.Ulimits ?? []) {
     if (!(u.Name in ULIMIT_TYPES)) throw new InvalidArgumentError(`invalid ulimit type: ${u.Name}`);

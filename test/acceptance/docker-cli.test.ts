@@ -497,6 +497,16 @@ describe('acceptance: the docker CLI against berthd', function () {
     await d.dockerOk(['rm', 'bt-dup']);
   });
 
+  it('prunes the system: stopped containers, unused networks, dangling images, and a build cache it does not have', async () => {
+    await d.dockerOk(['create', '--name', 'bt-prune-me', IMAGE, 'true']);
+    await d.dockerOk(['network', 'create', 'bt-prune-net']);
+    const out = await d.dockerOk(['system', 'prune', '-f']);
+    assert.match(out, /Total reclaimed space: /);
+    assert.equal((await d.docker(['inspect', 'bt-prune-me'])).code, 1, 'the stopped container went');
+    assert.equal((await d.docker(['network', 'inspect', 'bt-prune-net'])).code, 1, 'the unused network went');
+    assert.equal((await d.dockerOk(['image', 'inspect', '-f', '{{.Id}}', IMAGE])).startsWith('sha256:'), true, 'a tagged image stays');
+  });
+
   describe('with a local registry', function () {
     let registry: RegistryServer | undefined;
     before(async function () {

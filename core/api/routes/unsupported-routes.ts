@@ -21,6 +21,8 @@ export const unsupportedRoutes: readonly RouteDef[] = [
     method: 'POST', path: '/build', body: 'none',
     handler: () => Promise.reject(new NotImplementedError('berth does not build images (POST /build); build with another tool and docker load the result')),
   },
+  // no builder, so no build cache: nothing to prune (`docker system prune` asks for it last)
+  { method: 'POST', path: '/build/prune', body: 'none', handler: async (ctx) => { sendJson(ctx.res, 200, { CachesDeleted: null, SpaceReclaimed: 0 }); } },
   {
     method: 'GET', path: '/containers/:id/attach/ws',
     handler: () => Promise.reject(new NotImplementedError('attach over websocket is not supported; use POST /containers/{id}/attach')),

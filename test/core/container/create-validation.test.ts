@@ -50,7 +50,7 @@ describe('container create body validation', () => {
       [{ NanoCpus: 5e9 }, 'Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available'],
       [{ BlkioWeight: 5 }, 'Range of blkio weight is from 10 to 1000'],
       [{ CpusetCpus: '0-9' }, /Requested CPUs are not available/],
-      [{ CapAdd: ['NET_FLY'] }, 'unknown capability: "NET_FLY"'],
+      [{ CapAdd: ['NET_FLY'] }, 'invalid CapAdd: unknown capability: "NET_FLY"'], // dockerd's words
       [{ SecurityOpt: ['seccomp=nope{'] }, /seccomp profile is not valid JSON/],
       [{ SecurityOpt: ['colour=blue'] }, /invalid --security-opt/],
       [{ Ulimits: [{ Name: 'nofiles', Soft: 1, Hard: 2 }] }, 'invalid ulimit type: nofiles'],
