@@ -126,6 +126,11 @@ export class ApplyPool {
   apply(input: Readable, root: string, options: ExtractOptions, how: { transfer?: boolean } = {}): Promise<WorkerApplied> {
     const w = this.workers.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
     if (w.failed) return Promise.reject(w.failed);
+    // The input may have failed before it reached the pool (a blob whose digest
+    // did not match while the layer's directory was being made): its error and
+    // close events are gone, so waiting for them would wait forever.
+    if (input.errored) return Promise.reject(input.errored);
+    if (input.destroyed && !input.readableEnded) return Promise.reject(new InternalError('layer stream closed before its end'));
     const job = nextJob++;
     let inFlight = 0;
     let paused = false;

@@ -153,6 +153,20 @@ describe('layer extraction on worker threads (apply pool)', function () {
     assert.ok(!second || second.size < 1 << 20, `second has ${second?.size} bytes`);
   });
 
+  it('rejects at once an input that already failed or closed before it reached the pool (no wait for events that are gone)', async () => {
+    const [a] = await dirs('a');
+    pool = new ApplyPool(1);
+    const failed = new PassThrough();
+    failed.on('error', () => undefined);
+    failed.destroy(new Error('blob digest mismatch'));
+    await new Promise((r) => setImmediate(r)); // its error and close events went out
+    await assert.rejects(pool.apply(failed, a, { whiteouts: 'delete' }), /blob digest mismatch/);
+    const closed = new PassThrough();
+    closed.destroy();
+    await new Promise((r) => setImmediate(r));
+    await assert.rejects(pool.apply(closed, a, { whiteouts: 'delete' }), /closed before its end/);
+  });
+
   it('ends its threads on close: nothing stays resident after a pull', async () => {
     await fsp.stat(base); // libuv starts its thread pool at the first use: count after that
     const before = threads();
