@@ -77,6 +77,21 @@ namespace {
 // posix_spawn of `shim --fork stateDir` with stdin/stdout pipes (returned: our ends), stderr /dev/null,
 // every signal at its default, an empty mask, a new session; passFd (>= 0) becomes the shim's fd 3.
 // 0, or an errno with what set to the failing step.
+/**
+ * Initialises `attr` for a process that leaves berthd behind: its own session,
+ * no blocked signals and every signal at its default action (berthd's
+ * handlers and mask must not be inherited).
+ */
+static void detachedSpawnAttr(posix_spawnattr_t *attr) {
+  posix_spawnattr_init(attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(attr, &none);
+  posix_spawnattr_setsigdefault(attr, &all);
+  posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+}
+
 static int SpawnShimProcess(const std::string &shim, const std::string &stateDir, int passFd, pid_t *pid, int *inW, int *outR,
                             const char **what) {
   int in[2] = {-1, -1}, out[2] = {-1, -1};
@@ -89,17 +104,11 @@ static int SpawnShimProcess(const std::string &shim, const std::string &stateDir
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
+  detachedSpawnAttr(&attr);
   posix_spawn_file_actions_adddup2(&fa, in[0], 0);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   if (passFd >= 0) posix_spawn_file_actions_adddup2(&fa, passFd, 3);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   const char *argv[] = {shim.c_str(), "--fork", stateDir.c_str(), nullptr};
   int rc = posix_spawn(pid, shim.c_str(), &fa, &attr, const_cast<char **>(argv), environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -330,16 +339,10 @@ class StartZygoteWorker : public Napi::AsyncWorker {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
+    detachedSpawnAttr(&attr);
     posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     // the blank argument is room for the forked shims' `--fork <stateDir>` (zygote.c set_cmdline;
     // a state directory fits in a unix socket path with `/shim.sock`: < 108 bytes)
     const std::string room(128, ' ');
