@@ -12,6 +12,7 @@ import * as tar from 'tar-stream';
 import { getXattrsTree } from './fs-ops';
 import { paxFromXattrs } from './tar-pax';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './extract';
+import { devNumbers } from '../fs/dev-numbers';
 
 /** What to put in the tar for one path relative to the packed root. */
 export interface PackItem {
@@ -84,9 +85,9 @@ export function packTree(root: string, items: PackItem[]): Readable {
       }
       if (type === 'symlink') h.linkname = await fsp.readlink(abs);
       if (type === 'character-device' || type === 'block-device') {
-        const rdev = Number(st.rdev);
-        h.devmajor = (rdev >> 8) & 0xfff;
-        h.devminor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+        const { major, minor } = devNumbers(st.rdev);
+        h.devmajor = major;
+        h.devminor = minor;
       }
       if (type === 'file') {
         h.size = Number(st.size);

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DeviceNode } from '../../drivers/execdriver';
 import { InvalidArgumentError } from '../../errors';
+import { devNumbers } from '../../fs/dev-numbers';
 
 /** One entry of HostConfig.Devices (Docker's DeviceMapping). */
 export interface DeviceMapping { PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }
@@ -23,14 +24,11 @@ export function validateDeviceMappings(devices: DeviceMapping[] | null | undefin
   }
 }
 
-function node(hostPath: string, inContainer: string, access: string): DeviceNode | null {
-  const st = fs.statSync(hostPath);
+/** The node `st` (of a host device file) describes, at `inContainer`; null when it is no device. */
+function node(st: fs.Stats, inContainer: string, access: string): DeviceNode | null {
   const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : null;
   if (!type) return null;
-  const rdev = st.rdev;
-  // Linux dev_t: major = bits 8-19 and 32-43, minor = bits 0-7 and 20-31
-  const major = ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
-  const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+  const { major, minor } = devNumbers(st.rdev);
   return { path: inContainer, type, major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid, access };
 }
 
@@ -55,7 +53,7 @@ export function resolveDevices(devices: DeviceMapping[] | null | undefined): Dev
           const p = path.join(dir, e.name);
           if (e.isDirectory()) walk(p);
           else if (e.isCharacterDevice() || e.isBlockDevice()) {
-            const n = node(p, path.join(dest, path.relative(host, p)), access);
+            const n = node(fs.statSync(p), path.join(dest, path.relative(host, p)), access);
             if (n) out.push(n);
           }
         }
@@ -63,7 +61,7 @@ export function resolveDevices(devices: DeviceMapping[] | null | undefined): Dev
       walk(host);
       continue;
     }
-    const n = node(host, dest, access);
+    const n = node(st, dest, access);
     if (!n) throw new InvalidArgumentError(`error gathering device information while adding custom device "${host}": not a device node`);
     out.push(n);
   }
