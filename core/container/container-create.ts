@@ -17,7 +17,7 @@ import { entrypointAndArgs, mergeImageConfig } from './merge-config';
 import { normaliseCreateBody } from './normalise-create';
 import { imageVolumeMounts, parseMounts, toMountPoint } from './spec/mounts';
 import { PhaseTimer } from './phase-timer';
-import { parseRamSize } from './runtime';
+import { defaultShmSize } from './runtime';
 import { initialState } from './state';
 import type { Container, ContainerRecord } from './types';
 import { emptyNetworkSettings } from './views';
@@ -49,9 +49,7 @@ export async function createContainer(svc: ContainerService, name: string | unde
   }
   validateLogConfig(svc.kernel, hc.LogConfig.Type, hc.LogConfig.Config);
   // dockerd records the daemon's default-shm-size in HostConfig at create (inspect shows 67108864)
-  if (hc.ShmSize === 0) {
-    try { hc.ShmSize = parseRamSize(svc.kernel.config['default-shm-size'] || '64M'); } catch { hc.ShmSize = 64 * 1024 * 1024; }
-  }
+  if (hc.ShmSize === 0) hc.ShmSize = defaultShmSize(svc.kernel.config);
 
   const mounts = parseMounts(hc);
   for (const m of mounts) {

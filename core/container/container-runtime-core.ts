@@ -27,7 +27,7 @@ import { KeyedMutex } from './keyed-mutex';
 import type { ImagePort, NetworkPort, VolumePort } from './ports';
 import { RestartManager } from './restart-policy';
 import { readInRoot } from './root-path';
-import { type Runtime, parseRamSize } from './runtime';
+import { type Runtime, defaultShmSize } from './runtime';
 import { buildContainerSpec, type SpecDefaults } from './spec/build-spec';
 import { parseMounts } from './spec/mounts';
 import { probeResourceSupport, type ResourceSupport } from './spec/resources';
@@ -119,9 +119,7 @@ export abstract class ContainerRuntimeCore {
    */
   protected async specDefaults(): Promise<SpecDefaults> {
     const cfg = this.kernel.config;
-    let shm = 64 * 1024 * 1024;
-    try { shm = parseRamSize(cfg['default-shm-size'] || '64M'); } catch { /* keep Docker's default */ }
-    const out: SpecDefaults = { cgroupParent: cfg['cgroup-parent'] || 'berth', shmSize: shm, noNewPrivileges: !!cfg['no-new-privileges'] };
+    const out: SpecDefaults = { cgroupParent: cfg['cgroup-parent'] || 'berth', shmSize: defaultShmSize(cfg), noNewPrivileges: !!cfg['no-new-privileges'] };
     const profile = cfg['seccomp-profile'];
     if (profile && this.daemonSeccomp === undefined) {
       if (profile === 'unconfined') this.daemonSeccomp = null;

@@ -9,6 +9,7 @@ import type { LogDriver, LogReader } from '../drivers/logdriver';
 import type { LogCopier } from '../logging/log-copier';
 import type { HealthMonitor } from './health';
 import type { IOFanout } from './io-fanout';
+import { DEFAULT_SHM_SIZE } from './spec/defaults';
 
 export interface Runtime {
   running: RunningContainer;
@@ -27,6 +28,11 @@ export interface Runtime {
   health?: HealthMonitor;
   /** Set when the daemon detaches (live-restore shutdown): the exit is then not handled by this process. */
   detached: boolean;
+}
+
+/** The daemon's `default-shm-size` in bytes (Docker's 64 MiB when unset or unreadable). */
+export function defaultShmSize(config: { 'default-shm-size'?: string }): number {
+  try { return parseRamSize(config['default-shm-size'] || '64M'); } catch { return DEFAULT_SHM_SIZE; }
 }
 
 /** Parses Docker's RAMInBytes sizes (`64M`, `1g`, `512k`, `1024`). */
