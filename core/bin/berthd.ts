@@ -5,9 +5,10 @@
  * 0/1 like `dockerd --validate`.
  */
 import { reexecWithOneArena } from './reexec';
-// First of all: once, the same process again with one malloc arena (see reexec.ts).
-reexecWithOneArena();
-import { applyHeapFlags, applyStartupFlags } from './heap-flags';
+import { applyHeapFlags, applyStartupFlags, heapFlags } from './heap-flags';
+// First of all: once, the same process again with one malloc arena and the
+// heap flags on node's command line (see reexec.ts and heap-flags.ts).
+reexecWithOneArena(process.env, heapFlags());
 // First, before the daemon's modules allocate: the young generation's size and
 // the start-up flags (no optimising tiers while start-up code runs once; see heap-flags.ts).
 const gc = applyHeapFlags();

@@ -17,6 +17,15 @@
  *
  * `BERTHD_V8_FLAGS` replaces the heap flags (an empty value keeps V8's own).
  *
+ * Set at run time they did not hold: the first worker thread (a big pull's
+ * layer workers, core/image/apply-pool.ts) undid the growth factor, and the
+ * young generation grew to 2 × 16 MiB (22 MiB resident in an idle berthd
+ * after the bench's scenarios, for 0.1 MiB of live objects). So berthd's
+ * re-exec (reexec.ts) puts them on node's command line, where
+ * `--max-semi-space-size` is a limit for the life of the process, and the
+ * idle collection applies them again before it collects (when berthd runs
+ * without the re-exec).
+ *
  * Start-up flags (`STARTUP_FLAGS`, applied by applyStartupFlags, undone once
  * the daemon listens): `--no-opt --no-sparkplug --optimize-for-size`. Start-up
  * code (loading ~600 modules, compiling schemas, initialising plugins) runs
@@ -76,11 +85,24 @@ export function compacting(gc: () => void, set: (flag: string) => void = v8.setF
   };
 }
 
-/** Applies the heap flags (from `env.BERTHD_V8_FLAGS` when set); returns a function running a full, compacting GC. */
+/** The heap flags as a list (from `env.BERTHD_V8_FLAGS` when set), for node's command line or V8 at run time. */
+export function heapFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.BERTHD_V8_FLAGS ?? DEFAULT_HEAP_FLAGS).split(/\s+/).filter(Boolean);
+}
+
+/**
+ * Applies the heap flags (from `env.BERTHD_V8_FLAGS` when set); returns a
+ * function running a full, compacting GC, which applies them again first.
+ */
 export function applyHeapFlags(env: NodeJS.ProcessEnv = process.env): () => void {
-  const flags = env.BERTHD_V8_FLAGS ?? DEFAULT_HEAP_FLAGS;
-  for (const f of flags.split(/\s+/).filter(Boolean)) v8.setFlagsFromString(f);
-  if (typeof (globalThis as { gc?: unknown }).gc === 'function') return compacting((globalThis as unknown as { gc: () => void }).gc);
-  v8.setFlagsFromString('--expose-gc');
-  return compacting(vm.runInNewContext('gc') as () => void);
+  const flags = heapFlags(env);
+  const apply = (): void => { for (const f of flags) v8.setFlagsFromString(f); };
+  apply();
+  let gc = (globalThis as { gc?: unknown }).gc as (() => void) | undefined;
+  if (typeof gc !== 'function') {
+    v8.setFlagsFromString('--expose-gc');
+    gc = vm.runInNewContext('gc') as () => void;
+  }
+  const collect = compacting(gc);
+  return () => { apply(); collect(); };
 }

@@ -27,8 +27,11 @@ export function wantsReexec(env: NodeJS.ProcessEnv): boolean {
 /**
  * Replaces the process with the same node, node flags, script and arguments,
  * plus MALLOC_ARENA_MAX; returns (doing nothing) when not wanted or not possible.
+ * `nodeFlags` go on the new command line before the node flags it already had:
+ * berthd passes its heap flags there, where they hold for the whole process
+ * (set at run time, a worker thread's start undid them; see heap-flags.ts).
  */
-export function reexecWithOneArena(env: NodeJS.ProcessEnv = process.env): void {
+export function reexecWithOneArena(env: NodeJS.ProcessEnv = process.env, nodeFlags: readonly string[] = []): void {
   if (!wantsReexec(env)) return;
   let addon: { execve?: (path: string, argv: string[], env: string[]) => never };
   try {
@@ -38,7 +41,7 @@ export function reexecWithOneArena(env: NodeJS.ProcessEnv = process.env): void {
   }
   if (typeof addon.execve !== 'function') return;
   try {
-    addon.execve(process.execPath, [process.argv0, ...process.execArgv, ...process.argv.slice(1)], reexecEnv(env));
+    addon.execve(process.execPath, [process.argv0, ...nodeFlags, ...process.execArgv, ...process.argv.slice(1)], reexecEnv(env));
   } catch (err) {
     process.stderr.write(`berthd: re-exec with MALLOC_ARENA_MAX failed, running as is: ${(err as Error).message}\n`);
   }

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_HEAP_FLAGS } from '../../../core/bin/heap-flags';
 import { reexecEnv, wantsReexec } from '../../../core/bin/reexec';
 
 describe('core/bin: re-exec with one malloc arena', () => {
@@ -38,5 +39,31 @@ describe('core/bin: re-exec with one malloc arena', () => {
     assert.deepEqual(flags, ['--no-warnings']);
     assert.deepEqual(args, ['a', 'b c']);
     assert.equal(r.stderr, 'err ok\n', 'stderr survives the exec (node marks stdio close-on-exec)');
+  });
+  it('puts berthd\'s heap flags on the new command line, where a worker thread cannot undo them', function () {
+    this.timeout(30000);
+    const root = path.resolve(__dirname, '../../../core/bin');
+    const script = path.join(dir, 'worker-probe.js');
+    // Set at run time, --max-semi-space-size came too late for the main heap and the growth factor
+    // was undone by the first Worker: the young generation grew to 2 × 16 MiB.
+    fs.writeFileSync(script, [
+      `require(${JSON.stringify(path.join(root, 'reexec.js'))}).reexecWithOneArena(process.env, require(${JSON.stringify(path.join(root, 'heap-flags.js'))}).heapFlags());`,
+      "const v8 = require('node:v8'); const { Worker } = require('node:worker_threads');",
+      "new Worker('1', { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 16 } }).on('exit', () => {",
+      '  let keep = [];',
+      "  for (let r = 0; r < 100; r++) { for (let i = 0; i < 20000; i++) keep.push({ a: i, b: 'x' + i }); if (keep.length > 200000) keep = []; }",
+      "  const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');",
+      '  process.stdout.write(JSON.stringify([process.execArgv, young.space_size]));',
+      '});',
+    ].join('\n'));
+    const env = { ...process.env };
+    delete env.MALLOC_ARENA_MAX;
+    delete env.BERTHD_REEXEC;
+    delete env.BERTHD_V8_FLAGS;
+    const r = spawnSync(process.execPath, ['--no-warnings', script], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const [flags, young] = JSON.parse(r.stdout) as [string[], number];
+    assert.deepEqual(flags, [...DEFAULT_HEAP_FLAGS.split(' '), '--no-warnings'], 'heap flags first, then the node flags it had');
+    assert.ok(young <= 2 * 1024 * 1024, `young generation ${young} bytes after a worker thread ran: more than 2 × 1 MiB`);
   });
 });
