@@ -10,8 +10,8 @@ if [ ! -f dist/core/index.js ] || [ ! -d native/build/Release ]; then
   echo "test.sh: berth is not built; run: bash scripts/setup.sh --no-run" >&2
   exit 2
 fi
-# Rebuild the TypeScript so the tests run what is in the tree.
-npx tsc -p tsconfig.json || { echo "0 passed, 1 failed"; exit 1; }
+# Rebuild the TypeScript (and the precompiled schema validators) so the tests run what is in the tree.
+npm run --silent build:ts || { echo "0 passed, 1 failed"; exit 1; }
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -5,7 +5,8 @@
  * field, before any job runs.
  */
 import type { Readable } from 'node:stream';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { lazySchema, type SchemaOptions } from '../validation/compile-schema';
 import { InvalidArgumentError } from '../errors';
 import type { JSONSchema } from '../plugins/manifest';
 
@@ -39,7 +40,8 @@ export function parseJsonBody(raw: Buffer): unknown {
   }
 }
 
-const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
+/** The options request body schemas are compiled with (the first error only; no coercion, no defaults). */
+export const BODY_SCHEMA_OPTIONS: SchemaOptions = { allErrors: false, useDefaults: false };
 
 function fieldOf(e: ErrorObject): string {
   const parts = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -57,9 +59,8 @@ export type BodyValidator = (body: unknown) => void;
  * its heap (generated code and its source).
  */
 export function compileBodySchema(schema: JSONSchema): BodyValidator {
-  let validate: ValidateFunction | null = null;
+  const validate = lazySchema(schema, BODY_SCHEMA_OPTIONS);
   return (body: unknown): void => {
-    validate ??= ajv.compile(schema);
     if (validate(body)) return;
     const e = validate.errors?.[0];
     if (!e) throw new InvalidArgumentError('invalid request body');

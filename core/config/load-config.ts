@@ -8,10 +8,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { InvalidArgumentError } from '../errors';
 import type { DaemonConfig } from './daemon-config';
 import { DEFAULT_CONFIG_FILE, defaultConfig } from './defaults';
+import { compileSchema, type SchemaOptions } from '../validation/compile-schema';
 import { daemonConfigSchema } from './schema';
 
 export interface LoadConfigOptions {
@@ -21,8 +22,9 @@ export interface LoadConfigOptions {
   flags?: Partial<DaemonConfig>;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateFile = ajv.compile(daemonConfigSchema);
+/** The options daemon.json's schema is compiled with (every error is reported). */
+export const CONFIG_SCHEMA_OPTIONS: SchemaOptions = { allErrors: true };
+const validateFile = compileSchema(daemonConfigSchema, CONFIG_SCHEMA_OPTIONS);
 
 /** Formats one ajv error as `<pointer>: <message>`, naming unknown keys. */
 export function formatAjvError(e: ErrorObject): string {

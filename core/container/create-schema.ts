@@ -6,7 +6,8 @@
  * fields are allowed, as Docker ignores them. Most fields accept null, as Go's
  * nil slices and maps serialise to it.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { compileSchema, type SchemaOptions, type SchemaValidator } from '../validation/compile-schema';
 import { InvalidArgumentError } from '../errors';
 
 type Schema = Record<string, unknown>;
@@ -202,14 +203,17 @@ export const containerCreateSchema: Schema = {
   },
 };
 
-let compiled: ValidateFunction | undefined;
+/** The options container create's schema is compiled with (the first error only). */
+export const CREATE_SCHEMA_OPTIONS: SchemaOptions = { allErrors: false };
 
-function validator(): ValidateFunction {
-  if (!compiled) compiled = new Ajv({ allErrors: false, strict: false }).compile(containerCreateSchema);
+let compiled: SchemaValidator | undefined;
+
+function validator(): SchemaValidator {
+  if (!compiled) compiled = compileSchema(containerCreateSchema, CREATE_SCHEMA_OPTIONS);
   return compiled;
 }
 
-/** Compiles the create body's validator now (it is compiled once per process, at first use otherwise). */
+/** Loads the create body's validator now (it is loaded once per process, at first use otherwise). */
 export function warmCreateValidator(): void {
   validator();
 }

@@ -11,7 +11,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Ajv from 'ajv';
 // awilix's "./browser" entry: the same container without its module loader
 // (awilix/lib/list-modules pulls in fast-glob, micromatch, picomatch, braces
 // and @nodelib: ~75 modules berthd never runs, ~1 MiB of heap).
@@ -20,6 +19,7 @@ import type { AwilixContainer } from 'awilix';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config/daemon-config';
 import { formatAjvError } from '../config/load-config';
+import { compileSchema, type SchemaOptions } from '../validation/compile-schema';
 import type { Engine } from '../engine/engine';
 import type { PluginStatus } from '../engine/job-map';
 import { InvalidArgumentError, NotFoundError, AlreadyExistsError, FailedPreconditionError } from '../errors';
@@ -69,7 +69,8 @@ export interface PluginHostOptions {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { asValue, createContainer } = require('awilix/browser') as typeof Awilix;
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+/** The options a plugin's options schema is compiled with (every error; `default`s filled in). */
+export const PLUGIN_OPTIONS_SCHEMA_OPTIONS: SchemaOptions = { allErrors: true, useDefaults: true };
 
 /** The compiled package root: dist/ (this file is dist/core/plugins/plugin-host.js). */
 function defaultBuiltinRoot(): string {
@@ -139,7 +140,7 @@ export class PluginHost implements PluginRegistry {
     if (m.optionsSchema) {
       let validate;
       try {
-        validate = ajv.compile(m.optionsSchema);
+        validate = compileSchema(m.optionsSchema, PLUGIN_OPTIONS_SCHEMA_OPTIONS);
       } catch (err) {
         throw new InvalidArgumentError(`plugin ${uri}: invalid options schema: ${(err as Error).message}`);
       }

@@ -1,9 +1,9 @@
 /** The volume.* jobs: Docker's `/volumes` routes, inputs and outputs in the API's shapes. */
-import Ajv from 'ajv';
 import type { Engine } from '../engine/engine';
 import { InvalidArgumentError } from '../errors';
 import type { DockerVolume, Filters, VolumeCreateBody } from './types';
 import type { VolumeService } from './volume-service';
+import { compileSchema, type SchemaOptions } from '../validation/compile-schema';
 
 declare module '../engine/job-map' {
   interface JobMap {
@@ -15,13 +15,16 @@ declare module '../engine/job-map' {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
 const stringMap = { type: ['object', 'null'], additionalProperties: { type: 'string' } };
-const validateCreate = ajv.compile({
+/** The body of volume create (the API's own schema checks it first; this one guards other callers of the job). */
+export const VOLUME_CREATE_SCHEMA = {
   type: 'object',
   additionalProperties: true,
   properties: { Name: { type: 'string' }, Driver: { type: 'string' }, DriverOpts: stringMap, Labels: stringMap },
-});
+};
+/** Every error is reported. */
+export const VOLUME_CREATE_SCHEMA_OPTIONS: SchemaOptions = { allErrors: true };
+const validateCreate = compileSchema(VOLUME_CREATE_SCHEMA, VOLUME_CREATE_SCHEMA_OPTIONS);
 
 /** Registers the volume jobs on the engine. */
 export function registerVolumeJobs(engine: Engine, volumes: VolumeService): void {

@@ -1,12 +1,11 @@
 /**
- * Docker-format seccomp profiles: validation (ajv; errors name the JSON
+ * Docker-format seccomp profiles: validation (JSON Schema; errors name the JSON
  * pointer) and flattening into the shim's rule records for one process —
  * conditions on capabilities, architecture and kernel version are resolved
  * here, so the shim only compiles plain rules with libseccomp.
  */
-import Ajv from 'ajv';
 import * as os from 'node:os';
-import { InvalidArgumentError } from '../../core';
+import { compileSchema, InvalidArgumentError } from '../../core';
 import { defaultSeccompProfile } from './seccomp-default-profile';
 
 const ACTIONS = ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO',
@@ -72,8 +71,7 @@ export const SECCOMP_PROFILE_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-const validateProfile = ajv.compile(SECCOMP_PROFILE_SCHEMA);
+const validateProfile = compileSchema(SECCOMP_PROFILE_SCHEMA, { allErrors: false });
 
 interface ProfileArg { index: number; value?: number; valueTwo?: number; op: string }
 interface ProfileFilter { caps?: string[]; arches?: string[]; minKernel?: string }
