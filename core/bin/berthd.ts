@@ -5,13 +5,13 @@
  * 0/1 like `dockerd --validate`.
  */
 import { reexecWithOneArena } from './reexec';
-import { applyHeapFlags, applyStartupFlags, heapFlags } from './heap-flags';
+import { applyStartupFlags, applyV8Flags, v8Flags } from './heap-flags';
 // First of all: once, the same process again with one malloc arena and the
-// heap flags on node's command line (see reexec.ts and heap-flags.ts).
-reexecWithOneArena(process.env, heapFlags());
+// V8 flags on node's command line (see reexec.ts and heap-flags.ts).
+reexecWithOneArena(process.env, v8Flags());
 // First, before the daemon's modules allocate: the young generation's size and
 // the start-up flags (no optimising tiers while start-up code runs once; see heap-flags.ts).
-const gc = applyHeapFlags();
+const gc = applyV8Flags();
 const endStartup = applyStartupFlags();
 import 'reflect-metadata';
 import * as path from 'node:path';

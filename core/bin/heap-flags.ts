@@ -1,49 +1,53 @@
 /**
- * berthd's V8 heap settings, applied at run time before the daemon loads
- * (`v8.setFlagsFromString`): the bench and init systems start berthd as
- * `node berthd.js`, so node's command line cannot carry them, and a re-exec
- * would leave a second node process behind.
+ * berthd's V8 flags. berthd re-executes itself once at start-up (reexec.ts)
+ * and puts them on node's command line; without the re-exec
+ * (`BERTHD_REEXEC=0`) they are set at run time (`v8.setFlagsFromString`)
+ * before the daemon loads, and applied again before each idle collection.
  *
  * - `--max-semi-space-size=1 --semi-space-growth-factor=1`: the young
  *   generation stays at 1 MiB per semi-space instead of growing to 16 MiB
- *   (32 MiB resident) under load (set at run time, only the growth factor
- *   takes effect). Measured: fresh berthd 70 MiB instead of 80, ~30 MiB less
- *   after streaming logs. The price is paid by paths that allocate an object
- *   per item: the copier's json-file path went from +70% CPU to none once it
- *   stopped making an object per line (LogLines); keep hot paths that way.
+ *   (32 MiB resident) under load. Measured: fresh berthd 70 MiB instead of
+ *   80, ~30 MiB less after streaming logs. The price is paid by paths that
+ *   allocate an object per item: the copier's json-file path went from +70%
+ *   CPU to none once it stopped making an object per line (LogLines); keep
+ *   hot paths that way. Set at run time only, they did not hold: the first
+ *   worker thread (a big pull's layer workers, core/image/apply-pool.ts)
+ *   undid the growth factor, and the young generation grew to 2 × 16 MiB
+ *   (22 MiB resident in an idle berthd after the bench's scenarios, for 0.1
+ *   MiB of live objects); on the command line `--max-semi-space-size` is a
+ *   limit for the life of the process.
+ * - `--no-sparkplug`: no baseline (Sparkplug) machine code; functions run in
+ *   the interpreter until TurboFan optimises the hot ones, as before. Sparkplug
+ *   compiled nearly every function a request touches, ~2.8 MiB of code in an
+ *   idle berthd after the bench's scenarios; without it the bench's time rows
+ *   stayed within their noise (docs/footprint.md, session 4). TurboFan stays:
+ *   without it a 500,000-line log was written 3× and read 7× slower.
  * - `--expose-gc` (only to get a `gc` function, kept private): the idle
  *   collector (core/system/idle-gc.ts) returns the heap grown by a burst of
  *   work (a 500,000-line `docker logs`, a pull) once the daemon is idle.
  *
- * `BERTHD_V8_FLAGS` replaces the heap flags (an empty value keeps V8's own).
- *
- * Set at run time they did not hold: the first worker thread (a big pull's
- * layer workers, core/image/apply-pool.ts) undid the growth factor, and the
- * young generation grew to 2 × 16 MiB (22 MiB resident in an idle berthd
- * after the bench's scenarios, for 0.1 MiB of live objects). So berthd's
- * re-exec (reexec.ts) puts them on node's command line, where
- * `--max-semi-space-size` is a limit for the life of the process, and the
- * idle collection applies them again before it collects (when berthd runs
- * without the re-exec).
+ * `BERTHD_V8_FLAGS` replaces the default flags (an empty value keeps V8's
+ * own).
  *
  * Start-up flags (`STARTUP_FLAGS`, applied by applyStartupFlags, undone once
- * the daemon listens): `--no-opt --no-sparkplug --optimize-for-size`. Start-up
- * code (loading ~600 modules, compiling schemas, initialising plugins) runs
- * once: compiling it with Sparkplug and TurboFan only made machine code and
- * touched the compilers' own pages of the node binary. Measured on a fresh
- * berthd: 72.5 MiB → 60.3 MiB resident (file-backed −4.2, anonymous −8),
- * start-up time unchanged. Afterwards every tier is on again, so the request
- * paths are compiled as before. `BERTHD_V8_START_FLAGS` replaces them (an
- * empty value keeps V8's own).
+ * the daemon listens): `--no-opt --optimize-for-size`. Start-up code (loading
+ * ~500 modules, initialising plugins) runs once: optimising it only made
+ * machine code and touched the optimising compiler's own pages of the node
+ * binary. Measured on a fresh berthd (with Sparkplug off too, as then):
+ * 72.5 MiB → 60.3 MiB resident (file-backed −4.2, anonymous −8), start-up time
+ * unchanged. Afterwards TurboFan is on again, so the hot request paths are
+ * optimised as before. `BERTHD_V8_START_FLAGS` replaces them (an empty value
+ * keeps V8's own); a start-up flag that is also one of berthd's V8 flags is
+ * not undone.
  */
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 
-/** The default heap flags of berthd. */
-export const DEFAULT_HEAP_FLAGS = '--max-semi-space-size=1 --semi-space-growth-factor=1';
+/** The default V8 flags of berthd, for its whole life. */
+export const DEFAULT_V8_FLAGS = '--max-semi-space-size=1 --semi-space-growth-factor=1 --no-sparkplug';
 
 /** The V8 flags berthd starts with and drops once it listens (boolean flags only). */
-export const STARTUP_FLAGS = '--no-opt --no-sparkplug --optimize-for-size';
+export const STARTUP_FLAGS = '--no-opt --optimize-for-size';
 
 /** The flag that undoes a boolean flag: `--no-x` → `--x`, `--x` → `--no-x`. */
 export function undoFlag(flag: string): string {
@@ -57,6 +61,7 @@ export function undoFlag(flag: string): string {
  */
 export function applyStartupFlags(env: NodeJS.ProcessEnv = process.env, set: (flag: string) => void = v8.setFlagsFromString): () => void {
   const flags = (env.BERTHD_V8_START_FLAGS ?? STARTUP_FLAGS).split(/\s+/).filter(Boolean);
+  const lifelong = new Set(v8Flags(env));
   const bad = flags.filter((f) => !/^--[a-z0-9-]+$/.test(f));
   if (bad.length > 0) throw new Error(`BERTHD_V8_START_FLAGS: only boolean flags can be undone after start-up: ${bad.join(' ')}`);
   for (const f of flags) set(f);
@@ -64,7 +69,7 @@ export function applyStartupFlags(env: NodeJS.ProcessEnv = process.env, set: (fl
   return () => {
     if (undone) return;
     undone = true;
-    for (const f of flags) set(undoFlag(f));
+    for (const f of flags) if (!lifelong.has(f)) set(undoFlag(f));
   };
 }
 
@@ -85,17 +90,17 @@ export function compacting(gc: () => void, set: (flag: string) => void = v8.setF
   };
 }
 
-/** The heap flags as a list (from `env.BERTHD_V8_FLAGS` when set), for node's command line or V8 at run time. */
-export function heapFlags(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.BERTHD_V8_FLAGS ?? DEFAULT_HEAP_FLAGS).split(/\s+/).filter(Boolean);
+/** berthd's V8 flags as a list (from `env.BERTHD_V8_FLAGS` when set), for node's command line or V8 at run time. */
+export function v8Flags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.BERTHD_V8_FLAGS ?? DEFAULT_V8_FLAGS).split(/\s+/).filter(Boolean);
 }
 
 /**
- * Applies the heap flags (from `env.BERTHD_V8_FLAGS` when set); returns a
+ * Applies berthd's V8 flags (from `env.BERTHD_V8_FLAGS` when set); returns a
  * function running a full, compacting GC, which applies them again first.
  */
-export function applyHeapFlags(env: NodeJS.ProcessEnv = process.env): () => void {
-  const flags = heapFlags(env);
+export function applyV8Flags(env: NodeJS.ProcessEnv = process.env): () => void {
+  const flags = v8Flags(env);
   const apply = (): void => { for (const f of flags) v8.setFlagsFromString(f); };
   apply();
   let gc = (globalThis as { gc?: unknown }).gc as (() => void) | undefined;

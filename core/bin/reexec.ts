@@ -28,8 +28,8 @@ export function wantsReexec(env: NodeJS.ProcessEnv): boolean {
  * Replaces the process with the same node, node flags, script and arguments,
  * plus MALLOC_ARENA_MAX; returns (doing nothing) when not wanted or not possible.
  * `nodeFlags` go on the new command line before the node flags it already had:
- * berthd passes its heap flags there, where they hold for the whole process
- * (set at run time, a worker thread's start undid them; see heap-flags.ts).
+ * berthd passes its V8 flags there, where they hold for the whole process
+ * (set at run time, a worker thread's start undid some; see heap-flags.ts).
  */
 export function reexecWithOneArena(env: NodeJS.ProcessEnv = process.env, nodeFlags: readonly string[] = []): void {
   if (!wantsReexec(env)) return;

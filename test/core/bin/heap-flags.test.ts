@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
-import { applyStartupFlags, compacting, undoFlag } from '../../../core/bin/heap-flags';
+import { applyStartupFlags, compacting, DEFAULT_V8_FLAGS, STARTUP_FLAGS, undoFlag, v8Flags } from '../../../core/bin/heap-flags';
 
 describe('core/bin: heap flags', () => {
   it('undoes a boolean flag both ways', () => {
@@ -14,16 +14,29 @@ describe('core/bin: heap flags', () => {
     const set: string[] = [];
     const record = (f: string): void => { set.push(f); };
     {
-      const end = applyStartupFlags({ BERTHD_V8_START_FLAGS: '--no-sparkplug --optimize-for-size' }, record);
-      assert.deepEqual(set, ['--no-sparkplug', '--optimize-for-size']);
+      const end = applyStartupFlags({ BERTHD_V8_START_FLAGS: '--no-opt --optimize-for-size' }, record);
+      assert.deepEqual(set, ['--no-opt', '--optimize-for-size']);
       end();
       end();
-      assert.deepEqual(set, ['--no-sparkplug', '--optimize-for-size', '--sparkplug', '--no-optimize-for-size']);
+      assert.deepEqual(set, ['--no-opt', '--optimize-for-size', '--opt', '--no-optimize-for-size']);
       applyStartupFlags({ BERTHD_V8_START_FLAGS: '' }, record)();
       assert.equal(set.length, 4, 'an empty value sets nothing');
     }
     // and the real V8 takes the default flags and their undoing
     applyStartupFlags({}, v8.setFlagsFromString)();
+  });
+  it('does not undo a start-up flag that is also one of berthd\'s lifelong flags', () => {
+    const set: string[] = [];
+    const end = applyStartupFlags({ BERTHD_V8_START_FLAGS: '--no-sparkplug --no-opt' }, (f) => { set.push(f); });
+    end();
+    assert.deepEqual(set, ['--no-sparkplug', '--no-opt', '--opt'], 'Sparkplug stays off: --no-sparkplug is in the default V8 flags');
+    assert.ok(!STARTUP_FLAGS.split(' ').some((f) => DEFAULT_V8_FLAGS.split(' ').includes(f)), 'the defaults do not overlap');
+  });
+  it('takes berthd\'s V8 flags from BERTHD_V8_FLAGS, empty for V8\'s own', () => {
+    assert.deepEqual(v8Flags({}), DEFAULT_V8_FLAGS.split(' '));
+    assert.ok(v8Flags({}).includes('--no-sparkplug') && v8Flags({}).includes('--max-semi-space-size=1'));
+    assert.deepEqual(v8Flags({ BERTHD_V8_FLAGS: '' }), []);
+    assert.deepEqual(v8Flags({ BERTHD_V8_FLAGS: ' --stack-size=900  --no-opt ' }), ['--stack-size=900', '--no-opt']);
   });
   it('a compacting GC sets the compaction flag only around the collection', () => {
     const set: string[] = [];

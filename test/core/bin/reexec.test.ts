@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_HEAP_FLAGS } from '../../../core/bin/heap-flags';
+import { DEFAULT_V8_FLAGS } from '../../../core/bin/heap-flags';
 import { reexecEnv, wantsReexec } from '../../../core/bin/reexec';
 
 describe('core/bin: re-exec with one malloc arena', () => {
@@ -40,14 +40,14 @@ describe('core/bin: re-exec with one malloc arena', () => {
     assert.deepEqual(args, ['a', 'b c']);
     assert.equal(r.stderr, 'err ok\n', 'stderr survives the exec (node marks stdio close-on-exec)');
   });
-  it('puts berthd\'s heap flags on the new command line, where a worker thread cannot undo them', function () {
+  it('puts berthd\'s V8 flags on the new command line, where a worker thread cannot undo them', function () {
     this.timeout(30000);
     const root = path.resolve(__dirname, '../../../core/bin');
     const script = path.join(dir, 'worker-probe.js');
     // Set at run time, --max-semi-space-size came too late for the main heap and the growth factor
     // was undone by the first Worker: the young generation grew to 2 × 16 MiB.
     fs.writeFileSync(script, [
-      `require(${JSON.stringify(path.join(root, 'reexec.js'))}).reexecWithOneArena(process.env, require(${JSON.stringify(path.join(root, 'heap-flags.js'))}).heapFlags());`,
+      `require(${JSON.stringify(path.join(root, 'reexec.js'))}).reexecWithOneArena(process.env, require(${JSON.stringify(path.join(root, 'heap-flags.js'))}).v8Flags());`,
       "const v8 = require('node:v8'); const { Worker } = require('node:worker_threads');",
       "new Worker('1', { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 16 } }).on('exit', () => {",
       '  let keep = [];',
@@ -63,7 +63,7 @@ describe('core/bin: re-exec with one malloc arena', () => {
     const r = spawnSync(process.execPath, ['--no-warnings', script], { env, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const [flags, young] = JSON.parse(r.stdout) as [string[], number];
-    assert.deepEqual(flags, [...DEFAULT_HEAP_FLAGS.split(' '), '--no-warnings'], 'heap flags first, then the node flags it had');
+    assert.deepEqual(flags, [...DEFAULT_V8_FLAGS.split(' '), '--no-warnings'], 'V8 flags first, then the node flags it had');
     assert.ok(young <= 2 * 1024 * 1024, `young generation ${young} bytes after a worker thread ran: more than 2 × 1 MiB`);
   });
 });
