@@ -5,9 +5,14 @@
  * 0/1 like `dockerd --validate`.
  */
 import { reexecWithOneArena } from './reexec';
-import { applyStartupFlags, applyV8Flags, v8Flags } from './heap-flags';
+import { applyStartupFlags, applyV8Flags, checkV8Flags, v8Flags } from './heap-flags';
 // First of all: once, the same process again with one malloc arena and the
 // V8 flags on node's command line (see reexec.ts and heap-flags.ts).
+const badFlags = checkV8Flags();
+if (badFlags) {
+  process.stderr.write(`berthd: ${badFlags}\n`);
+  process.exit(1);
+}
 reexecWithOneArena(process.env, v8Flags());
 // First, before the daemon's modules allocate: the young generation's size and
 // the start-up flags (no optimising tiers while start-up code runs once; see heap-flags.ts).

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
-import { applyStartupFlags, compacting, DEFAULT_V8_FLAGS, STARTUP_FLAGS, undoFlag, v8Flags } from '../../../core/bin/heap-flags';
+import { applyStartupFlags, checkV8Flags, compacting, DEFAULT_V8_FLAGS, STARTUP_FLAGS, undoFlag, v8Flags } from '../../../core/bin/heap-flags';
 
 describe('core/bin: heap flags', () => {
   it('undoes a boolean flag both ways', () => {
@@ -37,6 +37,13 @@ describe('core/bin: heap flags', () => {
     assert.ok(v8Flags({}).includes('--no-sparkplug') && v8Flags({}).includes('--max-semi-space-size=1'));
     assert.deepEqual(v8Flags({ BERTHD_V8_FLAGS: '' }), []);
     assert.deepEqual(v8Flags({ BERTHD_V8_FLAGS: ' --stack-size=900  --no-opt ' }), ['--stack-size=900', '--no-opt']);
+  });
+  it('refuses an operator\'s V8 flag node does not know, naming the variable and the flag', function () {
+    this.timeout(20000);
+    assert.equal(checkV8Flags({}), null, 'the defaults are not checked');
+    assert.equal(checkV8Flags({ BERTHD_V8_FLAGS: '--max-semi-space-size=2 --no-opt' }), null);
+    const why = checkV8Flags({ BERTHD_V8_FLAGS: '--no-opt --berth-no-such-flag' });
+    assert.match(why ?? '', /^BERTHD_V8_FLAGS="--no-opt --berth-no-such-flag": node refuses it: .*--berth-no-such-flag/);
   });
   it('a compacting GC sets the compaction flag only around the collection', () => {
     const set: string[] = [];
