@@ -46,6 +46,18 @@
 //   GC (core/system/idle-gc.ts): V8 frees external buffers with free(), and
 //   glibc keeps what a burst of work grew. Returns 1 if memory was released.
 //
+// reduceMemory(mode) -> boolean
+//   Asks V8 itself to give memory back, the way it does when the system is
+//   short of it: mode "low" is Isolate::LowMemoryNotification (full
+//   collections in V8's reduce-memory mode until one frees nothing: heap pages
+//   compacted and released, the page pool and the young generation's spare
+//   pages returned); mode "critical" is MemoryPressureNotification(kCritical)
+//   followed by kNone (one or two such collections; the pressure level is
+//   reset at once so heap growth stays normal). berthd's idle collection
+//   uses it (core/bin/heap-flags.ts). Returns false when this build has no
+//   V8 headers (Node-API only), and nothing is done: the caller falls back to
+//   gc().
+//
 // execve(path, argv, env) -> never returns
 //   Replaces the process image (same pid, same stdio and open fds without CLOEXEC):
 //   berthd re-executes itself once at start-up with MALLOC_ARENA_MAX in its
@@ -68,6 +80,11 @@
 
 #include <string>
 #include <vector>
+
+#if __has_include(<v8.h>)
+#include <v8.h>
+#define BERTH_HAVE_V8 1
+#endif
 
 extern char **environ;
 extern "C" int berth_device_prog_load(const int *quads, size_t n);
@@ -470,6 +487,25 @@ Napi::Value MallocTrim(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), malloc_trim(0));
 }
 
+Napi::Value ReduceMemory(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string mode = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "low";
+#ifdef BERTH_HAVE_V8
+  v8::Isolate *isolate = v8::Isolate::GetCurrent();
+  if (isolate == nullptr) return Napi::Boolean::New(env, false);
+  if (mode == "critical") {
+    isolate->MemoryPressureNotification(v8::MemoryPressureLevel::kCritical);
+    isolate->MemoryPressureNotification(v8::MemoryPressureLevel::kNone);
+  } else {
+    isolate->LowMemoryNotification();
+  }
+  return Napi::Boolean::New(env, true);
+#else
+  (void)mode;
+  return Napi::Boolean::New(env, false);
+#endif
+}
+
 Napi::Value Execve(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsString() || !info[1].IsArray() || !info[2].IsArray()) {
@@ -508,6 +544,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("finishShim", Napi::Function::New(env, FinishShim));
   exports.Set("loadDeviceProgram", Napi::Function::New(env, LoadDeviceProgram));
   exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
+  exports.Set("reduceMemory", Napi::Function::New(env, ReduceMemory));
   exports.Set("execve", Napi::Function::New(env, Execve));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount", Napi::Function::New(env, Umount));

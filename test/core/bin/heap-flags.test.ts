@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
+import { loadAddon } from '../../../core/native/loader';
 import { applyStartupFlags, checkV8Flags, compacting, DEFAULT_V8_FLAGS, STARTUP_FLAGS, undoFlag, v8Flags } from '../../../core/bin/heap-flags';
 
 describe('core/bin: heap flags', () => {
@@ -44,6 +45,27 @@ describe('core/bin: heap flags', () => {
     assert.equal(checkV8Flags({ BERTHD_V8_FLAGS: '--max-semi-space-size=2 --no-opt' }), null);
     const why = checkV8Flags({ BERTHD_V8_FLAGS: '--no-opt --berth-no-such-flag' });
     assert.match(why ?? '', /^BERTHD_V8_FLAGS="--no-opt --berth-no-such-flag": node refuses it: .*--berth-no-such-flag/);
+  });
+  it('a compacting GC asks V8 to reduce memory when it can, and falls back to gc()', () => {
+    const set: string[] = [];
+    const record = (f: string): void => { set.push(f); };
+    compacting(() => { set.push('gc'); }, record, () => { set.push('reduce'); return true; })();
+    assert.deepEqual(set, ['--compact-on-every-full-gc', 'reduce', '--no-compact-on-every-full-gc'], 'no gc() after V8 reduced');
+    set.length = 0;
+    compacting(() => { set.push('gc'); }, record, () => { set.push('reduce'); return false; })();
+    assert.deepEqual(set, ['--compact-on-every-full-gc', 'reduce', 'gc', '--no-compact-on-every-full-gc'], 'gc() when the addon has no V8');
+  });
+  it('the exec addon\'s reduceMemory makes V8 give a burst\'s heap back', () => {
+    const addon = loadAddon<{ reduceMemory?: (mode: string) => boolean }>('berth_exec');
+    assert.equal(typeof addon.reduceMemory, 'function');
+    let burst: Array<{ i: number; s: string }> | null = [];
+    for (let i = 0; i < 200000; i++) burst.push({ i, s: `x${i}` });
+    const grown = v8.getHeapStatistics().total_heap_size;
+    burst = null;
+    assert.equal(addon.reduceMemory!('critical'), true, 'this build has V8\'s headers (/usr/include/node)');
+    const after = v8.getHeapStatistics().total_heap_size;
+    assert.ok(after < grown - 8 * 1024 * 1024, `heap ${grown} -> ${after} bytes: less than 8 MiB given back`);
+    assert.equal(burst, null);
   });
   it('a compacting GC sets the compaction flag only around the collection', () => {
     const set: string[] = [];
