@@ -1,9 +1,12 @@
 /**
  * Host port reservations for published ports. A (protocol, host IP, port)
- * triple belongs to one endpoint; 0.0.0.0 overlaps every address. Random
- * ports come from the kernel's ephemeral range
- * (/proc/sys/net/ipv4/ip_local_port_range). A port some host process already
- * holds is refused the same way (checked by binding it briefly).
+ * triple belongs to one endpoint; 0.0.0.0 overlaps every address. Ports
+ * picked for `-P` / `-p 80` come from the kernel's ephemeral range
+ * (/proc/sys/net/ipv4/ip_local_port_range) in order, as dockerd's port
+ * allocator hands them out: per protocol and host address, the one after
+ * the last handed out, from the start of the range and wrapping at its end
+ * (so the first is 32768 on a default kernel). A port some host process
+ * already holds is skipped the same way (checked by binding it briefly).
  */
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
@@ -15,14 +18,16 @@ interface Held { owner: string; proto: string; ip: string; port: number }
 export class PortAllocator {
   private readonly held: Held[] = [];
   private readonly range: [number, number];
+  /** Per `proto/ip`: the last port handed out from the range (dockerd's portRange.last). */
+  private readonly last = new Map<string, number>();
 
   constructor(range?: [number, number]) {
     this.range = range ?? ephemeralRange();
   }
 
   /**
-   * Reserves a host port for `owner` and resolves with it; `port` 0 picks a
-   * free one at random from the ephemeral range; `port`..`portEnd` the first
+   * Reserves a host port for `owner` and resolves with it; `port` 0 picks the
+   * next free one of the ephemeral range (in order, wrapping); `port`..`portEnd` the first
    * free one of that range. ConflictError
    * `Bind for IP:PORT failed: port is already allocated` when it is taken.
    */
@@ -47,9 +52,12 @@ export class PortAllocator {
     }
     const [lo, hi] = this.range;
     const span = hi - lo + 1;
-    const start = Math.floor(Math.random() * span);
+    const key = `${proto}/${ip}`;
     for (let i = 0; i < span; i++) {
-      const p = lo + ((start + i) % span);
+      // the cursor moves before any await: concurrent reservations get different ports
+      const prev = this.last.get(key) ?? hi;
+      const p = prev >= hi || prev < lo ? lo : prev + 1;
+      this.last.set(key, p);
       if (this.taken(proto, ip, p)) continue;
       this.claim(owner, proto, ip, p);
       if (await freeOnHost(proto, ip, p)) return p;
