@@ -147,7 +147,7 @@ export function writeContainer(w: BootstrapWriter, spec: ContainerSpec, ops: Mou
   for (const o of ops) {
     switch (o.op) {
       case 'mount': w.record('mount', o.source, o.target, o.fstype, o.flags, o.data, o.mk); break;
-      case 'mknod': w.record('mknod', o.path, o.mode, o.major, o.minor); break;
+      case 'mknod': w.record('mknod', o.path, o.mode, o.major, o.minor, o.uid ?? 0, o.gid ?? 0); break;
       case 'symlink': w.record('symlink', o.target, o.link); break;
       case 'write': w.record('write', o.path, o.data); break;
       case 'mkdir': w.record('mkdir', o.path, o.mode); break;

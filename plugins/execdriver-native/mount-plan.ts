@@ -16,7 +16,7 @@ export const MS = Object.freeze({
 
 export type MountOp =
   | { op: 'mount'; source: string; target: string; fstype: string; flags: number; data: string; mk: 'd' | 'f' | '-' }
-  | { op: 'mknod'; path: string; mode: number; major: number; minor: number }
+  | { op: 'mknod'; path: string; mode: number; major: number; minor: number; uid?: number; gid?: number }
   | { op: 'symlink'; target: string; link: string }
   | { op: 'mkdir'; path: string; mode: number }
   /** Writes `data` to `path` (a sysctl under the container's /proc/sys). */
@@ -153,7 +153,7 @@ export function buildMountPlan(spec: ContainerSpec, initBinary?: string, cgroupM
       if (!path.isAbsolute(d.path)) throw new InvalidArgumentError(`device path must be absolute: ${JSON.stringify(d.path)}`);
       const p = at(d.path);
       ops.push({ op: 'mkdir', path: path.dirname(p), mode: 0o755 });
-      ops.push({ op: 'mknod', path: p, mode: (d.type === 'b' ? S_IFBLK : S_IFCHR) | (d.fileMode & 0o7777), major: d.major, minor: d.minor });
+      ops.push({ op: 'mknod', path: p, mode: (d.type === 'b' ? S_IFBLK : S_IFCHR) | (d.fileMode & 0o7777), major: d.major, minor: d.minor, uid: d.uid, gid: d.gid });
     }
   }
   // `--sysctl`: written through the container's /proc, so in its own network / IPC namespaces

@@ -394,6 +394,17 @@ describe('acceptance: the docker CLI against berthd', function () {
     // without --device the cgroup refuses the same node even when the container makes it itself
     const unmapped = await d.dockerOk(['run', '--rm', IMAGE, 'sh', '-c', `mknod /dev/bt-dev c ${major} ${minor}; ${rw}`]);
     assert.match(unmapped, /^rw-denied$/m, unmapped);
+    // the node keeps the host node's owner, as dockerd (runc) makes it: a null device owned by 4321:8765
+    const devDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-dev-'));
+    try {
+      execFileSync('mknod', [path.join(devDir, 'bt-null'), 'c', '1', '3']);
+      fs.chownSync(path.join(devDir, 'bt-null'), 4321, 8765);
+      const owned = await d.dockerOk(['run', '--rm', '--device', `${path.join(devDir, 'bt-null')}:/dev/bt-null`, IMAGE, 'sh', '-c', 'ls -ln /dev/bt-null; echo x > /dev/bt-null && echo w-ok']);
+      assert.match(owned, /^c\S+\s+\d+\s+4321\s+8765\s+1,\s+3 /m, owned);
+      assert.match(owned, /^w-ok$/m, owned);
+    } finally {
+      fs.rmSync(devDir, { recursive: true, force: true });
+    }
     const missing = await d.docker(['run', '--rm', '--device', '/dev/bt-no-such-device', IMAGE, 'true']);
     assert.equal(missing.code, 127); // the CLI's code for a start error saying "no such file or directory", as with dockerd
     assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/bt-no-such-device": no such file or directory/);

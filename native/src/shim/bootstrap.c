@@ -12,7 +12,7 @@
  *   devices_v1 DIR  (v1 devices cgroup: deny all + the devrules, when no BPF filter could be attached)
  *   devprog FD  (the devrules' program, loaded by the daemon and inherited open as FD: attached instead of a new load)
  *   mount SRC DST FSTYPE FLAGS DATA MK   (empty SRC/FSTYPE/DATA = NULL; MK d|f|-)
- *   mknod PATH MODE MAJOR MINOR | symlink TARGET LINK | mkdir PATH MODE
+ *   mknod PATH MODE MAJOR MINOR UID GID | symlink TARGET LINK | mkdir PATH MODE
  *   pivot | mask PATH | readonly PATH | rootro
  *   scmp_default ACTION ERRNO | scmp_arch NAME | scmp_cache FILE
  *   scmp_rule NAME ACTION ERRNO NARGS {IDX OP VALUE VALUE2}*NARGS
@@ -122,7 +122,8 @@ int bootstrap_parse(struct bootstrap *b, char *buf, size_t len, const char **err
         o->a = *f[0] ? f[0] : NULL; o->b = f[1]; o->c = *f[2] ? f[2] : NULL;
         o->flags = num(f[3]); o->e = *f[4] ? f[4] : NULL; o->mk = f[5][0];
       } else if (!strcmp(k, "mknod")) {
-        FIELDS(4); o->kind = OP_MKNOD; o->a = f[0]; o->mode = num(f[1]); o->major = num(f[2]); o->minor = num(f[3]);
+        FIELDS(6); o->kind = OP_MKNOD; o->a = f[0]; o->mode = num(f[1]); o->major = num(f[2]); o->minor = num(f[3]);
+        o->uid = num(f[4]); o->gid = num(f[5]);
       } else if (!strcmp(k, "symlink")) {
         FIELDS(2); o->kind = OP_SYMLINK; o->a = f[0]; o->b = f[1];
       } else if (!strcmp(k, "mkdir")) {

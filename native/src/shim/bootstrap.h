@@ -19,6 +19,7 @@ struct op {
   unsigned long flags;
   char mk;                   /* mount: 'd' mkdir -p dst, 'f' create file, '-' nothing */
   unsigned mode, major, minor;
+  unsigned uid, gid;         /* mknod: the node's owner */
 };
 
 struct ns_req { int type; const char *path; }; /* type = CLONE_NEW*; path NULL = new */

@@ -190,6 +190,8 @@ static void run_ops(const struct child_fds *fds, const struct bootstrap *b) {
       unlink(o->a);
       CHECK(mknod(o->a, o->mode, makedev(o->major, o->minor)) == 0, "mknod", o->a);
       CHECK(chmod(o->a, o->mode & 07777) == 0, "mknod", o->a);
+      /* --device nodes keep the host node's owner, as runc makes them */
+      if (o->uid || o->gid) CHECK(chown(o->a, o->uid, o->gid) == 0, "mknod", o->a);
       break;
     case OP_SYMLINK:
       if (symlink(o->a, o->b) < 0 && errno != EEXIST) fail(fds, "symlink", o->b, errno);
