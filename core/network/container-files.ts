@@ -53,15 +53,16 @@ function isLoopback(ns: string): boolean {
  */
 export function resolvConf(host: ResolvConf, opts: { embedded: boolean; dns?: string[]; search?: string[]; options?: string[] }): string {
   const lines: string[] = [];
+  // `--dns-search` / `--dns-option` replace the host's lists; a search list of just "." means none (Docker's rule).
+  // The order is dockerd's (libnetwork resolvconf.Build): search, nameservers, options.
+  const search = opts.search?.length ? opts.search : host.search;
+  if (search.length && search.join(' ').trim() !== '.') lines.push(`search ${search.join(' ')}`);
   if (opts.embedded) {
     lines.push('nameserver 127.0.0.11');
   } else {
     const servers = opts.dns && opts.dns.length > 0 ? opts.dns : host.nameservers.filter((n) => !isLoopback(n));
     for (const s of servers) lines.push(`nameserver ${s.split(':')[0]}`);
   }
-  // `--dns-search` / `--dns-option` replace the host's lists; a search list of just "." means none (Docker's rule)
-  const search = opts.search?.length ? opts.search : host.search;
-  if (search.length && search.join(' ').trim() !== '.') lines.push(`search ${search.join(' ')}`);
   const given = opts.options?.length ? opts.options : host.options;
   // the embedded server answers only single-label names itself: ndots:0 unless the user chose ndots
   const options = opts.embedded && !opts.options?.some((o) => o.startsWith('ndots:'))

@@ -429,9 +429,9 @@ describe('acceptance: the docker CLI against berthd', function () {
     await d.dockerOk(['rmi', 'bt-busybox:entry']);
   });
 
-  it('writes --dns, --dns-search and --dns-option into resolv.conf', async () => {
+  it('writes --dns, --dns-search and --dns-option into resolv.conf, in dockerd\'s order', async () => {
     const out = await d.dockerOk(['run', '--rm', '--dns', '127.0.0.9', '--dns-search', 'ex.test', '--dns-option', 'timeout:1', IMAGE, 'cat', '/etc/resolv.conf']);
-    assert.deepEqual(out.trim().split('\n').sort(), ['nameserver 127.0.0.9', 'options timeout:1', 'search ex.test']);
+    assert.deepEqual(out.trim().split('\n'), ['search ex.test', 'nameserver 127.0.0.9', 'options timeout:1']);
   });
 
   it('shows a running container\'s network connect/disconnect in inspect, and keeps it across a restart', async () => {

@@ -115,7 +115,8 @@ describe('filters, ps parsing, /etc files, signals', () => {
   });
   it('resolv.conf drops loopback nameservers; --dns replaces them; hosts has --add-host entries', () => {
     assert.equal(containerResolvConf('nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch lan\n'), 'nameserver 10.0.0.2\nsearch lan\n');
-    assert.equal(containerResolvConf('nameserver 10.0.0.2\n', ['1.1.1.1'], ['x.test'], ['ndots:2']), 'nameserver 1.1.1.1\nsearch x.test\noptions ndots:2\n');
+    assert.equal(containerResolvConf('nameserver 10.0.0.2\n', ['1.1.1.1'], ['x.test'], ['ndots:2']), 'search x.test\nnameserver 1.1.1.1\noptions ndots:2\n', 'dockerd\'s order when the container gives any');
+    assert.equal(containerResolvConf('nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch lan\noptions edns0\n', [], ['x.test']), 'search x.test\nnameserver 10.0.0.2\noptions edns0\n', 'the host\'s other lists kept, its loopback nameservers left out');
     assert.match(hostsFile('', [], ['db:10.1.2.3']), /^127\.0\.0\.1\tlocalhost\n[\s\S]*10\.1\.2\.3\tdb\n$/);
   });
   it('network stats from /proc/<pid>/net/dev, without loopback', () => {

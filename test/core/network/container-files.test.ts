@@ -7,20 +7,20 @@ describe('core/network: container files and port specs', () => {
   const host = parseResolvConf('# c\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch a.example b.example\noptions edns0 ndots:2\n');
 
   it('points user-network containers at 127.0.0.11 and keeps search/options', () => {
-    assert.equal(resolvConf(host, { embedded: true }), 'nameserver 127.0.0.11\nsearch a.example b.example\noptions ndots:0 edns0\n');
+    assert.equal(resolvConf(host, { embedded: true }), 'search a.example b.example\nnameserver 127.0.0.11\noptions ndots:0 edns0\n');
   });
 
   it('drops loopback resolvers for the default bridge, or uses --dns', () => {
-    assert.equal(resolvConf(host, { embedded: false }), 'nameserver 10.0.0.2\nsearch a.example b.example\noptions edns0 ndots:2\n');
-    assert.match(resolvConf(host, { embedded: false, dns: ['10.9.9.9'] }), /^nameserver 10\.9\.9\.9\n/);
+    assert.equal(resolvConf(host, { embedded: false }), 'search a.example b.example\nnameserver 10.0.0.2\noptions edns0 ndots:2\n');
+    assert.match(resolvConf(host, { embedded: false, dns: ['10.9.9.9'] }), /^search a\.example b\.example\nnameserver 10\.9\.9\.9\n/);
   });
 
   it('replaces the host search domains and options with --dns-search / --dns-option ("." = no search)', () => {
     assert.equal(resolvConf(host, { embedded: false, search: ['ex.test'], options: ['timeout:1'] }),
-      'nameserver 10.0.0.2\nsearch ex.test\noptions timeout:1\n');
+      'search ex.test\nnameserver 10.0.0.2\noptions timeout:1\n');
     assert.equal(resolvConf(host, { embedded: false, search: ['.'] }), 'nameserver 10.0.0.2\noptions edns0 ndots:2\n');
-    assert.equal(resolvConf(host, { embedded: true, options: ['ndots:3'] }), 'nameserver 127.0.0.11\nsearch a.example b.example\noptions ndots:3\n');
-    assert.equal(resolvConf(host, { embedded: true, options: ['rotate'] }), 'nameserver 127.0.0.11\nsearch a.example b.example\noptions ndots:0 rotate\n');
+    assert.equal(resolvConf(host, { embedded: true, options: ['ndots:3'] }), 'search a.example b.example\nnameserver 127.0.0.11\noptions ndots:3\n');
+    assert.equal(resolvConf(host, { embedded: true, options: ['rotate'] }), 'search a.example b.example\nnameserver 127.0.0.11\noptions ndots:0 rotate\n');
   });
 
   it('writes localhost, the container address and --add-host entries, refusing malformed ones', () => {
