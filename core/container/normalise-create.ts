@@ -145,6 +145,8 @@ export function normaliseCreateBody(rawBody: unknown, support: ResourceSupport):
   hc.LogConfig = { Type: hc.LogConfig?.Type ?? '', Config: { ...(hc.LogConfig?.Config ?? {}) } };
   hc.RestartPolicy = { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 };
   if (hc.NetworkMode === '') hc.NetworkMode = 'default';
+  // 0 and -1 both mean no limit, recorded as none (dockerd's adaptContainerSettings: inspect shows null)
+  if (hc.PidsLimit !== null && hc.PidsLimit !== undefined && hc.PidsLimit <= 0) hc.PidsLimit = null;
   // dockerd fills these at create, and inspect shows them: IPC private; the
   // cgroup namespace private on cgroup v2, host on v1; its masked and
   // read-only paths unless privileged (`--security-opt systempaths=unconfined`

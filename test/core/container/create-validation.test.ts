@@ -33,6 +33,12 @@ describe('container create body validation', () => {
     assert.equal(n.hostConfig.NetworkMode, 'default');
   });
 
+  it('records a PidsLimit of 0 or -1 as no limit (null), as dockerd', () => {
+    for (const v of [0, -1]) assert.equal(normaliseCreateBody({ Image: 'busybox', HostConfig: { PidsLimit: v } }, support).hostConfig.PidsLimit, null, String(v));
+    assert.equal(normaliseCreateBody({ Image: 'busybox', HostConfig: { PidsLimit: 20 } }, support).hostConfig.PidsLimit, 20);
+    assert.equal(normaliseCreateBody({ Image: 'busybox' }, support).hostConfig.PidsLimit, null);
+  });
+
   it('requires an image', () => {
     assert.equal(msgOf(() => normaliseCreateBody({ Cmd: ['x'] }, support)), '/Image: is required');
   });
