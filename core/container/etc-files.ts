@@ -5,6 +5,7 @@
  * domain's hostsFile (core/network/container-files.ts), the one generator.
  */
 import { readFileSync } from 'node:fs';
+import { parseResolvConf, resolvConf } from '../network/container-files';
 
 /**
  * The host's resolv.conf with loopback nameservers removed (they mean nothing
@@ -14,7 +15,9 @@ import { readFileSync } from 'node:fs';
  * nameservers, options) instead of the host's.
  */
 export function containerResolvConf(hostText: string, dns: readonly string[] = [], search: readonly string[] = [], options: readonly string[] = []): string {
-  if (dns.length > 0 || search.length > 0 || options.length > 0) return builtResolvConf(hostText, dns, search, options);
+  if (dns.length > 0 || search.length > 0 || options.length > 0) {
+    return resolvConf(parseResolvConf(hostText), { embedded: false, dns: [...dns], search: [...search], options: [...options] });
+  }
   const keep: string[] = [];
   for (const line of hostText.split('\n')) {
     const t = line.trim();
@@ -24,24 +27,6 @@ export function containerResolvConf(hostText: string, dns: readonly string[] = [
     keep.push(t);
   }
   return keep.join('\n') + '\n';
-}
-
-/** dockerd's resolvconf.Build with the host's lists where the container gives none (its loopback nameservers left out). */
-function builtResolvConf(hostText: string, dns: readonly string[], search: readonly string[], options: readonly string[]): string {
-  const host = { nameserver: [] as string[], search: [] as string[], options: [] as string[] };
-  for (const line of hostText.split('\n')) {
-    const [key, ...rest] = line.trim().split(/\s+/);
-    if (key === 'nameserver' && rest[0] && !/^(127\.|::1$|0:0:0:0:0:0:0:1$)/.test(rest[0])) host.nameserver.push(rest[0]);
-    else if (key === 'search' || key === 'domain') host.search = rest;
-    else if (key === 'options') host.options = rest;
-  }
-  const lines: string[] = [];
-  const s = search.length > 0 ? search : host.search;
-  if (s.length > 0 && s.join(' ').trim() !== '.') lines.push(`search ${s.join(' ')}`);
-  for (const d of dns.length > 0 ? dns : host.nameserver) lines.push(`nameserver ${d}`);
-  const o = options.length > 0 ? options : host.options;
-  if (o.length > 0) lines.push(`options ${o.join(' ')}`);
-  return lines.join('\n') + '\n';
 }
 
 /** Reads a host file, '' when it is absent. */
