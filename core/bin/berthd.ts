@@ -4,11 +4,12 @@
  * cleanly on SIGTERM/SIGINT. `berthd --validate` checks the config and exits
  * 0/1 like `dockerd --validate`.
  */
-import { reexecWithOneArena } from './reexec';
+import { reexecWithOneArena, wantsReexec } from './reexec';
 import { applyStartupFlags, applyV8Flags, checkV8Flags, v8Flags } from './heap-flags';
 // First of all: once, the same process again with one malloc arena and the
 // V8 flags on node's command line (see reexec.ts and heap-flags.ts).
-const badFlags = checkV8Flags();
+// (only before the re-exec: afterwards node has taken them, and without it V8 ignores unknown ones)
+const badFlags = wantsReexec(process.env) ? checkV8Flags() : null;
 if (badFlags) {
   process.stderr.write(`berthd: ${badFlags}\n`);
   process.exit(1);
