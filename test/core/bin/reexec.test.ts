@@ -6,6 +6,15 @@ import * as path from 'node:path';
 import { DEFAULT_V8_FLAGS } from '../../../core/bin/heap-flags';
 import { reexecEnv, wantsReexec } from '../../../core/bin/reexec';
 
+/** This process's environment as a first start of berthd sees it: no arena limit, no re-exec switch, default V8 flags. */
+function firstStartEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.MALLOC_ARENA_MAX;
+  delete env.BERTHD_REEXEC;
+  delete env.BERTHD_V8_FLAGS;
+  return env;
+}
+
 describe('core/bin: re-exec with one malloc arena', () => {
   let dir = '';
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-test-reexec-')); });
@@ -28,10 +37,7 @@ describe('core/bin: re-exec with one malloc arena', () => {
       'process.stdout.write(JSON.stringify([process.pid, process.env.MALLOC_ARENA_MAX, process.execArgv, process.argv.slice(2)]));',
       'process.stderr.write("err ok\\n");',
     ].join('\n'));
-    const env = { ...process.env };
-    delete env.MALLOC_ARENA_MAX;
-    delete env.BERTHD_REEXEC;
-    const r = spawnSync(process.execPath, ['--no-warnings', script, 'a', 'b c'], { env, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--no-warnings', script, 'a', 'b c'], { env: firstStartEnv(), encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const [pid, arenas, flags, args] = JSON.parse(r.stdout) as [number, string, string[], string[]];
     assert.equal(pid, r.pid, 'the same process');
@@ -56,11 +62,7 @@ describe('core/bin: re-exec with one malloc arena', () => {
       '  process.stdout.write(JSON.stringify([process.execArgv, young.space_size]));',
       '});',
     ].join('\n'));
-    const env = { ...process.env };
-    delete env.MALLOC_ARENA_MAX;
-    delete env.BERTHD_REEXEC;
-    delete env.BERTHD_V8_FLAGS;
-    const r = spawnSync(process.execPath, ['--no-warnings', script], { env, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--no-warnings', script], { env: firstStartEnv(), encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const [flags, young] = JSON.parse(r.stdout) as [string[], number];
     assert.deepEqual(flags, [...DEFAULT_V8_FLAGS.split(' '), '--no-warnings'], 'V8 flags first, then the node flags it had');
