@@ -25,20 +25,10 @@ import { CommanderError } from 'commander';
 import { loadConfig } from '../config/load-config';
 import { createKernel } from '../daemon/create-kernel';
 import { createLogger } from '../daemon/logger';
-import { loadAddon } from '../native/loader';
+import { addonFunction } from '../native/loader';
 import { startIdleGc } from '../system/idle-gc';
 import { BERTH_VERSION } from '../version';
 import { parseBerthdArgs } from './berthd-flags';
-
-/** The native addon's malloc_trim(0), when it has one (it gives the C heap freed by bursts of I/O back). */
-function mallocTrim(): (() => void) | undefined {
-  try {
-    const addon = loadAddon<{ mallocTrim?: () => void }>('berth_exec');
-    return typeof addon.mallocTrim === 'function' ? () => addon.mallocTrim!() : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 async function main(): Promise<number> {
   let args;
@@ -79,7 +69,8 @@ async function main(): Promise<number> {
     return 1;
   }
   log.info({ version: BERTH_VERSION, hosts: config.hosts }, 'berthd started');
-  const trim = mallocTrim();
+  // malloc_trim(0): gives the C heap freed by bursts of I/O back
+  const trim = addonFunction<() => void>('berth_exec', 'mallocTrim');
   // The first idle moment collects what loading and starting left behind, and
   // trims the C heap it freed (~4 MiB); later ones only after growth. Start-up
   // ends there (or after 1 s of a busy start): every compiler tier for the

@@ -43,7 +43,7 @@
 import { spawnSync } from 'node:child_process';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { loadAddon } from '../native/loader';
+import { addonFunction } from '../native/loader';
 
 /** The default V8 flags of berthd, for its whole life. */
 export const DEFAULT_V8_FLAGS = '--max-semi-space-size=1 --semi-space-growth-factor=1 --no-sparkplug';
@@ -102,12 +102,8 @@ export function compacting(gc: () => void, set: (flag: string) => void = v8.setF
 
 /** The exec addon's reduceMemory('critical'), when the addon is built and has it. */
 function memoryReducer(): (() => boolean) | undefined {
-  try {
-    const addon = loadAddon<{ reduceMemory?: (mode: string) => boolean }>('berth_exec');
-    return typeof addon.reduceMemory === 'function' ? () => addon.reduceMemory!('critical') : undefined;
-  } catch {
-    return undefined;
-  }
+  const reduce = addonFunction<(mode: string) => boolean>('berth_exec', 'reduceMemory');
+  return reduce && (() => reduce('critical'));
 }
 
 /** berthd's V8 flags as a list (from `env.BERTHD_V8_FLAGS` when set), for node's command line or V8 at run time. */

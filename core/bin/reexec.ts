@@ -12,7 +12,7 @@
  * first execution), when `BERTHD_REEXEC=0`, or when the exec addon is not
  * built (berthd then runs as it is).
  */
-import { loadAddon } from '../native/loader';
+import { addonFunction } from '../native/loader';
 
 /** The environment berthd runs with after the re-exec (the same plus MALLOC_ARENA_MAX). */
 export function reexecEnv(env: NodeJS.ProcessEnv): string[] {
@@ -33,15 +33,10 @@ export function wantsReexec(env: NodeJS.ProcessEnv): boolean {
  */
 export function reexecWithOneArena(env: NodeJS.ProcessEnv = process.env, nodeFlags: readonly string[] = []): void {
   if (!wantsReexec(env)) return;
-  let addon: { execve?: (path: string, argv: string[], env: string[]) => never };
+  const execve = addonFunction<(path: string, argv: string[], env: string[]) => never>('berth_exec', 'execve');
+  if (!execve) return;
   try {
-    addon = loadAddon('berth_exec');
-  } catch {
-    return;
-  }
-  if (typeof addon.execve !== 'function') return;
-  try {
-    addon.execve(process.execPath, [process.argv0, ...nodeFlags, ...process.execArgv, ...process.argv.slice(1)], reexecEnv(env));
+    execve(process.execPath, [process.argv0, ...nodeFlags, ...process.execArgv, ...process.argv.slice(1)], reexecEnv(env));
   } catch (err) {
     process.stderr.write(`berthd: re-exec with MALLOC_ARENA_MAX failed, running as is: ${(err as Error).message}\n`);
   }

@@ -39,6 +39,22 @@ export function loadAddon<T>(name: string): T {
   return mod;
 }
 
+/**
+ * Function `fn` of addon `<name>.node`, bound to it, or undefined when the
+ * addon is not built or (an older build) lacks it: for callers that run
+ * without it (berthd's malloc_trim, reduceMemory, execve).
+ */
+export function addonFunction<F extends (...args: never[]) => unknown>(name: string, fn: string): F | undefined {
+  let addon: Record<string, unknown>;
+  try {
+    addon = loadAddon<Record<string, unknown>>(name);
+  } catch {
+    return undefined;
+  }
+  const f = addon[fn];
+  return typeof f === 'function' ? (f.bind(addon) as F) : undefined;
+}
+
 /** Absolute path of a native executable; throws FailedPreconditionError when it is not built. */
 export function nativeExecutable(name: string): string {
   const file = path.join(nativeBuildDir(), name);
