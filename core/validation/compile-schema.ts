@@ -83,7 +83,7 @@ function ajvFor(opts: SchemaOptions): AjvClass {
  */
 export function compileSchema(schema: object, opts: SchemaOptions = {}): SchemaValidator {
   recorder?.(schema, opts);
-  const file = path.join(GENERATED_DIR, `${schemaKey(schema, opts)}.js`);
+  const file = generatedFile(schema, opts);
   if (fs.existsSync(file)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(file) as SchemaValidator;
@@ -109,5 +109,10 @@ export function lazySchema(schema: object, opts: SchemaOptions = {}): SchemaVali
 
 /** Whether `schema` with `opts` has a precompiled module. */
 export function isPrecompiled(schema: object, opts: SchemaOptions = {}): boolean {
-  return fs.existsSync(path.join(GENERATED_DIR, `${schemaKey(schema, opts)}.js`));
+  return fs.existsSync(generatedFile(schema, opts));
+}
+
+/** Where the build writes the validator of `schema` with `opts`. */
+function generatedFile(schema: object, opts: SchemaOptions): string {
+  return path.join(GENERATED_DIR, `${schemaKey(schema, opts)}.js`);
 }
