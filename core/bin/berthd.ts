@@ -5,7 +5,7 @@
  * 0/1 like `dockerd --validate`.
  */
 import { reexecWithOneArena, wantsReexec } from './reexec';
-import { applyStartupFlags, applyV8Flags, checkV8Flags, v8Flags } from './heap-flags';
+import { applyLeanFlags, applyStartupFlags, applyV8Flags, checkV8Flags, v8Flags } from './heap-flags';
 // First of all: once, the same process again with one malloc arena and the
 // V8 flags on node's command line (see reexec.ts and heap-flags.ts).
 // (only before the re-exec: afterwards node has taken them, and without it V8 ignores unknown ones)
@@ -15,10 +15,12 @@ if (badFlags) {
   process.exit(1);
 }
 reexecWithOneArena(process.env, v8Flags());
-// First, before the daemon's modules allocate: the young generation's size and
-// the start-up flags (no optimising tiers while start-up code runs once; see heap-flags.ts).
+// First, before the daemon's modules allocate: the young generation's size,
+// the start-up flags, and the lean ones (no TurboFan until the daemon works
+// hard; see heap-flags.ts).
 const gc = applyV8Flags();
 const endStartup = applyStartupFlags();
+const endLean = applyLeanFlags();
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { CommanderError } from 'commander';
@@ -26,6 +28,7 @@ import { loadConfig } from '../config/load-config';
 import { createKernel } from '../daemon/create-kernel';
 import { createLogger } from '../daemon/logger';
 import { addonFunction } from '../native/loader';
+import { onFirstBusy } from '../system/first-busy';
 import { startIdleGc } from '../system/idle-gc';
 import { BERTH_VERSION } from '../version';
 import { parseBerthdArgs } from './berthd-flags';
@@ -73,14 +76,22 @@ async function main(): Promise<number> {
   const trim = addonFunction<() => void>('berth_exec', 'mallocTrim');
   // The first idle moment collects what loading and starting left behind, and
   // trims the C heap it freed (~4 MiB); later ones only after growth. Start-up
-  // ends there (or after 1 s of a busy start): every compiler tier for the
-  // request paths from then on. Ending it synchronously here, while the
-  // start-up's last callbacks still ran, had the compilers' pages touched
-  // anyway (+4 MiB resident).
-  const startupTimer = setTimeout(endStartup, 1000);
-  const stopIdleGc = startIdleGc(kernel.engine, gc, {
-    log, trim, initial: true, onCollect: () => { clearTimeout(startupTimer); endStartup(); },
-  });
+  // ends there (or after 1 s of a busy start), and from then on the first
+  // stretch of hard work turns TurboFan on (core/system/first-busy.ts).
+  // Ending start-up synchronously here, while the start-up's last callbacks
+  // still ran, had the compilers' pages touched anyway (+4 MiB resident).
+  let stopBusyWatch: (() => void) | undefined;
+  const startupOver = (): void => {
+    clearTimeout(startupTimer);
+    if (stopBusyWatch) return;
+    endStartup();
+    stopBusyWatch = onFirstBusy(() => {
+      log.debug('busy: lean V8 flags ended');
+      endLean();
+    });
+  };
+  const startupTimer = setTimeout(startupOver, 1000);
+  const stopIdleGc = startIdleGc(kernel.engine, gc, { log, trim, initial: true, onCollect: startupOver });
   await new Promise<void>((resolve) => {
     const stop = (sig: string): void => {
       log.info({ signal: sig }, 'shutting down');
@@ -90,6 +101,7 @@ async function main(): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   stopIdleGc();
+  stopBusyWatch?.();
   await daemon.stop();
   await kernel.close();
   log.info('berthd stopped');

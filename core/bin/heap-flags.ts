@@ -29,16 +29,26 @@
  * `BERTHD_V8_FLAGS` replaces the default flags (an empty value keeps V8's
  * own).
  *
- * Start-up flags (`STARTUP_FLAGS`, applied by applyStartupFlags, undone once
- * the daemon listens): `--no-opt --optimize-for-size`. Start-up code (loading
- * ~500 modules, initialising plugins) runs once: optimising it only made
- * machine code and touched the optimising compiler's own pages of the node
- * binary. Measured on a fresh berthd (with Sparkplug off too, as then):
- * 72.5 MiB → 60.3 MiB resident (file-backed −4.2, anonymous −8), start-up time
- * unchanged. Afterwards TurboFan is on again, so the hot request paths are
- * optimised as before. `BERTHD_V8_START_FLAGS` replaces them (an empty value
- * keeps V8's own); a start-up flag that is also one of berthd's V8 flags is
- * not undone.
+ * Start-up flags (`STARTUP_FLAGS`, applied by applyStartupFlags, undone at
+ * the daemon's first idle moment): `--optimize-for-size`.
+ * `BERTHD_V8_START_FLAGS` replaces them (an empty value keeps V8's own).
+ *
+ * Lean flags (`LEAN_FLAGS`, applied by applyLeanFlags, undone the first time
+ * the daemon works hard: core/system/first-busy.ts): `--no-opt`, no TurboFan.
+ * Start-up code (loading ~450 modules, initialising plugins) runs once, and
+ * so do the short bursts of a lightly used daemon (a `docker run`, a small
+ * `docker import`): optimising them only made machine code and mapped the
+ * optimising compiler's own pages of the node binary. Its first use costs
+ * ~3.5 MiB of those pages and ~1 MiB of heap for good; a `docker import` of
+ * a busybox tarball was enough (tar-stream's header checksum). Work that
+ * lasts (a log stream, a pull, twenty containers started at once) turns it
+ * on within a quarter of a second, and the hot paths are optimised from
+ * then on. `BERTHD_V8_LEAN_FLAGS` replaces them (an empty value: TurboFan
+ * from the first idle moment, as before session 5).
+ *
+ * A start-up or lean flag that is also one of berthd's V8 flags is never
+ * undone, and a start-up flag that is also a lean flag stays until the
+ * daemon is busy.
  */
 import { spawnSync } from 'node:child_process';
 import * as v8 from 'node:v8';
@@ -48,8 +58,11 @@ import { addonFunction } from '../native/loader';
 /** The default V8 flags of berthd, for its whole life. */
 export const DEFAULT_V8_FLAGS = '--max-semi-space-size=1 --semi-space-growth-factor=1 --no-sparkplug';
 
-/** The V8 flags berthd starts with and drops once it listens (boolean flags only). */
-export const STARTUP_FLAGS = '--no-opt --optimize-for-size';
+/** The V8 flags berthd starts with and drops at its first idle moment (boolean flags only). */
+export const STARTUP_FLAGS = '--optimize-for-size';
+
+/** The V8 flags berthd keeps until it first works hard (boolean flags only). */
+export const LEAN_FLAGS = '--no-opt';
 
 /** The flag that undoes a boolean flag: `--no-x` → `--x`, `--x` → `--no-x`. */
 export function undoFlag(flag: string): string {
@@ -62,16 +75,34 @@ export function undoFlag(flag: string): string {
  * Flags with a value (`--x=1`) are refused: they cannot be undone.
  */
 export function applyStartupFlags(env: NodeJS.ProcessEnv = process.env, set: (flag: string) => void = v8.setFlagsFromString): () => void {
-  const flags = (env.BERTHD_V8_START_FLAGS ?? STARTUP_FLAGS).split(/\s+/).filter(Boolean);
-  const lifelong = new Set(v8Flags(env));
+  return applyUndoable('BERTHD_V8_START_FLAGS', env.BERTHD_V8_START_FLAGS ?? STARTUP_FLAGS, [...v8Flags(env), ...leanFlags(env)], set);
+}
+
+/**
+ * Applies the lean flags (from `env.BERTHD_V8_LEAN_FLAGS` when set); returns
+ * the function that undoes them, to call the first time the daemon is busy.
+ * Flags with a value are refused.
+ */
+export function applyLeanFlags(env: NodeJS.ProcessEnv = process.env, set: (flag: string) => void = v8.setFlagsFromString): () => void {
+  return applyUndoable('BERTHD_V8_LEAN_FLAGS', leanFlags(env).join(' '), v8Flags(env), set);
+}
+
+function leanFlags(env: NodeJS.ProcessEnv): string[] {
+  return (env.BERTHD_V8_LEAN_FLAGS ?? LEAN_FLAGS).split(/\s+/).filter(Boolean);
+}
+
+/** Sets boolean `value`'s flags; the returned function undoes them once, except those in `keep`. */
+function applyUndoable(name: string, value: string, keep: string[], set: (flag: string) => void): () => void {
+  const flags = value.split(/\s+/).filter(Boolean);
   const bad = flags.filter((f) => !/^--[a-z0-9-]+$/.test(f));
-  if (bad.length > 0) throw new Error(`BERTHD_V8_START_FLAGS: only boolean flags can be undone after start-up: ${bad.join(' ')}`);
+  if (bad.length > 0) throw new Error(`${name}: only boolean flags can be undone later: ${bad.join(' ')}`);
   for (const f of flags) set(f);
+  const kept = new Set(keep);
   let undone = false;
   return () => {
     if (undone) return;
     undone = true;
-    for (const f of flags) if (!lifelong.has(f)) set(undoFlag(f));
+    for (const f of flags) if (!kept.has(f)) set(undoFlag(f));
   };
 }
 

@@ -2,11 +2,13 @@
  * berthd as a whole: a third-party plugin outside the repository, named in
  * daemon.json, is loaded and listed by `berth plugins ls`; a failing one is
  * listed with its error while the daemon keeps running; SIGTERM stops the
- * daemon cleanly (exit 0, pid file and socket gone).
+ * daemon cleanly (exit 0, pid file and socket gone); TurboFan stays off
+ * until the daemon first works hard.
  */
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BERTHD_JS, missingBuiltins, removeDaemonLeftovers, runBerth, startBerthd, type Berthd } from '../cli/berthd-harness';
@@ -66,6 +68,29 @@ describe('berthd: third-party plugins and clean shutdown', () => {
     } finally {
       if (child.exitCode === null) { child.kill('SIGKILL'); await exited; }
       removeDaemonLeftovers(bridge, dir, execRoot);
+    }
+  });
+  it('keeps V8\'s optimising compiler off until it first works hard, then turns it on', async function () {
+    this.timeout(60000);
+    const busy = await startBerthd({ 'log-level': 'debug' });
+    const logText = (): string => fs.readFileSync(path.join(busy.dir, 'berthd.log'), 'utf8');
+    const get = (p: string): Promise<void> => new Promise((resolve, reject) => {
+      http.get({ socketPath: busy.socket, path: p }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+    });
+    try {
+      // start-up ends at the first idle moment (at most 1 s); a few requests now and then are not work
+      await new Promise((r) => setTimeout(r, 1500));
+      for (let i = 0; i < 5; i++) { await get('/v1.41/containers/json?all=1'); await new Promise((r) => setTimeout(r, 100)); }
+      await new Promise((r) => setTimeout(r, 600));
+      assert.doesNotMatch(logText(), /lean V8 flags ended/, 'light use keeps TurboFan off');
+      // then requests back to back, 16 at a time, until berthd says it is busy (at most 20 s)
+      const until = Date.now() + 20000;
+      while (!/lean V8 flags ended/.test(logText()) && Date.now() < until) {
+        await Promise.all(Array.from({ length: 16 }, async () => { for (let i = 0; i < 25; i++) await get('/v1.41/info'); }));
+      }
+      assert.match(logText(), /"msg":"busy: lean V8 flags ended"/);
+    } finally {
+      await busy.stop();
     }
   });
 });

@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
 import { loadAddon } from '../../../core/native/loader';
-import { applyStartupFlags, checkV8Flags, compacting, DEFAULT_V8_FLAGS, STARTUP_FLAGS, undoFlag, v8Flags } from '../../../core/bin/heap-flags';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { applyLeanFlags, applyStartupFlags, checkV8Flags, compacting, DEFAULT_V8_FLAGS, LEAN_FLAGS, STARTUP_FLAGS, undoFlag, v8Flags } from '../../../core/bin/heap-flags';
 
 describe('core/bin: heap flags', () => {
   it('undoes a boolean flag both ways', () => {
@@ -15,7 +17,7 @@ describe('core/bin: heap flags', () => {
     const set: string[] = [];
     const record = (f: string): void => { set.push(f); };
     {
-      const end = applyStartupFlags({ BERTHD_V8_START_FLAGS: '--no-opt --optimize-for-size' }, record);
+      const end = applyStartupFlags({ BERTHD_V8_START_FLAGS: '--no-opt --optimize-for-size', BERTHD_V8_LEAN_FLAGS: '' }, record);
       assert.deepEqual(set, ['--no-opt', '--optimize-for-size']);
       end();
       end();
@@ -28,10 +30,48 @@ describe('core/bin: heap flags', () => {
   });
   it('does not undo a start-up flag that is also one of berthd\'s lifelong flags', () => {
     const set: string[] = [];
-    const end = applyStartupFlags({ BERTHD_V8_START_FLAGS: '--no-sparkplug --no-opt' }, (f) => { set.push(f); });
+    const end = applyStartupFlags({ BERTHD_V8_START_FLAGS: '--no-sparkplug --no-opt', BERTHD_V8_LEAN_FLAGS: '' }, (f) => { set.push(f); });
     end();
     assert.deepEqual(set, ['--no-sparkplug', '--no-opt', '--opt'], 'Sparkplug stays off: --no-sparkplug is in the default V8 flags');
     assert.ok(!STARTUP_FLAGS.split(' ').some((f) => DEFAULT_V8_FLAGS.split(' ').includes(f)), 'the defaults do not overlap');
+  });
+  it('keeps the lean flags until told, and a start-up flag that is also a lean one', () => {
+    const set: string[] = [];
+    const record = (f: string): void => { set.push(f); };
+    const env = { BERTHD_V8_START_FLAGS: '--no-opt --optimize-for-size', BERTHD_V8_LEAN_FLAGS: '--no-opt' };
+    const endStartup = applyStartupFlags(env, record);
+    const endLean = applyLeanFlags(env, record);
+    endStartup();
+    assert.deepEqual(set, ['--no-opt', '--optimize-for-size', '--no-opt', '--no-optimize-for-size'], 'start-up over: TurboFan stays off');
+    endLean();
+    endLean();
+    assert.deepEqual(set.slice(4), ['--opt']);
+    assert.throws(() => applyLeanFlags({ BERTHD_V8_LEAN_FLAGS: '--interrupt-budget=1000' }, record), /BERTHD_V8_LEAN_FLAGS: .*--interrupt-budget=1000/);
+    applyLeanFlags({ BERTHD_V8_LEAN_FLAGS: '' }, record)();
+    assert.equal(set.length, 5, 'an empty value sets nothing');
+    assert.equal(LEAN_FLAGS, '--no-opt');
+    assert.ok(!LEAN_FLAGS.split(' ').some((f) => DEFAULT_V8_FLAGS.split(' ').includes(f) || STARTUP_FLAGS.split(' ').includes(f)), 'the defaults do not overlap');
+  });
+  it('V8 optimises a hot function once the lean flags are undone at run time (the real V8 of this node)', function () {
+    this.timeout(20000);
+    // %GetOptimizationStatus bit 4: optimised. Node calls flags changed at run
+    // time undefined behaviour; berthd relies on this one working both ways.
+    const heapFlags = path.resolve(__dirname, '../../../core/bin/heap-flags.js');
+    const script = `
+      const { applyLeanFlags } = require(${JSON.stringify(heapFlags)});
+      const end = applyLeanFlags({});
+      function f(a) { let s = 0; for (let i = 0; i < a.length; i++) s = (s + a[i] * 31) | 0; return s; }
+      const a = Array.from({ length: 1000 }, (_, i) => i);
+      for (let i = 0; i < 20000; i++) f(a);
+      const off = %GetOptimizationStatus(f);
+      end();
+      for (let i = 0; i < 20000; i++) f(a);
+      console.log(JSON.stringify({ off, on: %GetOptimizationStatus(f) }));`;
+    const r = spawnSync(process.execPath, ['--allow-natives-syntax', ...DEFAULT_V8_FLAGS.split(' '), '-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const { off, on } = JSON.parse(r.stdout) as { off: number; on: number };
+    assert.equal(off & 16, 0, `not optimised while lean (status ${off.toString(2)})`);
+    assert.equal(on & 16, 16, `optimised afterwards (status ${on.toString(2)})`);
   });
   it('takes berthd\'s V8 flags from BERTHD_V8_FLAGS, empty for V8\'s own', () => {
     assert.deepEqual(v8Flags({}), DEFAULT_V8_FLAGS.split(' '));
