@@ -139,7 +139,7 @@ describe('registry.distribution pipelined pull on overlay2 (kernel + docker-regi
     const threshold = 4 << 20;
     const child = spawn(process.execPath, [path.join(__dirname, 'pull-child.js'), dataRoot, JSON.stringify(options), killRef, watch,
       String(threshold), [layers[0], layers[1]].map((l) => l.digest.slice(7, 19)).join(',')],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BT_PULL_DRIVER: 'overlay2' } });
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BT_PULL_DRIVER: 'overlay2', BT_PULL_THROTTLE: String(16 << 20) } });
     let k: RegistryKernel | undefined;
     try {
       const said = await new Promise<string>((resolve) => {
