@@ -19,8 +19,15 @@ reexecWithOneArena(process.env, v8Flags());
 // the start-up flags, and the lean ones (no TurboFan until the daemon works
 // hard; see heap-flags.ts).
 const gc = applyV8Flags();
-const endStartup = applyStartupFlags();
-const endLean = applyLeanFlags();
+const [endStartup, endLean] = undoableFlags();
+function undoableFlags(): [() => void, () => void] {
+  try {
+    return [applyStartupFlags(), applyLeanFlags()];
+  } catch (err) {
+    process.stderr.write(`berthd: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
 import 'reflect-metadata';
 import * as path from 'node:path';
 import { CommanderError } from 'commander';

@@ -70,6 +70,17 @@ describe('berthd: third-party plugins and clean shutdown', () => {
       removeDaemonLeftovers(bridge, dir, execRoot);
     }
   });
+  it('refuses a lean or start-up V8 flag with a value, naming the variable (exit 1, no stack)', async () => {
+    for (const name of ['BERTHD_V8_LEAN_FLAGS', 'BERTHD_V8_START_FLAGS']) {
+      const child = spawn(process.execPath, [BERTHD_JS, '--validate'], { env: { ...process.env, [name]: '--interrupt-budget=1000' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+      const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      assert.equal(code, 1, err);
+      assert.equal(err, `berthd: ${name}: only boolean flags can be undone later: --interrupt-budget=1000\n`);
+    }
+  });
+
   it('keeps V8\'s optimising compiler off until it first works hard, then turns it on', async function () {
     this.timeout(60000);
     const busy = await startBerthd({ 'log-level': 'debug' });
