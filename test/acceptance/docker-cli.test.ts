@@ -489,6 +489,16 @@ describe('acceptance: the docker CLI against berthd', function () {
     const bad = await d.docker(['run', '--name', 'bad name', IMAGE, 'true']);
     assert.equal(bad.code, 125);
     assert.match(bad.stderr, /Invalid container name \(bad name\), only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/);
+    // dockerd's order: the container (or the image) first, then the new name's rule
+    const renameMissing = await d.docker(['rename', 'bt-nosuch', 'bad name']);
+    assert.equal(renameMissing.code, 1);
+    assert.match(renameMissing.stderr, /No such container: bt-nosuch/);
+    const renameBad = await d.docker(['rename', 'bt-dup', 'bad name']);
+    assert.equal(renameBad.code, 1);
+    assert.match(renameBad.stderr, /Invalid container name \(bad name\)/);
+    const createMissing = await d.docker(['create', '--pull', 'never', '--name', 'bad name', 'bt-no-such-image:1', 'true']);
+    assert.equal(createMissing.code, 1);
+    assert.match(createMissing.stderr, /No such image: bt-no-such-image:1/);
     const none = await d.docker(['logs', 'bt-nosuch']);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /No such container: bt-nosuch/);

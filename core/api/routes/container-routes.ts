@@ -9,24 +9,14 @@ import { containerCreateSchema, containerUpdateSchema } from '../schemas/contain
 import { execCreateSchema } from '../schemas/exec';
 import { jobRoute } from './job-route';
 
-/** Docker's rule for container names. */
-export const CONTAINER_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
-/** Throws Docker's 400 for a name that breaks the container name rule. */
-export function checkContainerName(name: unknown): void {
-  if (typeof name === 'string' && name !== '' && !CONTAINER_NAME.test(name)) {
-    throw new InvalidArgumentError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  }
-}
-
 /** The one-job container routes (create, inspect, start, stop, …). */
 export const containerRoutes: readonly RouteDef[] = [
   jobRoute('GET', '/containers/json', 'container.list', {
     query: { all: 'bool', limit: 'int', size: 'bool', filters: 'filters' },
   }),
   jobRoute('POST', '/containers/create', 'container.create', {
+    // the name is checked by the job once the image is found, as dockerd does (a missing image is 404 first)
     query: { name: 'string', platform: 'string' }, schema: containerCreateSchema, bodyRequired: true, status: 201,
-    input: (_ctx, input) => { checkContainerName(input.name); return input; },
   }),
   jobRoute('GET', '/containers/:id/json', 'container.inspect', { query: { size: 'bool' } }),
   jobRoute('GET', '/containers/:id/top', 'container.top', { query: { ps_args: 'string' } }),
@@ -37,14 +27,8 @@ export const containerRoutes: readonly RouteDef[] = [
   jobRoute('POST', '/containers/:id/restart', 'container.restart', { query: { t: 'int', signal: 'string' }, body: 'none', status: 204 }),
   jobRoute('POST', '/containers/:id/kill', 'container.kill', { query: { signal: 'string' }, body: 'none', status: 204 }),
   jobRoute('POST', '/containers/:id/update', 'container.update', { schema: containerUpdateSchema, bodyRequired: true }),
-  jobRoute('POST', '/containers/:id/rename', 'container.rename', {
-    query: { name: 'string' }, body: 'none', status: 204,
-    input: (_ctx, input) => {
-      if (typeof input.name !== 'string' || input.name === '') throw new InvalidArgumentError('Neither old nor new names may be empty');
-      checkContainerName(input.name);
-      return input;
-    },
-  }),
+  // empty names, then the container, then the new name's rule (the job), in dockerd's order
+  jobRoute('POST', '/containers/:id/rename', 'container.rename', { query: { name: 'string' }, body: 'none', status: 204 }),
   jobRoute('POST', '/containers/:id/pause', 'container.pause', { body: 'none', status: 204 }),
   jobRoute('POST', '/containers/:id/unpause', 'container.unpause', { body: 'none', status: 204 }),
   jobRoute('DELETE', '/containers/:id', 'container.remove', { query: { v: 'bool', force: 'bool', link: 'bool' }, status: 204 }),
