@@ -369,6 +369,8 @@ export class ContainerService extends ContainerRuntimeCore {
     const images = this.images;
     images.setUsageCheck?.((imageId) => this.store.all().filter((c) => c.record.Image === imageId).map((c) => c.record.ID));
     images.setContainerResolver?.((ref) => this.store.get(ref).record.ID);
+    // `docker commit` starts from the container's config, as dockerd does (CreateImageFromContainer)
+    images.setContainerConfigSource?.((id) => this.store.find(id)?.record.Config as Record<string, unknown> | undefined);
     this.volumes?.setUsageCheck?.((name) => this.store.all()
       .filter((c) => Object.values(c.record.VolumeRequests ?? {}).some((v) => v.name === name)).map((c) => c.record.ID));
     const toStart: Container[] = [];

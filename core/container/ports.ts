@@ -33,6 +33,8 @@ export interface ImagePort {
   setUsageCheck?(fn: (imageId: string) => string[]): void;
   /** How `image.commit` turns a container name or short id into the full id. */
   setContainerResolver?(fn: (nameOrId: string) => string): void;
+  /** Where `image.commit` reads a container's config (Env, Cmd, Labels, … as it runs), the new image's config before the changes. */
+  setContainerConfigSource?(fn: (containerId: string) => Record<string, unknown> | undefined): void;
   /** Inspect's `GraphDriver` for a container's layer. */
   containerGraphDriver?(containerId: string): Promise<{ Name: string; Data: Record<string, string> | null }>;
 }

@@ -24,6 +24,9 @@ export interface ImageRunConfig {
   [k: string]: unknown;
 }
 
+/** The diff_id of a layer without files: a tar of only its end (1024 zero bytes), dockerd's `layer.DigestSHA256EmptyTar`. */
+export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
+
 /** One `history` entry of an image config. */
 export interface HistoryEntry {
   created?: string;

@@ -18,7 +18,7 @@ import { type Kernel, Tokens } from '../daemon/kernel';
 import { applyChanges } from './changes';
 import { ContentStore } from './content-store';
 import { chainIds, isDigest, sha256Digest } from './digest';
-import { configBytes, hostArchitecture, parseImageConfig, type ImageRunConfig, type OciImageConfigFile } from './image-config';
+import { configBytes, EMPTY_LAYER_DIFF_ID, hostArchitecture, parseImageConfig, type ImageRunConfig, type OciImageConfigFile } from './image-config';
 import { ImageStore, type StoredImage } from './image-store';
 import type { CommitOptions, ImageDeleteResponseItem, ImagePruneResponse, ImageRecord } from './image-types';
 import { LayerStore, type LayerSource } from './layer-store';
@@ -467,6 +467,9 @@ export class ImageService {
     const info = await this.layers.register(await this.layers.mountDiff(containerId), m.parent);
     try {
       const created = new Date().toISOString();
+      // as dockerd: a container without changes adds no layer, only a history entry marked empty
+      const empty = info.diffId === EMPTY_LAYER_DIFF_ID;
+      const cmd = this.containerConfig(containerId)?.Cmd;
       const cfg: OciImageConfigFile = {
         ...baseCfg,
         created,
@@ -474,8 +477,11 @@ export class ImageService {
         comment: opts.comment ?? '',
         container: containerId,
         config: runConfig,
-        rootfs: { type: 'layers', diff_ids: [...baseCfg.rootfs.diff_ids, info.diffId] },
-        history: [...(baseCfg.history ?? []), { created, author: opts.author || undefined, comment: opts.comment || undefined, created_by: '' }],
+        rootfs: { type: 'layers', diff_ids: empty ? [...baseCfg.rootfs.diff_ids] : [...baseCfg.rootfs.diff_ids, info.diffId] },
+        history: [...(baseCfg.history ?? []), {
+          created, author: opts.author || undefined, comment: opts.comment || undefined,
+          created_by: Array.isArray(cmd) ? cmd.join(' ') : '', empty_layer: empty || undefined,
+        }],
       };
       for (const k of ['author', 'comment'] as const) if (!cfg[k]) delete cfg[k];
       const id = await this.recordImage(configBytes(cfg), { parent: m.imageId ?? undefined, ref: ref ? referenceString(ref) : undefined });

@@ -190,6 +190,9 @@ describe('acceptance: the docker CLI against berthd', function () {
   it('pauses and unpauses', async () => {
     await d.dockerOk(['pause', 'bt-web']);
     assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}}', 'bt-web'])).trim(), 'paused');
+    const exec = await d.docker(['exec', 'bt-web', 'true']);
+    assert.equal(exec.code, 1);
+    assert.match(exec.stderr, /Container bt-web is paused, unpause the container before exec/, 'the name as given, as dockerd says it');
     await d.dockerOk(['unpause', 'bt-web']);
     assert.equal((await d.dockerOk(['inspect', '-f', '{{.State.Status}}', 'bt-web'])).trim(), 'running');
   });
@@ -198,6 +201,37 @@ describe('acceptance: the docker CLI against berthd', function () {
     const id = (await d.dockerOk(['commit', 'bt-web', 'bt-committed:1'])).trim();
     assert.match(id, /^sha256:[0-9a-f]{64}$/);
     assert.equal(await d.dockerOk(['run', '--rm', 'bt-committed:1', 'cat', '/tmp/note.txt']), 'copied in\n');
+  });
+
+  it('commits from the container\'s config, as dockerd: its Env and Labels stay, no layer for no changes, history names the command', async () => {
+    const ran = await d.docker(['run', '--name', 'bt-cfg', '-e', 'A=1', '--label', 'l=v', IMAGE, 'sh', '-c', 'exit 3']);
+    try {
+      assert.equal(ran.code, 3, ran.stderr);
+      const plain = await d.dockerOk(['inspect', '-f', '{{json .Config.Env}}', 'bt-cfg']);
+      assert.equal(plain.trim(), '["A=1"]');
+      await d.dockerOk(['commit', '-c', 'ENV C=3', '-c', 'CMD ["echo","hi"]', '-m', 'msg', 'bt-cfg', 'bt-cfg-img:1']);
+      const img = await d.dockerOk(['image', 'inspect', '-f', '{{json .Config.Env}} {{json .Config.Cmd}} {{json .Config.Labels}} {{.Comment}} {{len .RootFS.Layers}}', 'bt-cfg-img:1']);
+      const base = await d.dockerOk(['image', 'inspect', '-f', '{{len .RootFS.Layers}}', IMAGE]);
+      assert.equal(img.trim(), `["A=1","C=3"] ["echo","hi"] {"l":"v"} msg ${base.trim()}`, 'no files changed: no layer added');
+      const history = await d.dockerOk(['image', 'history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Size}}|{{.Comment}}', 'bt-cfg-img:1']);
+      assert.equal(history.split('\n')[0], 'sh -c exit 3|0B|msg');
+      assert.equal(await d.dockerOk(['run', '--rm', 'bt-cfg-img:1']), 'hi\n');
+    } finally {
+      await d.docker(['rm', '-f', 'bt-cfg']);
+      await d.docker(['rmi', 'bt-cfg-img:1']);
+    }
+  });
+
+  it('shows Config.Env null for a container whose image and create body have none, as dockerd', async () => {
+    const imageEnv = (await d.dockerOk(['image', 'inspect', '-f', '{{json .Config.Env}}', IMAGE])).trim();
+    await d.dockerOk(['create', '--name', 'bt-noenv', IMAGE, 'true']);
+    try {
+      assert.equal(imageEnv, 'null', 'imported with only CMD: no Env');
+      assert.equal((await d.dockerOk(['inspect', '-f', '{{json .Config.Env}}', 'bt-noenv'])).trim(), 'null');
+      assert.equal(await d.dockerOk(['start', '-a', 'bt-noenv']), '');
+    } finally {
+      await d.docker(['rm', '-f', 'bt-noenv']);
+    }
   });
 
   it('tags and removes image references', async () => {

@@ -122,6 +122,11 @@ static int create_file(const char *path) {
   memcpy(buf, path, len + 1);
   char *slash = strrchr(buf, '/');
   if (slash && slash != buf) { *slash = 0; if (mkdir_p(buf, 0755) < 0) return -1; }
+  /* Already there (the init layer's /etc/hosts, ...): opening it for writing
+   * would copy it up on overlayfs, and it would land in the container's diff
+   * and in `docker commit`'s layer. */
+  struct stat st;
+  if (stat(path, &st) == 0) return 0;
   int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOCTTY, 0644);
   if (fd < 0) {
     if (errno == EISDIR) return 0;
