@@ -126,7 +126,7 @@ export async function containerLogs(svc: ContainerService, job: Job<LogsInput>):
   } else {
     reader = await createLogDriver(svc.kernel, {
       containerId: c.record.ID, containerName: c.record.Name, imageName: c.record.Config.Image, imageId: c.record.Image,
-      containerLabels: c.record.Config.Labels, containerEnv: c.record.Config.Env, containerDir: svc.store.dir(c.record.ID),
+      containerLabels: c.record.Config.Labels, containerEnv: c.record.Config.Env ?? [], containerDir: svc.store.dir(c.record.ID),
       options: c.hostConfig.LogConfig.Config,
     }, c.hostConfig.LogConfig.Type, c.hostConfig.LogConfig.Config);
     temporary = true;

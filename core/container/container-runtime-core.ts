@@ -325,7 +325,7 @@ export abstract class ContainerRuntimeCore {
   protected logContext(c: Container, dir: string): LogContext {
     return {
       containerId: c.record.ID, containerName: c.record.Name, imageName: c.record.Config.Image, imageId: c.record.Image,
-      containerLabels: c.record.Config.Labels, containerEnv: c.record.Config.Env, containerDir: dir,
+      containerLabels: c.record.Config.Labels, containerEnv: c.record.Config.Env ?? [], containerDir: dir,
       options: c.hostConfig.LogConfig.Config,
     };
   }

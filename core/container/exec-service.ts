@@ -76,7 +76,7 @@ export class ExecService {
   async create(ref: string, body: ExecCreateBody): Promise<{ Id: string }> {
     const c = this.containers.store.get(ref);
     if (!body.Cmd || body.Cmd.length === 0) throw new InvalidArgumentError('No exec command specified');
-    if (c.record.State.Paused) throw new ConflictError(`Container ${c.record.ID} is paused, unpause the container before exec`);
+    if (c.record.State.Paused) throw new ConflictError(`Container ${ref} is paused, unpause the container before exec`); // the name as given, as dockerd
     this.containers.runtimeOf(c);
     const id = newId();
     this.execs.set(id, { id, containerId: c.record.ID, config: { ...body, Cmd: [...body.Cmd] }, running: false, started: false, exitCode: null, pid: 0 });
@@ -101,7 +101,7 @@ export class ExecService {
       user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
       home = u.home;
     }
-    let env = processEnv({ Env: [...c.record.Config.Env, ...(cfg.Env ?? [])], Hostname: c.record.Config.Hostname, Tty: tty }, DEFAULT_PATH_ENV);
+    let env = processEnv({ Env: [...(c.record.Config.Env ?? []), ...(cfg.Env ?? [])], Hostname: c.record.Config.Hostname, Tty: tty }, DEFAULT_PATH_ENV);
     if (!env.some((x) => x.startsWith('HOME='))) {
       const baseHome = base?.env.find((x) => x.startsWith('HOME='));
       env = [...env, cfg.User ? `HOME=${home}` : baseHome ?? `HOME=${home}`];

@@ -38,8 +38,9 @@ export function mergeImageConfig(user: ContainerConfig, image: ImageRunConfig): 
   } else {
     for (const p of Object.keys(image.ExposedPorts ?? {})) if (!(p in user.ExposedPorts)) user.ExposedPorts[p] = {};
   }
-  if (user.Env.length === 0) {
-    user.Env = [...(image.Env ?? [])];
+  if (user.Env === null || user.Env.length === 0) {
+    // dockerd takes the image's Env as it is: null when the image has none
+    user.Env = image.Env ? [...image.Env] : null;
   } else {
     for (const ie of image.Env ?? []) {
       if (!user.Env.some((ue) => envKey(ue) === envKey(ie))) user.Env.push(ie);
@@ -86,7 +87,7 @@ export function entrypointAndArgs(config: Pick<ContainerConfig, 'Entrypoint' | '
 export function processEnv(config: Pick<ContainerConfig, 'Env' | 'Hostname' | 'Tty'>, defaultPath: string): string[] {
   const env = [defaultPath, `HOSTNAME=${config.Hostname}`];
   if (config.Tty) env.push('TERM=xterm');
-  for (const e of config.Env) {
+  for (const e of config.Env ?? []) {
     const i = env.findIndex((x) => envKey(x) === envKey(e));
     // an entry without `=` unsets the variable (Docker's ReplaceOrAppendEnvValues)
     if (!e.includes('=')) { if (i >= 0) env.splice(i, 1); continue; }

@@ -131,7 +131,7 @@ export function normaliseCreateBody(rawBody: unknown, support: ResourceSupport):
   if (body.Shell) config.Shell = body.Shell as string[];
   if (body.ArgsEscaped) config.ArgsEscaped = true;
 
-  for (const e of config.Env) {
+  for (const e of config.Env ?? []) {
     if (e.startsWith('=') || e === '') throw new InvalidArgumentError(`invalid environment variable: ${e}`);
   }
   if (config.WorkingDir !== '' && !config.WorkingDir.startsWith('/')) {

@@ -40,7 +40,8 @@ export interface ContainerConfig {
   Tty: boolean;
   OpenStdin: boolean;
   StdinOnce: boolean;
-  Env: string[];
+  /** null when neither the create body nor the image gave any (dockerd's inspect shows `null`). */
+  Env: string[] | null;
   Cmd: string[] | null;
   Entrypoint: string[] | null;
   Image: string;

@@ -25,6 +25,14 @@ describe('merging a container config with its image (Docker rules)', () => {
     assert.deepEqual(entrypointAndArgs(c), { path: '/entry.sh', args: ['nginx', '-g', 'daemon off;'] });
   });
 
+  it('Env is the image\'s as it is when the user gives none: null for an image without Env, as dockerd', () => {
+    assert.equal(mergeImageConfig(user({}), { Cmd: ['sh'] }).Env, null);
+    assert.equal(mergeImageConfig(user({ Env: [] }), { Cmd: ['sh'] }).Env, null);
+    assert.deepEqual(mergeImageConfig(user({ Env: null }), { Env: [] }).Env, []);
+    assert.deepEqual(mergeImageConfig(user({ Env: ['A=1'] }), { Cmd: ['sh'] }).Env, ['A=1']);
+    assert.deepEqual(processEnv({ Env: null, Hostname: 'h', Tty: false }, 'PATH=/default'), ['PATH=/default', 'HOSTNAME=h']);
+  });
+
   it('user Cmd replaces the image Cmd but keeps the image Entrypoint', () => {
     const c = mergeImageConfig(user({ Cmd: ['sh'] }), image);
     assert.deepEqual(c.Cmd, ['sh']);
