@@ -6,6 +6,7 @@
  * with Docker's messages.
  */
 import { InvalidArgumentError } from '../errors';
+import { checkFilterKeys, invalidFilter, matchLabels, pruneMatcher as pruneFilter } from '../filters';
 import type { Container, ContainerStatus } from './types';
 import { parseTime } from './clock';
 
@@ -36,15 +37,6 @@ export function normaliseFilters(f: unknown): Filters {
 const STATUSES: readonly ContainerStatus[] = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 const LIST_KEYS = ['status', 'name', 'label', 'ancestor', 'id', 'exited', 'before', 'since', 'network', 'volume', 'health', 'isolation', 'is-task', 'expose', 'publish'];
 
-/** Label filter match: `key` present, or `key=value` equal. */
-export function matchLabels(labels: Record<string, string>, wanted: string[] | undefined): boolean {
-  for (const w of wanted ?? []) {
-    const i = w.indexOf('=');
-    if (i < 0) { if (!(w in labels)) return false; } else if (labels[w.slice(0, i)] !== w.slice(i + 1)) return false;
-  }
-  return true;
-}
-
 export interface ListContext {
   /** Image ids every `ancestor` value resolves to (resolved by the service). */
   ancestorImageIds: Map<string, string | null>;
@@ -54,18 +46,16 @@ export interface ListContext {
 
 /** Checks the filter keys and values a list accepts. */
 export function checkListFilters(f: Filters): void {
-  for (const k of Object.keys(f)) {
-    if (!LIST_KEYS.includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
-  }
+  checkFilterKeys(f, LIST_KEYS);
   for (const s of f.status ?? []) {
-    if (!STATUSES.includes(s as ContainerStatus)) throw new InvalidArgumentError(`Unrecognised filter value for status: ${s}`);
+    if (!STATUSES.includes(s as ContainerStatus)) throw invalidFilter('status', s);
   }
   for (const h of f.health ?? []) {
     if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw new InvalidArgumentError(`Unrecognised filter value for health: ${h}`);
   }
-  for (const e of f.exited ?? []) if (!/^-?\d+$/.test(e)) throw new InvalidArgumentError(`invalid filter 'exited=${e}'`);
+  for (const e of f.exited ?? []) if (!/^-?\d+$/.test(e)) throw invalidFilter('exited', e);
   for (const n of f.name ?? []) {
-    try { new RegExp(n); } catch { throw new InvalidArgumentError(`invalid filter 'name=${n}': not a regular expression`); }
+    try { new RegExp(n); } catch { throw invalidFilter('name', n); }
   }
 }
 
@@ -96,27 +86,6 @@ export function matchListFilters(c: Container, f: Filters, ctx: ListContext): bo
  * `label!`. Returns a predicate on containers.
  */
 export function pruneMatcher(f: Filters, now = Date.now()): (c: Container) => boolean {
-  for (const k of Object.keys(f)) {
-    if (!['until', 'label', 'label!'].includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
-  }
-  const untils = (f.until ?? []).map((u) => parseUntil(u, now));
-  return (c) => {
-    const created = parseTime(c.record.Created);
-    if (untils.some((t) => created >= t)) return false;
-    if (!matchLabels(c.record.Config.Labels, f.label)) return false;
-    for (const neg of f['label!'] ?? []) if (matchLabels(c.record.Config.Labels, [neg])) return false;
-    return true;
-  };
-}
-
-function parseUntil(u: string, now: number): number {
-  const d = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(u);
-  if (d) {
-    const mult: Record<string, number> = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-    return now - Number(d[1]) * mult[d[2]];
-  }
-  if (/^\d+(\.\d+)?$/.test(u)) return Number(u) * 1000;
-  const t = Date.parse(u);
-  if (Number.isNaN(t)) throw new InvalidArgumentError(`invalid filter 'until=${u}'`);
-  return t;
+  const match = pruneFilter(f, now);
+  return (c) => match(parseTime(c.record.Created), c.record.Config.Labels);
 }

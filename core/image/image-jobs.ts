@@ -9,7 +9,8 @@ import { loadImages, saveImages } from './docker-archive';
 import type { ImageRunConfig } from './image-config';
 import type { ImageService } from './image-service';
 import type { HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagePruneResponse, ImageSummary } from './image-types';
-import { imageHistory, inspectImage, listImages, type ImageFilters } from './image-views';
+import { danglingFilter, imageHistory, inspectImage, listImages, type ImageFilters } from './image-views';
+import { pruneMatcher } from '../filters';
 
 declare module '../engine/job-map' {
   interface JobMap {
@@ -57,9 +58,13 @@ export function registerImageJobs(kernel: Kernel, svc: ImageService): void {
   });
   e.register('image.remove', (job) => svc.remove(job.input.name, { force: job.input.force, noprune: job.input.noprune }));
   e.register('image.prune', (job) => {
-    const d = job.input.filters?.dangling;
-    const dangling = Array.isArray(d) ? d : d ? Object.keys(d).filter((k) => (d as Record<string, boolean>)[k]) : [];
-    return svc.prune({ all: dangling[0] === 'false' || dangling[0] === '0' });
+    // dockerd's image prune filters: dangling (false: every unused image), until, label, label!
+    const f = job.input.filters ?? {};
+    const dangling = danglingFilter(f);
+    const rest = Object.fromEntries(Object.entries(f).filter(([k]) => k !== 'dangling')
+      .map(([k, v]) => [k, Array.isArray(v) ? v : Object.keys(v).filter((x) => v[x])]));
+    const match = pruneMatcher(rest);
+    return svc.prune({ all: dangling === false, match: (img) => match(Date.parse(img.config.created ?? ''), img.config.config?.Labels ?? {}) });
   });
   e.register('image.import', async (job) => {
     if (job.input.fromSrc !== undefined && job.input.fromSrc !== '-') {

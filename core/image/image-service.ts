@@ -254,8 +254,11 @@ export class ImageService {
     }
   }
 
-  /** Deletes dangling images (untagged, unused, childless); with `all`, every unused image. */
-  async prune(opts: { all?: boolean } = {}): Promise<ImagePruneResponse> {
+  /**
+   * Deletes dangling images (untagged, unused, childless); with `all`, every
+   * unused image; with `match`, only those it accepts (prune's until/label filters).
+   */
+  async prune(opts: { all?: boolean; match?: (img: StoredImage) => boolean } = {}): Promise<ImagePruneResponse> {
     const deleted: ImageDeleteResponseItem[] = [];
     let reclaimed = 0;
     for (let again = true; again;) {
@@ -264,6 +267,7 @@ export class ImageService {
         if (this.usage(img.id).length || this.images.children(img.id).length) continue;
         const names = this.refs.refsOf(img.id);
         if (names.length && !opts.all) continue;
+        if (opts.match && !opts.match(img)) continue;
         const before = this.layers.list().reduce((s, l) => s + l.size, 0);
         for (const r of names) await this.untag(parseReference(r), img.id, deleted);
         await this.deleteImage(img.id, deleted, false);
@@ -469,7 +473,8 @@ export class ImageService {
       const created = new Date().toISOString();
       // as dockerd: a container without changes adds no layer, only a history entry marked empty
       const empty = info.diffId === EMPTY_LAYER_DIFF_ID;
-      const cmd = this.containerConfig(containerId)?.Cmd;
+      const containerCfg = this.containerConfig(containerId);
+      const cmd = containerCfg?.Cmd;
       const cfg: OciImageConfigFile = {
         ...baseCfg,
         created,
@@ -477,6 +482,8 @@ export class ImageService {
         comment: opts.comment ?? '',
         container: containerId,
         config: runConfig,
+        // dockerd's image inspect shows the committed container's config as ContainerConfig
+        ...(containerCfg ? { container_config: containerCfg } : {}),
         rootfs: { type: 'layers', diff_ids: empty ? [...baseCfg.rootfs.diff_ids] : [...baseCfg.rootfs.diff_ids, info.diffId] },
         history: [...(baseCfg.history ?? []), {
           created, author: opts.author || undefined, comment: opts.comment || undefined,

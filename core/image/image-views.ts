@@ -1,4 +1,6 @@
 /** Docker-shaped views of images: list items, inspect, history. */
+import { checkFilterKeys, invalidFilter } from '../filters';
+import { NotFoundError } from '../errors';
 import type { ImageService } from './image-service';
 import type { HistoryResponseItem, ImageInspect, ImageSummary } from './image-types';
 import { parseReference, familiarName } from './reference';
@@ -21,16 +23,36 @@ function filterValues(f: ImageFilters | undefined, key: string): string[] {
   return Array.isArray(v) ? v : Object.keys(v).filter((k) => (v as Record<string, boolean>)[k]);
 }
 
+/** The `dangling` filter as a boolean (undefined when absent); dockerd's `Invalid filter 'dangling=[x]'` otherwise. */
+export function danglingFilter(f: ImageFilters | undefined): boolean | undefined {
+  const d = filterValues(f, 'dangling');
+  if (d.length === 0) return undefined;
+  if (d.length === 1 && ['true', '1'].includes(d[0])) return true;
+  if (d.length === 1 && ['false', '0'].includes(d[0])) return false;
+  throw invalidFilter('dangling', `[${d.join(' ')}]`);
+}
+
 /** `GET /images/json`: every image (untagged parents of other images only with `all`), newest first. */
 export function listImages(svc: ImageService, opts: { all?: boolean; filters?: ImageFilters } = {}): ImageSummary[] {
-  const dangling = filterValues(opts.filters, 'dangling');
+  checkFilterKeys(opts.filters ?? {}, ['dangling', 'label', 'before', 'since', 'reference']);
+  const dangling = danglingFilter(opts.filters);
   const refs = filterValues(opts.filters, 'reference');
   const labels = filterValues(opts.filters, 'label');
+  // before/since: images created before (after) the named image, as dockerd
+  const createdOf = (ref: string): number => {
+    const id = svc.lookupId(ref);
+    if (!id) throw new NotFoundError(`No such image: ${ref}`);
+    return Date.parse(svc.images.get(id)?.config.created ?? '');
+  };
+  const before = filterValues(opts.filters, 'before').map(createdOf);
+  const since = filterValues(opts.filters, 'since').map(createdOf);
   const out: ImageSummary[] = [];
   for (const img of svc.images.list()) {
     const { tags, digests } = svc.namesOf(img.id);
     if (!opts.all && tags.length === 0 && svc.images.children(img.id).length > 0) continue;
-    if (dangling.length && (dangling[0] === 'true') !== (tags.length === 0)) continue;
+    if (dangling !== undefined && dangling !== (tags.length === 0)) continue;
+    const created = Date.parse(img.config.created ?? '');
+    if (before.some((t) => !(created < t)) || since.some((t) => !(created > t))) continue;
     if (refs.length && !refs.some((p) => tags.some((t) => refMatches(p, t)) || digests.some((t) => refMatches(p, t)))) continue;
     const lbl = img.config.config?.Labels ?? {};
     if (labels.length && !labels.every((l) => { const [k, v] = l.split('='); return v === undefined ? k in lbl : lbl[k] === v; })) continue;

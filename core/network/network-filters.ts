@@ -1,5 +1,6 @@
 /** Docker's `filters` for network list/prune: name, id, driver, label, type, scope, dangling, until. */
 import { InvalidArgumentError } from '../errors';
+import { invalidFilter } from '../filters';
 import type { DockerFilters, DockerNetwork } from './docker-types';
 
 /** Normalises the filters argument to name → values. */
@@ -28,7 +29,7 @@ function labelMatch(labels: Record<string, string>, want: string): boolean {
 /** Whether a network passes every filter (values of one filter are OR-ed). `builtin` = bridge/host/none. */
 export function matchesFilters(n: DockerNetwork, f: Record<string, string[]>, builtin: boolean): boolean {
   for (const [k, vals] of Object.entries(f)) {
-    if (!KNOWN.has(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
+    if (!KNOWN.has(k)) throw invalidFilter(k);
     if (vals.length === 0) continue;
     const ok = vals.some((v) => {
       switch (k) {

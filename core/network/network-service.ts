@@ -6,6 +6,7 @@
  * attach() before a container starts and detach() after it stops; the
  * network.* jobs call the rest.
  */
+import { pruneMatcher } from '../filters';
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp, readFileSync } from 'node:fs';
@@ -556,11 +557,13 @@ export class NetworkService {
 
   /** Removes every unused user-defined network passing the filters (label, until). */
   async pruneNetworks(filters?: DockerFilters): Promise<{ NetworksDeleted: string[] }> {
-    const f = parseFilters(filters);
+    // dockerd's network prune takes until, label and label! (others: Invalid filter)
+    const match = pruneMatcher(parseFilters(filters));
     const deleted: string[] = [];
     for (const n of [...this.records.networks.values()]) {
       if (n.builtin || this.records.endpointsOn(n.id).length) continue;
-      if (!matchesFilters(toDockerNetwork(n, this.records), f, false)) continue;
+      const d = toDockerNetwork(n, this.records);
+      if (!match(Date.parse(d.Created), d.Labels)) continue;
       try {
         await this.removeNetwork(n.id);
         deleted.push(n.name);

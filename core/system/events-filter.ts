@@ -5,16 +5,16 @@
  * matches `exec_start: sh -c …`); `type`; `label` (`key` or `key=value`);
  * `daemon`; `scope`.
  */
-import { InvalidArgumentError } from '../errors';
+import { invalidFilter } from '../filters';
 import type { EngineEvent } from '../hooks/events';
 import type { Filters } from '../api/query';
 
 const KEYS = new Set(['container', 'image', 'network', 'volume', 'plugin', 'event', 'type', 'label', 'daemon', 'scope', 'config', 'secret', 'node', 'service']);
 
-/** InvalidArgumentError `invalid filter '<key>'` for a key Docker does not know. */
+/** InvalidArgumentError `Invalid filter '<key>'` for a key Docker does not know. */
 export function checkEventFilters(filters: Filters): void {
   for (const key of Object.keys(filters)) {
-    if (!KEYS.has(key)) throw new InvalidArgumentError(`invalid filter '${key}'`);
+    if (!KEYS.has(key)) throw invalidFilter(key);
   }
 }
 

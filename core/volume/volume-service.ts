@@ -17,7 +17,8 @@ import { ConflictError, InvalidArgumentError, NotFoundError, isNotFound } from '
 import { atomicWriteJson, readJsonIfExists } from '../fs/atomic-write';
 import type { Kernel } from '../daemon/kernel';
 import { Tokens } from '../daemon/kernel';
-import { matchLabels, normaliseFilters } from './filters';
+import { matchLabels } from '../filters';
+import { normaliseFilters } from './filters';
 import type { DockerVolume, Filters, VolumeCreateBody } from './types';
 import { anonymousVolumeName, validateVolumeName } from './volume-names';
 

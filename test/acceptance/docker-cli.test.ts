@@ -215,6 +215,8 @@ describe('acceptance: the docker CLI against berthd', function () {
       assert.equal(img.trim(), `["A=1","C=3"] ["echo","hi"] {"l":"v"} msg ${base.trim()}`, 'no files changed: no layer added');
       const history = await d.dockerOk(['image', 'history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Size}}|{{.Comment}}', 'bt-cfg-img:1']);
       assert.equal(history.split('\n')[0], 'sh -c exit 3|0B|msg');
+      const cc = await d.dockerOk(['image', 'inspect', '-f', '{{json .ContainerConfig.Env}} {{json .ContainerConfig.Cmd}}', 'bt-cfg-img:1']);
+      assert.equal(cc.trim(), '["A=1"] ["sh","-c","exit 3"]', 'ContainerConfig is the committed container\'s');
       assert.equal(await d.dockerOk(['run', '--rm', 'bt-cfg-img:1']), 'hi\n');
     } finally {
       await d.docker(['rm', '-f', 'bt-cfg']);
@@ -231,6 +233,29 @@ describe('acceptance: the docker CLI against berthd', function () {
       assert.equal(await d.dockerOk(['start', '-a', 'bt-noenv']), '');
     } finally {
       await d.docker(['rm', '-f', 'bt-noenv']);
+    }
+  });
+
+  it('prunes images by label and age, and lists them before/since another, as dockerd', async () => {
+    await d.dockerOk(['create', '--name', 'bt-pr', IMAGE, 'true']);
+    try {
+      await d.dockerOk(['commit', '-c', 'LABEL bt-prune=yes', 'bt-pr', 'bt-pr-img:labelled']);
+      await d.dockerOk(['commit', 'bt-pr', 'bt-pr-img:plain']);
+    } finally {
+      await d.docker(['rm', '-f', 'bt-pr']);
+    }
+    const names = async (): Promise<string> => (await d.dockerOk(['images', '--format', '{{.Tag}}', 'bt-pr-img'])).trim().split('\n').sort().join(' ');
+    try {
+      assert.equal(await names(), 'labelled plain');
+      assert.equal((await d.dockerOk(['images', '--filter', 'since=bt-pr-img:labelled', '--format', '{{.Repository}}:{{.Tag}}'])).trim(), 'bt-pr-img:plain');
+      assert.ok((await d.dockerOk(['images', '--filter', 'before=bt-pr-img:plain', '--format', '{{.Repository}}:{{.Tag}}'])).includes('bt-pr-img:labelled'));
+      // nothing unused is older than an hour: nothing goes (without `until` every unused image would)
+      await d.dockerOk(['image', 'prune', '-a', '-f', '--filter', 'until=1h']);
+      assert.equal(await names(), 'labelled plain');
+      await d.dockerOk(['image', 'prune', '-a', '-f', '--filter', 'label=bt-prune=yes']);
+      assert.equal(await names(), 'plain');
+    } finally {
+      await d.docker(['rmi', 'bt-pr-img:labelled', 'bt-pr-img:plain']);
     }
   });
 
@@ -533,6 +558,15 @@ describe('acceptance: the docker CLI against berthd', function () {
     const createMissing = await d.docker(['create', '--pull', 'never', '--name', 'bad name', 'bt-no-such-image:1', 'true']);
     assert.equal(createMissing.code, 1);
     assert.match(createMissing.stderr, /No such image: bt-no-such-image:1/);
+    // filters a list or prune does not take: dockerd 20.10's words, on every endpoint
+    for (const args of [['ps'], ['images'], ['volume', 'ls'], ['network', 'ls'], ['container', 'prune', '-f'], ['image', 'prune', '-f'],
+      ['volume', 'prune', '-f'], ['network', 'prune', '-f']]) {
+      const r = await d.docker([...args, '--filter', 'bogus=1']);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, /Error response from daemon: Invalid filter 'bogus'/, args.join(' '));
+    }
+    assert.match((await d.docker(['ps', '--filter', 'status=bogus'])).stderr, /Invalid filter 'status=bogus'/);
+    assert.match((await d.docker(['images', '--filter', 'dangling=maybe'])).stderr, /Invalid filter 'dangling=\[maybe\]'/);
     const none = await d.docker(['logs', 'bt-nosuch']);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /No such container: bt-nosuch/);

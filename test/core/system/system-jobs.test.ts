@@ -85,7 +85,7 @@ describe('system jobs', () => {
     }, { io: { stdin: new PassThrough(), stdout: out, stderr: new PassThrough() } });
     const ids = text.trim().split('\n').map((l) => (JSON.parse(l) as EngineEvent).Actor.ID);
     assert.deepEqual(ids, ['mid']);
-    await assert.rejects(kernel.engine.run('system.events', { filters: { colour: ['red'] } }), /invalid filter 'colour'/);
+    await assert.rejects(kernel.engine.run('system.events', { filters: { colour: ['red'] } }), /Invalid filter 'colour'/);
     await assert.rejects(kernel.engine.run('system.events', { since: '200', until: '100' }), /cannot be after until/);
   });
 

@@ -86,7 +86,7 @@ describe('core/volume: volumes with the local driver', () => {
     assert.deepEqual(await names({ label: ['tier=db'] }), ['used']);
     assert.deepEqual(await names({ name: ['fr'] }), ['free']);
     assert.deepEqual(await names({ driver: ['other'] }), []);
-    await assert.rejects(names({ colour: ['x'] }), /invalid filter 'colour'/);
+    await assert.rejects(names({ colour: ['x'] }), /Invalid filter 'colour'/);
     fs.writeFileSync(path.join((await volumes.inspect('free')).Mountpoint, 'f'), 'x'.repeat(1000));
     const pruned = await kernel.engine.run('volume.prune', {});
     assert.deepEqual(pruned.VolumesDeleted, ['free']);
