@@ -244,9 +244,11 @@ export class ImageService {
   private async deleteImage(id: string, out: ImageDeleteResponseItem[], pruneParents: boolean): Promise<void> {
     if (this.images.children(id).length) return;
     const parent = this.images.parent(id);
-    await this.images.delete(id);
+    const layers = await this.images.delete(id);
     await this.content.remove(id); // its config blob
     out.push({ Deleted: id });
+    // dockerd lists the layers that went with the image too (their chain ids)
+    for (const chainId of layers) out.push({ Deleted: chainId });
     await this.kernel.hooks.image.deleted.promise(id);
     if (pruneParents && parent && this.images.get(parent) && this.refs.refsOf(parent).length === 0
       && this.usage(parent).length === 0 && this.images.children(parent).length === 0) {

@@ -118,8 +118,12 @@ export class ImageStore {
     await atomicWriteJson(path.join(this.root, 'metadata', 'sha256', digestHex(id), 'meta.json'), m);
   }
 
-  /** Deletes an image (config first, so it is gone even if the rest fails) and releases its top layer. */
-  async delete(id: string): Promise<void> {
+  /**
+   * Deletes an image (config first, so it is gone even if the rest fails) and
+   * releases its top layer; resolves with the chain ids of the layers that
+   * went with it.
+   */
+  async delete(id: string): Promise<string[]> {
     const img = this.images.get(id);
     if (!img) throw new NotFoundError(`No such image: ${id}`);
     const hex = digestHex(id);
@@ -127,6 +131,6 @@ export class ImageStore {
     await fsp.rm(path.join(this.root, 'metadata', 'sha256', hex), { recursive: true, force: true });
     this.images.delete(id);
     this.meta.delete(id);
-    if (img.topChain) await this.layers.release(img.topChain);
+    return img.topChain ? this.layers.release(img.topChain) : [];
   }
 }

@@ -206,20 +206,26 @@ export class LayerStore {
     this.bump(chainId, 1);
   }
 
-  /** Drops a reference; a layer reaching zero is removed, and its parent released in turn. */
-  release(chainId: string): Promise<void> {
+  /**
+   * Drops a reference; a layer reaching zero is removed, and its parent
+   * released in turn. Resolves with the chain ids removed, top first.
+   */
+  release(chainId: string): Promise<string[]> {
     return this.serial(() => this.releaseNow(chainId));
   }
 
-  private async releaseNow(chainId: string): Promise<void> {
+  private async releaseNow(chainId: string): Promise<string[]> {
+    const removed: string[] = [];
     let cur: string | null = chainId;
     while (cur) {
       const info = this.layers.get(cur);
-      if (!info) return;
-      if (this.bump(cur, -1) > 0) return;
+      if (!info) break;
+      if (this.bump(cur, -1) > 0) break;
       await this.removeLayer(info);
+      removed.push(info.chainId);
       cur = info.parent;
     }
+    return removed;
   }
 
   private async removeLayer(info: LayerInfo): Promise<void> {

@@ -175,8 +175,10 @@ for (const [driverName, factory] of [['vfs', vfs], ['overlay2', overlay2]] as co
       await assert.rejects(kernel.engine.run('image.remove', { name: 'busybox' }), (e: unknown) => isConflict(e) && /c0ffee000000 is using/.test((e as Error).message));
       await assert.rejects(kernel.engine.run('image.remove', { name: id }), (e: unknown) => isConflict(e));
       svc.setUsageCheck(() => []);
+      const layers = svc.layers.list().map((l) => l.chainId);
       const out = await kernel.engine.run('image.remove', { name: 'busybox' });
-      assert.deepEqual(out, [{ Untagged: 'busybox:latest' }, { Deleted: id }]);
+      assert.deepEqual(out.slice(0, 2), [{ Untagged: 'busybox:latest' }, { Deleted: id }]);
+      assert.deepEqual(out.slice(2).map((o) => (o as { Deleted: string }).Deleted).sort(), layers.sort(), 'then the layers that went with it, as dockerd lists them');
       assert.deepEqual(await kernel.engine.run('image.list', {}), []);
       assert.equal(svc.layers.list().length, 0, 'the layer went with the last image');
       assert.deepEqual(await svc.content.list(), [], 'and its config and layer blobs with it');
@@ -312,8 +314,9 @@ for (const [driverName, factory] of [['vfs', vfs], ['overlay2', overlay2]] as co
       const t = await buildTar([{ name: 'x', body: '1' }]);
       const r = await kernel.engine.run('image.import', {}, { io: io(t) });
       assert.equal((await kernel.engine.run('image.list', { filters: { dangling: ['true'] } })).length, 1);
+      const top = svc.images.get(r.id)!.topChain!;
       const p = await kernel.engine.run('image.prune', {});
-      assert.deepEqual(p.ImagesDeleted, [{ Deleted: r.id }]);
+      assert.deepEqual(p.ImagesDeleted, [{ Deleted: r.id }, { Deleted: top }]);
       assert.equal((await kernel.engine.run('image.list', {})).length, 1);
     });
 
