@@ -325,6 +325,8 @@ describe('acceptance: the docker CLI against berthd', function () {
     await d.dockerOk(['run', '-d', '--name', 'bt-follow', IMAGE, 'sh', '-c', 'echo one; sleep 1; echo two']);
     assert.equal(await d.dockerOk(['logs', '-f', 'bt-follow']), 'one\ntwo\n');
     assert.equal((await d.dockerOk(['wait', 'bt-follow'])).trim(), '0');
+    assert.equal(await d.dockerOk(['logs', '--tail', '1', 'bt-follow']), 'two\n');
+    assert.equal(await d.dockerOk(['logs', '--tail', 'bogus', 'bt-follow']), 'one\ntwo\n', 'a tail that is not a number is every line, as dockerd');
     const pruned = await d.dockerOk(['container', 'prune', '-f']);
     assert.match(pruned, /Deleted Containers:/);
     assert.equal((await d.docker(['inspect', 'bt-follow'])).code, 1);

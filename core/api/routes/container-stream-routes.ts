@@ -35,11 +35,9 @@ async function logs(ctx: RouteContext): Promise<void> {
   const stdout = q.stdout === true;
   const stderr = q.stderr === true;
   if (!stdout && !stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
+  // as dockerd: a tail that is not an integer (`all`, `bogus`) or is negative means every line
   let tail = -1;
-  if (typeof q.tail === 'string' && q.tail !== 'all' && q.tail !== '') {
-    if (!/^[0-9]+$/.test(q.tail)) throw new InvalidArgumentError(`invalid value for tail: ${JSON.stringify(q.tail)}`);
-    tail = Number(q.tail);
-  }
+  if (typeof q.tail === 'string' && /^[+-]?[0-9]+$/.test(q.tail)) tail = Math.max(-1, Number(q.tail));
   const input = {
     id: ctx.params.id,
     follow: q.follow === true,
