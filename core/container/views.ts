@@ -45,6 +45,30 @@ export function stoppedNetworkSettings(s: NetworkSettings): NetworkSettings {
   return out;
 }
 
+/**
+ * NetworkSettings as inspect and `docker ps` show them: a container that has
+ * not started yet shows the networks it asked for, with empty endpoints, as
+ * dockerd does (`bridge` for the default mode; none for `container:`).
+ */
+export function shownNetworkSettings(c: Container): NetworkSettings {
+  const s = c.record.NetworkSettings;
+  if (c.record.HasBeenStartedBefore || Object.keys(s.Networks ?? {}).length > 0) return s;
+  const mode = c.hostConfig.NetworkMode;
+  if (mode.startsWith('container:')) return s;
+  const requested = c.record.NetworkingConfig?.EndpointsConfig ?? {};
+  const names = Object.keys(requested).length > 0 ? Object.keys(requested) : [mode === 'default' || mode === '' ? 'bridge' : mode];
+  const Networks: Record<string, Record<string, unknown>> = {};
+  for (const name of names) {
+    const ep = requested[name] ?? {};
+    Networks[name === 'default' ? 'bridge' : name] = {
+      IPAMConfig: ep.IPAMConfig ?? null, Links: ep.Links ?? null, Aliases: ep.Aliases ?? null, NetworkID: '', EndpointID: '',
+      Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+      MacAddress: ep.MacAddress ?? '', DriverOpts: null,
+    };
+  }
+  return { ...s, Networks };
+}
+
 export interface InspectExtras {
   execIds: string[];
   graphDriver: { Name: string; Data: Record<string, string> | null };
@@ -78,15 +102,18 @@ export function inspectView(c: Container, extras: InspectExtras): Record<string,
     GraphDriver: extras.graphDriver,
     Mounts: r.MountPoints.map((m) => ({ ...m })),
     Config: { ...r.Config },
-    NetworkSettings: r.NetworkSettings,
+    NetworkSettings: shownNetworkSettings(c),
   };
   if (extras.sizeRw !== undefined) out.SizeRw = extras.sizeRw;
   if (extras.sizeRootFs !== undefined) out.SizeRootFs = extras.sizeRootFs;
   return out;
 }
 
+/** HostConfig as dockerd 20.10 shows it: the deprecated kernel memory limits at 0, `Init` only when set. */
 function hostConfigView(hc: HostConfig): HostConfig {
-  return { ...hc };
+  const out: HostConfig = { KernelMemory: 0, KernelMemoryTCP: 0, ...hc };
+  if (out.Init === null || out.Init === undefined) delete out.Init;
+  return out;
 }
 
 /** `ContainerSummary.Ports` from NetworkSettings.Ports (`80/tcp → [{HostIp, HostPort}]`). */
@@ -123,7 +150,7 @@ export function summaryView(c: Container, sizes?: { SizeRw: number; SizeRootFs: 
     State: r.State.Status,
     Status: statusLine(r.State, now),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode },
-    NetworkSettings: { Networks: r.NetworkSettings.Networks ?? {} },
+    NetworkSettings: { Networks: shownNetworkSettings(c).Networks ?? {} },
     Mounts: r.MountPoints.map(summaryMount),
   };
   if (sizes) { out.SizeRw = sizes.SizeRw; out.SizeRootFs = sizes.SizeRootFs; }

@@ -10,7 +10,7 @@ import { checkDigest } from './digest';
 export interface ImageRunConfig {
   User?: string;
   ExposedPorts?: Record<string, Record<string, never>>;
-  Env?: string[];
+  Env?: string[] | null;
   Entrypoint?: string[] | null;
   Cmd?: string[] | null;
   Volumes?: Record<string, Record<string, never>> | null;

@@ -23,6 +23,13 @@ function filterValues(f: ImageFilters | undefined, key: string): string[] {
   return Array.isArray(v) ? v : Object.keys(v).filter((k) => (v as Record<string, boolean>)[k]);
 }
 
+/** dockerd's image inspect shows every field of a container config, empty ones included. */
+const EMPTY_RUN_CONFIG = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
+  OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null,
+  OnBuild: null, Labels: null,
+};
+
 /** The `dangling` filter as a boolean (undefined when absent); dockerd's `Invalid filter 'dangling=[x]'` otherwise. */
 export function danglingFilter(f: ImageFilters | undefined): boolean | undefined {
   const d = filterValues(f, 'dangling');
@@ -85,10 +92,10 @@ export async function inspectImage(svc: ImageService, ref: string): Promise<Imag
     Comment: c.comment ?? '',
     Created: c.created ?? new Date(0).toISOString(),
     Container: c.container ?? '',
-    ContainerConfig: c.container_config ?? {},
+    ContainerConfig: { ...EMPTY_RUN_CONFIG, ...(c.container_config ?? {}) },
     DockerVersion: c.docker_version ?? '',
     Author: c.author ?? '',
-    Config: c.config ?? null,
+    Config: c.config ? { ...EMPTY_RUN_CONFIG, ...c.config } : null,
     Architecture: c.architecture,
     Os: c.os,
     Size: rec.size,

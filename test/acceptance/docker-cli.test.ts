@@ -224,12 +224,29 @@ describe('acceptance: the docker CLI against berthd', function () {
     }
   });
 
-  it('shows Config.Env null for a container whose image and create body have none, as dockerd', async () => {
+  it('shows Config.Env null for a container whose image and create body have none, and dockerd\'s inspect shapes', async () => {
     const imageEnv = (await d.dockerOk(['image', 'inspect', '-f', '{{json .Config.Env}}', IMAGE])).trim();
     await d.dockerOk(['create', '--name', 'bt-noenv', IMAGE, 'true']);
     try {
       assert.equal(imageEnv, 'null', 'imported with only CMD: no Env');
       assert.equal((await d.dockerOk(['inspect', '-f', '{{json .Config.Env}}', 'bt-noenv'])).trim(), 'null');
+      // more of dockerd 20.10's inspect shapes: a created container shows the network it asked for, with an empty
+      // endpoint; HostConfig has the deprecated kernel memory limits at 0 and no Init unless set
+      const created = JSON.parse(await d.dockerOk(['inspect', 'bt-noenv']))[0];
+      assert.deepEqual(Object.keys(created.NetworkSettings.Networks), ['bridge']);
+      assert.equal(created.NetworkSettings.Networks.bridge.IPAddress, '');
+      assert.equal(created.NetworkSettings.Networks.bridge.EndpointID, '');
+      assert.equal(created.HostConfig.KernelMemory, 0);
+      assert.equal(created.HostConfig.KernelMemoryTCP, 0);
+      assert.ok(!('Init' in created.HostConfig));
+      assert.equal((await d.dockerOk(['ps', '-a', '--filter', 'name=bt-noenv', '--format', '{{.Networks}}'])).trim(), 'bridge');
+      const img = JSON.parse(await d.dockerOk(['image', 'inspect', IMAGE]))[0];
+      for (const part of ['Config', 'ContainerConfig']) {
+        for (const k of ['Hostname', 'Domainname', 'User', 'AttachStdin', 'Tty', 'OpenStdin', 'Env', 'Cmd', 'Image', 'Volumes', 'WorkingDir', 'Entrypoint', 'OnBuild', 'Labels']) {
+          assert.ok(k in img[part], `image inspect ${part}.${k}`);
+        }
+      }
+      assert.deepEqual(img.Config.Cmd, ['sh']);
       assert.equal(await d.dockerOk(['start', '-a', 'bt-noenv']), '');
     } finally {
       await d.docker(['rm', '-f', 'bt-noenv']);
