@@ -25,7 +25,7 @@ export function matchLabels(labels: Record<string, string>, wanted: string[] | u
 }
 
 /** Prune's `until`: a Go duration before `now` (`10m`, `24h`), Unix seconds, or a date; milliseconds since the epoch. */
-export function parseUntil(u: string, now: number): number {
+function parseUntil(u: string, now: number): number {
   const d = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(u);
   if (d) {
     const mult: Record<string, number> = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -9,7 +9,7 @@ import { loadImages, saveImages } from './docker-archive';
 import type { ImageRunConfig } from './image-config';
 import type { ImageService } from './image-service';
 import type { HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagePruneResponse, ImageSummary } from './image-types';
-import { danglingFilter, imageHistory, inspectImage, listImages, type ImageFilters } from './image-views';
+import { danglingFilter, filterValues, imageHistory, inspectImage, listImages, type ImageFilters } from './image-views';
 import { pruneMatcher } from '../filters';
 
 declare module '../engine/job-map' {
@@ -61,8 +61,7 @@ export function registerImageJobs(kernel: Kernel, svc: ImageService): void {
     // dockerd's image prune filters: dangling (false: every unused image), until, label, label!
     const f = job.input.filters ?? {};
     const dangling = danglingFilter(f);
-    const rest = Object.fromEntries(Object.entries(f).filter(([k]) => k !== 'dangling')
-      .map(([k, v]) => [k, Array.isArray(v) ? v : Object.keys(v).filter((x) => v[x])]));
+    const rest = Object.fromEntries(Object.keys(f).filter((k) => k !== 'dangling').map((k) => [k, filterValues(f, k)]));
     const match = pruneMatcher(rest);
     return svc.prune({ all: dangling === false, match: (img) => match(Date.parse(img.config.created ?? ''), img.config.config?.Labels ?? {}) });
   });

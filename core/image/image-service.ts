@@ -467,15 +467,15 @@ export class ImageService {
     const set = (o: Partial<ImageRunConfig> | undefined): Partial<ImageRunConfig> => Object.fromEntries(Object.entries(o ?? {})
       .filter(([, v]) => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0)
         && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0)));
+    const containerCfg = this.containerConfig(containerId);
     const runConfig = applyChanges(
-      { ...(baseCfg.config ?? {}), ...set(this.containerConfig(containerId)), ...set(opts.changes) },
+      { ...(baseCfg.config ?? {}), ...set(containerCfg), ...set(opts.changes) },
       opts.changeInstructions ?? []);
     const info = await this.layers.register(await this.layers.mountDiff(containerId), m.parent);
     try {
       const created = new Date().toISOString();
       // as dockerd: a container without changes adds no layer, only a history entry marked empty
       const empty = info.diffId === EMPTY_LAYER_DIFF_ID;
-      const containerCfg = this.containerConfig(containerId);
       const cmd = containerCfg?.Cmd;
       const cfg: OciImageConfigFile = {
         ...baseCfg,

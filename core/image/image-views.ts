@@ -17,7 +17,8 @@ function refMatches(pattern: string, familiar: string): boolean {
 /** Filters of `GET /images/json` (`dangling`, `reference`, `label`), Docker's map form. */
 export type ImageFilters = Record<string, string[] | Record<string, boolean>>;
 
-function filterValues(f: ImageFilters | undefined, key: string): string[] {
+/** One filter's values, from either of Docker's forms (`["x"]` or `{"x": true}`). */
+export function filterValues(f: ImageFilters | undefined, key: string): string[] {
   const v = f?.[key];
   if (!v) return [];
   return Array.isArray(v) ? v : Object.keys(v).filter((k) => (v as Record<string, boolean>)[k]);

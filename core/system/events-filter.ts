@@ -5,17 +5,15 @@
  * matches `exec_start: sh -c …`); `type`; `label` (`key` or `key=value`);
  * `daemon`; `scope`.
  */
-import { invalidFilter } from '../filters';
+import { checkFilterKeys } from '../filters';
 import type { EngineEvent } from '../hooks/events';
 import type { Filters } from '../api/query';
 
-const KEYS = new Set(['container', 'image', 'network', 'volume', 'plugin', 'event', 'type', 'label', 'daemon', 'scope', 'config', 'secret', 'node', 'service']);
+const KEYS = ['container', 'image', 'network', 'volume', 'plugin', 'event', 'type', 'label', 'daemon', 'scope', 'config', 'secret', 'node', 'service'];
 
 /** InvalidArgumentError `Invalid filter '<key>'` for a key Docker does not know. */
 export function checkEventFilters(filters: Filters): void {
-  for (const key of Object.keys(filters)) {
-    if (!KEYS.has(key)) throw invalidFilter(key);
-  }
+  checkFilterKeys(filters, KEYS);
 }
 
 function actorMatches(e: EngineEvent, values: string[]): boolean {
