@@ -12,16 +12,16 @@ function burn(ms: number): void {
 }
 
 describe('core/system: first busy stretch', () => {
-  it('tells once, after a stretch of real CPU work, and not while the process idles', async () => {
+  it('tells once, after a stretch of real CPU work on this thread', async () => {
+    // (that an idle process is not told is checked with a given CPU clock below, and on a real
+    // berthd in test/core/bin: this mocha process may collect a big heap on other threads meanwhile)
     let told = 0;
     const stop = onFirstBusy(() => { told++; }, { windowMs: 30 });
     try {
-      await sleep(150);
-      assert.equal(told, 0, 'an idle process is not busy');
-      burn(120);
+      burn(200);
       await sleep(80);
-      assert.equal(told, 1, 'a 120 ms stretch of CPU is busy');
-      burn(120);
+      assert.equal(told, 1, 'a 200 ms stretch of CPU is busy');
+      burn(200);
       await sleep(80);
       assert.equal(told, 1, 'told only once');
     } finally {
@@ -34,6 +34,8 @@ describe('core/system: first busy stretch', () => {
     let told = 0;
     const stop = onFirstBusy(() => { told++; }, { windowMs: 40, busyFraction: 0.8, cpuMs: () => cpu });
     try {
+      await sleep(100);
+      assert.equal(told, 0, 'no CPU used: not busy');
       for (let i = 0; i < 4; i++) {
         cpu += 15; // well under 0.8 of each 40 ms stretch
         await sleep(45);
