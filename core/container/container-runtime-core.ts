@@ -302,8 +302,10 @@ export abstract class ContainerRuntimeCore {
       c.record.NetworkSettings = net.settings;
       c.record.HasBeenStartedBefore = true;
       c.record.State = runningState(running.pid);
-      // only the Pid is new since the durable write, and restore finds that again
-      await this.store.saveRecord(c, false);
+      // Only the Pid is new since the durable write, and restore finds that again:
+      // not waited for (the store keeps a container's writes in order, so the
+      // exit's cannot be overtaken by it).
+      void this.store.saveRecord(c, false).catch((err: Error) => this.kernel.log.warn({ container: id, err: err.message }, 'could not record the pid'));
       if (probing) this.startHealth(c, rt);
       rt.markReady();
       timer.mark('state');

@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { LogContext, LogDriver, LogLines, LogMessage, LogReadOptions, LogReader } from '../../core';
 import { attrsJson, extraAttributes } from './log-attrs';
-import { LogFileWriter, type WriterConfig } from './log-file-writer';
-import { readLogBatches, readLogFile } from './log-file-reader';
+import { LogFileWriter, type WriterConfig, type WriterSubscriber } from './log-file-writer';
+import { readLogBatches, readLogFile, type ReaderConfig } from './log-file-reader';
 import { parseJsonFileOptions } from './log-options';
 import { openFile, type FileOpener } from './random-access-file';
 
@@ -21,6 +21,9 @@ export class JsonFileLogger implements LogDriver, LogReader {
   /** Opened at the first log() call: an instance that only reads never competes with the writing one. */
   private writer: LogFileWriter | null = null;
   private opening: Promise<LogFileWriter> | null = null;
+  private closed = false;
+  /** Followers that started while no writer was open: told when this instance closes. */
+  private readonly writerless = new Set<WriterSubscriber>();
 
   private constructor(readonly path: string, private readonly config: WriterConfig) {}
 
@@ -65,7 +68,10 @@ export class JsonFileLogger implements LogDriver, LogReader {
 
   /** Writes what is queued, closes the file, and ends followers after they read it all. */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.opening) await (await this.opening).close();
+    for (const s of this.writerless) s.onClose();
+    this.writerless.clear();
   }
 
   /**
@@ -73,13 +79,30 @@ export class JsonFileLogger implements LogDriver, LogReader {
    * rotations until the stream is destroyed or this driver is closed.
    */
   read(opts: LogReadOptions): Readable {
-    const writer = this.writer && !this.writer.isClosed ? this.writer : null;
-    return readLogFile({ path: this.path, opener: this.config.opener, writer }, opts);
+    return readLogFile(this.readerConfig(), opts);
   }
 
   /** The same messages as `read`, as LogBatch items: a read block at a time, no object per line. */
   readBatches(opts: LogReadOptions): Readable {
+    return readLogBatches(this.readerConfig(), opts);
+  }
+
+  /**
+   * How readers of this instance read. A follower hears of writes and of
+   * the close from the open writer; one that starts before the first line
+   * (`docker logs -f` of a container that has printed nothing yet) or just
+   * after the close polls the file, and ends when this instance closes
+   * (it followed for good).
+   */
+  private readerConfig(): ReaderConfig {
     const writer = this.writer && !this.writer.isClosed ? this.writer : null;
-    return readLogBatches({ path: this.path, opener: this.config.opener, writer }, opts);
+    return {
+      path: this.path, opener: this.config.opener, writer,
+      onInstanceClose: (s) => {
+        if (this.closed) { queueMicrotask(() => s.onClose()); return () => undefined; }
+        this.writerless.add(s);
+        return () => { this.writerless.delete(s); };
+      },
+    };
   }
 }

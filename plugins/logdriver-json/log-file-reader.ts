@@ -22,6 +22,12 @@ export interface ReaderConfig {
   writer: LogFileWriter | null;
   /** How often a follower without a writer looks for growth and rotation (ms). */
   pollMs?: number;
+  /**
+   * Without a writer: registers a follower to hear when the driver instance
+   * closes (one that will write but has not yet, or has just closed), so it
+   * ends then instead of following for good. Returns its unsubscribe.
+   */
+  onInstanceClose?: (s: WriterSubscriber) => () => void;
 }
 
 const READ_BLOCK = 1024 * 1024;
@@ -170,6 +176,7 @@ async function produce(cfg: ReaderConfig, opts: LogReadOptions, emit: (batch: Lo
   const openAll = async (): ReturnType<typeof openFileSet> => {
     const set = await openFileSet(cfg);
     if (opts.follow && cfg.writer) unsubscribe = cfg.writer.subscribe(events);
+    else if (opts.follow && cfg.onInstanceClose) unsubscribe = cfg.onInstanceClose(events);
     return set;
   };
   const { rotated, current } = cfg.writer ? await cfg.writer.lock.run(openAll) : await openAll();

@@ -341,6 +341,10 @@ describe('acceptance: the docker CLI against berthd', function () {
   it('follows logs until the container exits, and prunes stopped containers', async () => {
     await d.dockerOk(['run', '-d', '--name', 'bt-follow', IMAGE, 'sh', '-c', 'echo one; sleep 1; echo two']);
     assert.equal(await d.dockerOk(['logs', '-f', 'bt-follow']), 'one\ntwo\n');
+    // a follower that starts before the container printed anything still ends when it exits (it followed for good)
+    await d.dockerOk(['run', '-d', '--name', 'bt-follow-late', IMAGE, 'sh', '-c', 'sleep 1; echo late']);
+    assert.equal(await d.dockerOk(['logs', '-f', 'bt-follow-late']), 'late\n');
+    await d.dockerOk(['rm', 'bt-follow-late']);
     assert.equal((await d.dockerOk(['wait', 'bt-follow'])).trim(), '0');
     assert.equal(await d.dockerOk(['logs', '--tail', '1', 'bt-follow']), 'two\n');
     assert.equal(await d.dockerOk(['logs', '--tail', 'bogus', 'bt-follow']), 'one\ntwo\n', 'a tail that is not a number is every line, as dockerd');

@@ -136,6 +136,25 @@ describe('ContainerStore', () => {
     assert.equal(s.reserveName(newId(), 'app'), '/app');
   });
 
+  it('lands a container\'s writes in the order they were asked for, even when nobody waits for them', async () => {
+    const s = new ContainerStore(root);
+    await s.load();
+    const c = await add(s, 'ordered');
+    const pending: Array<Promise<void>> = [];
+    for (let i = 1; i <= 40; i++) {
+      // alternately the in-memory record (not durable) and another record (durable), as a start does
+      if (i % 2) {
+        c.record.RestartCount = i;
+        pending.push(s.saveRecord(c, false));
+      } else {
+        pending.push(s.saveRecordAs(c, { ...c.record, RestartCount: i }));
+      }
+    }
+    await Promise.all(pending);
+    const onDisk = JSON.parse(fs.readFileSync(path.join(root, c.record.ID, 'config.v2.json'), 'utf8')) as ContainerRecord;
+    assert.equal(onDisk.RestartCount, 40, 'the last write asked for is the one on disk');
+  });
+
   it('renames, keeping the old name free and the new one taken', async () => {
     const s = new ContainerStore(root);
     await s.load();

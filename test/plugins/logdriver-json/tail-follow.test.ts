@@ -54,6 +54,25 @@ describe('logdriver json-file: tail and follow', function () {
     await driver.close();
   });
 
+  it('a follower that starts before the first line, or after the close, still ends when the instance closes', async () => {
+    for (const batches of [false, true]) {
+      const driver = await JsonFileLogger.create(logContext(dir));
+      // `docker logs -f` right after the start of a container that prints later: no writer is open yet
+      const early = batches ? driver.readBatches({ follow: true }) : driver.read({ follow: true });
+      const got = collect<unknown>(early);
+      await new Promise((r) => setTimeout(r, 50));
+      await driver.log(msgAt('late line\n', T0 + 1n));
+      await driver.close();
+      const items = await got; // resolves only once the follower ended
+      if (batches) assert.ok(items.length >= 1, 'the batch with the late line came through');
+      else assert.deepEqual((items as LogMessage[]).map((m) => m.line.toString()), ['late line\n'], 'the line written after the follower started came through');
+      // and one that starts once the instance closed reads what is there and ends
+      const after = await collect<LogMessage>(driver.read({ follow: true }));
+      assert.deepEqual(after.map((m) => m.line.toString()), ['late line\n']);
+      fs.rmSync(`${dir}/${CONTAINER_ID}-json.log`, { force: true });
+    }
+  });
+
   it('follow continues across rotations (plain and compressed) without losing or repeating a line', async () => {
     for (const compress of ['false', 'true']) {
       fs.rmSync(dir, { recursive: true, force: true });
