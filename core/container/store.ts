@@ -13,6 +13,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors';
 import { normaliseName, randomName } from './names';
 import { isFullId } from './ids';
 import type { Container, ContainerRecord, HostConfig } from './types';
+import { KeyedMutex } from './keyed-mutex';
 
 export const CONFIG_FILE = 'config.v2.json';
 export const HOSTCONFIG_FILE = 'hostconfig.json';
@@ -24,8 +25,12 @@ export class ContainerStore {
   private readonly byName = new Map<string, string>();
   /** Names reserved by a create in progress, so two creates cannot take the same one. */
   private readonly reserved = new Map<string, string>();
-  /** The last write asked for, per container (see inOrder). */
-  private readonly writes = new Map<string, Promise<void>>();
+  /**
+   * A container's file writes, one after the other in the order asked: each
+   * is a temp file renamed over the last, so two at once could land in either
+   * order (a `running` written after the exit's `exited`).
+   */
+  private readonly writes = new KeyedMutex();
 
   /** `root` is `<data-root>/containers`. */
   constructor(readonly root: string) {}
@@ -120,38 +125,25 @@ export class ContainerStore {
    * Writes config.v2.json atomically (after a state change); durably unless
    * `durable` is false, for states a crash may lose (see state-write.ts).
    * A container's writes land in the order they were asked for (see
-   * inOrder), so a caller may leave one unawaited.
+   * `writes`), so a caller may leave one unawaited.
    */
   saveRecord(c: Container, durable = true): Promise<void> {
-    return this.inOrder(c.record.ID, () => writeStateJson(path.join(this.dir(c.record.ID), CONFIG_FILE), c.record, durable));
+    return this.writes.run(c.record.ID, () => writeStateJson(path.join(this.dir(c.record.ID), CONFIG_FILE), c.record, durable));
   }
 
   /** Writes `record` as the container's config.v2.json, atomically and durably (the in-memory one is untouched). */
   saveRecordAs(c: Container, record: ContainerRecord): Promise<void> {
-    return this.inOrder(c.record.ID, () => writeStateJson(path.join(this.dir(c.record.ID), CONFIG_FILE), record));
+    return this.writes.run(c.record.ID, () => writeStateJson(path.join(this.dir(c.record.ID), CONFIG_FILE), record));
   }
 
   /** Writes both files atomically and durably, side by side (after an update of the HostConfig). */
   writeBoth(c: Container): Promise<void> {
-    return this.inOrder(c.record.ID, async () => {
+    return this.writes.run(c.record.ID, async () => {
       await Promise.all([
         writeStateJson(path.join(this.dir(c.record.ID), HOSTCONFIG_FILE), c.hostConfig),
         writeStateJson(path.join(this.dir(c.record.ID), CONFIG_FILE), c.record),
       ]);
     });
-  }
-
-  /**
-   * Runs a container's file writes one after the other, in the order asked:
-   * each is a temp file renamed over the last, so two at once could land in
-   * either order (a `running` written after the exit's `exited`).
-   */
-  private inOrder(id: string, write: () => Promise<void>): Promise<void> {
-    const next = (this.writes.get(id) ?? Promise.resolve()).then(write, write);
-    const settled = next.then(() => undefined, () => undefined);
-    this.writes.set(id, settled);
-    void settled.then(() => { if (this.writes.get(id) === settled) this.writes.delete(id); });
-    return next;
   }
 
   /** Renames a container; the new name follows the same rules as at create. */

@@ -1,6 +1,6 @@
 /** Docker's `filters` for network list/prune: name, id, driver, label, type, scope, dangling, until. */
 import { InvalidArgumentError } from '../errors';
-import { invalidFilter } from '../filters';
+import { invalidFilter, matchLabels } from '../filters';
 import type { DockerFilters, DockerNetwork } from './docker-types';
 
 /** Normalises the filters argument to name → values. */
@@ -21,11 +21,6 @@ export function parseFilters(f: DockerFilters | undefined): Record<string, strin
 
 const KNOWN = new Set(['name', 'id', 'driver', 'label', 'type', 'scope', 'dangling', 'until']);
 
-function labelMatch(labels: Record<string, string>, want: string): boolean {
-  const i = want.indexOf('=');
-  return i < 0 ? want in labels : labels[want.slice(0, i)] === want.slice(i + 1);
-}
-
 /** Whether a network passes every filter (values of one filter are OR-ed). `builtin` = bridge/host/none. */
 export function matchesFilters(n: DockerNetwork, f: Record<string, string[]>, builtin: boolean): boolean {
   for (const [k, vals] of Object.entries(f)) {
@@ -36,7 +31,7 @@ export function matchesFilters(n: DockerNetwork, f: Record<string, string[]>, bu
         case 'name': return n.Name.includes(v);
         case 'id': return n.Id.startsWith(v);
         case 'driver': return n.Driver === v;
-        case 'label': return labelMatch(n.Labels, v);
+        case 'label': return matchLabels(n.Labels, [v]);
         case 'type':
           if (v !== 'custom' && v !== 'builtin') throw new InvalidArgumentError(`invalid filter: 'type'='${v}'`);
           return (v === 'builtin') === builtin;
