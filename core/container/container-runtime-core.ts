@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { EventEmitter } from 'node:events';
-import { promises as fsp } from 'node:fs';
+import { mkdirSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Kernel } from '../daemon/kernel';
 import { Tokens } from '../daemon/kernel';
@@ -27,6 +27,7 @@ import { KeyedMutex } from './keyed-mutex';
 import type { ImagePort, NetworkPort, VolumePort } from './ports';
 import { RestartManager } from './restart-policy';
 import { readInRoot } from './root-path';
+import { allOrFirstError } from '../util/settle';
 import { type Runtime, defaultShmSize } from './runtime';
 import { buildContainerSpec, type SpecDefaults } from './spec/build-spec';
 import { parseMounts } from './spec/mounts';
@@ -249,7 +250,7 @@ export abstract class ContainerRuntimeCore {
           return n;
         })(),
         (async () => {
-          await fsp.mkdir(stateDir, { recursive: true, mode: 0o700 });
+          mkdirSync(stateDir, { recursive: true, mode: 0o700 });
           const d = await this.specDefaults();
           const ld = await createLogDriver(this.kernel, this.logContext(c, dir), hc.LogConfig.Type, hc.LogConfig.Config);
           cleanups.push(() => ld.close());
@@ -493,13 +494,3 @@ export abstract class ContainerRuntimeCore {
   abstract remove(ref: string, opts?: { force?: boolean; v?: boolean }): Promise<void>;
 }
 
-/**
- * Like Promise.all, but settles only when every promise has settled (so
- * the caller's undo list is complete), then rejects with the first error.
- */
-async function allOrFirstError<T extends readonly unknown[]>(ps: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
-  const settled = await Promise.allSettled(ps);
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
-}

@@ -5,7 +5,7 @@
  * and `hostconfig.json` (the HostConfig), each written atomically. Names are
  * unique (`/name`); lookup works by full id, unique id prefix or name.
  */
-import { promises as fsp } from 'node:fs';
+import { mkdirSync, promises as fsp, renameSync } from 'node:fs';
 import * as path from 'node:path';
 import { readJsonIfExists } from '../fs/atomic-write';
 import { writeStateJson } from './state-write';
@@ -109,7 +109,7 @@ export class ContainerStore {
    * commit, the container does not exist (load() deletes such a directory).
    */
   async prepare(c: Container): Promise<void> {
-    await fsp.mkdir(this.dir(c.record.ID), { recursive: true, mode: 0o710 });
+    mkdirSync(this.dir(c.record.ID), { recursive: true, mode: 0o710 });
     await writeStateJson(path.join(this.dir(c.record.ID), HOSTCONFIG_FILE), c.hostConfig);
   }
 
@@ -173,7 +173,7 @@ export class ContainerStore {
     const c = this.byId.get(id);
     const trash = path.join(this.root, `${TRASH_PREFIX}${id}`);
     try {
-      await fsp.rename(this.dir(id), trash);
+      renameSync(this.dir(id), trash);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }

@@ -2,8 +2,15 @@
  * Atomic state writes: temp file in the same directory, fsync, rename, fsync
  * of the directory. A crash at any point leaves either the old file or the new
  * one, never half of one.
+ *
+ * The open, write, close and rename are synchronous calls and only the fsyncs
+ * go to libuv's thread pool: on this class of VM a pool round trip costs ~65
+ * µs (a thread wake-up and an event-loop wake-up) while each of those
+ * syscalls costs a few on a local filesystem, and a container start writes a
+ * dozen such files (docs/benchmarks.md, session 6). The data root is meant to
+ * be a local filesystem; on a slow network one these calls block the loop.
  */
-import { promises as fsp, openSync, writeSync, fsyncSync, closeSync, renameSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, openSync, renameSync, rmSync, writeSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -11,11 +18,22 @@ function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+/** fsync(2) of `fd` on the thread pool (the one slow step: it waits for the disk). */
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+function writeAll(fd: number, data: string | Buffer): void {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off);
+}
+
 /** Writes `data` to `file` atomically (mode 0600 unless given). */
 export async function atomicWrite(file: string, data: string | Buffer, mode = 0o600): Promise<void> {
   await atomicWriteLight(file, data, { mode, sync: true });
-  const dir = await fsp.open(path.dirname(file), 'r');
-  try { await dir.sync(); } finally { await dir.close(); }
+  const dir = openSync(path.dirname(file), 'r');
+  try { await fsyncFd(dir); } finally { closeSync(dir); }
 }
 
 /**
@@ -26,20 +44,20 @@ export async function atomicWrite(file: string, data: string | Buffer, mode = 0o
  */
 export async function atomicWriteLight(file: string, data: string | Buffer, opts: { mode?: number; sync: boolean }): Promise<void> {
   const tmp = tempName(file);
-  const fh = await fsp.open(tmp, 'wx', opts.mode ?? 0o600);
+  const fd = openSync(tmp, 'wx', opts.mode ?? 0o600);
+  let written = false;
   try {
-    await fh.writeFile(data);
-    if (opts.sync) await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await fsp.rm(tmp, { force: true });
-    throw err;
+    writeAll(fd, data);
+    if (opts.sync) await fsyncFd(fd);
+    written = true;
+  } finally {
+    closeSync(fd);
+    if (!written) rmSync(tmp, { force: true });
   }
-  await fh.close();
   try {
-    await fsp.rename(tmp, file);
+    renameSync(tmp, file);
   } catch (err) {
-    await fsp.rm(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw err;
   }
 }
@@ -54,9 +72,7 @@ export function atomicWriteSync(file: string, data: string | Buffer, mode = 0o60
   const tmp = tempName(file);
   const fd = openSync(tmp, 'wx', mode);
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off);
+    writeAll(fd, data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

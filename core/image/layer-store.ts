@@ -15,13 +15,14 @@
  * rebuilt at open; `gc()` removes layers nobody references.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { mkdirSync, promises as fsp, readFileSync, renameSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidArgumentError, NotFoundError, AlreadyExistsError } from '../errors';
 import { atomicWrite, atomicWriteLight } from '../fs/atomic-write';
+import { allOrFirstError } from '../util/settle';
 import type { Change, GraphDriverWithDiff } from '../drivers/graphdriver';
 import { chainIdOf, checkDigest, digestHex, DigestStream } from './digest';
 import { decompress } from './decompress';
@@ -76,8 +77,9 @@ interface PreparedLayer { cacheId: string; work: string }
 /** What applying a layer tar found. */
 interface AppliedLayer { diffId: string; size: number; blob: string; tarSize: number }
 
+/** A small metadata file's trimmed text, null when absent (read inline: a pool round trip costs more than the read). */
 async function readText(file: string): Promise<string | null> {
-  try { return (await fsp.readFile(file, 'utf8')).trim(); } catch { return null; }
+  try { return readFileSync(file, 'utf8').trim(); } catch { return null; }
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -86,6 +88,9 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 const randomId = (): string => randomBytes(32).toString('hex');
+
+/** Prefix of a container layer's directory in tmp/ while createMount makes it (then `<prefix><mount id>`). */
+const MOUNT_TMP = 'mount-';
 
 /** Layers applied at once by a parallel applyChain. */
 const MAX_PARALLEL_APPLIES = 4;
@@ -159,9 +164,13 @@ export class LayerStore {
     const tmp = path.join(this.root, 'tmp');
     for (const n of await fsp.readdir(tmp)) {
       const dir = path.join(tmp, n);
-      const mountId = await readText(path.join(dir, 'mount-id'));
+      // a container layer's mount id is also its directory's name (createMount makes the driver's layers before it is written)
+      const named = n.startsWith(MOUNT_TMP) && /^[0-9a-f]{64}$/.test(n.slice(MOUNT_TMP.length)) ? n.slice(MOUNT_TMP.length) : null;
+      const mountId = (await readText(path.join(dir, 'mount-id'))) || named;
+      const idOf = async (f: string): Promise<string | null> => (await readText(path.join(dir, f)))
+        || (f === 'mount-id' ? named : f === 'init-id' && named ? `${named}-init` : null);
       for (const f of ['cache-id', 'mount-id', 'init-id']) {
-        const id = await readText(path.join(dir, f));
+        const id = await idOf(f);
         if (!id) continue;
         // a shared init layer (see sharedInit) belongs to its image layer, not to the container
         if (f === 'init-id' && id !== `${mountId}-init`) continue;
@@ -578,29 +587,33 @@ export class LayerStore {
     const mountId = randomId();
     // Containers of one image share its init layer (the same empty mount points for each); an empty image gets its own.
     const ownInit = !parentInfo;
-    let initId = `${mountId}-init`;
-    const work = path.join(this.root, 'tmp', `mount-${mountId.slice(0, 16)}`);
+    const initId = parentInfo ? sharedInitId(parentInfo.cacheId) : `${mountId}-init`;
+    // Named for the mount id: a crash from here on is cleaned up by the name
+    // (cleanTmp), so the driver's layers are made while the metadata is written.
+    const work = path.join(this.root, 'tmp', `${MOUNT_TMP}${mountId}`);
     let ok = false;
     try {
-      if (parentInfo) initId = sharedInitId(parentInfo.cacheId);
-      // The metadata first (a crash from here on is cleaned up by its mount-id and init-id), side by side.
-      await fsp.mkdir(work, { mode: 0o700 });
+      mkdirSync(work, { mode: 0o700 });
       // each file fsynced before its rename; the directory is fsynced by nobody: it is renamed into mounts/ as a whole
       const meta = (name: string, value: string): Promise<void> => atomicWriteLight(path.join(work, name), value, { sync: true });
-      await Promise.all([
+      // all settled before a failure's undo below, so no layer is made after its removal
+      await allOrFirstError([
         meta('mount-id', mountId),
         meta('init-id', initId),
-        parent ? meta('parent', parent) : null,
-        imageId ? meta('image', imageId) : null,
-        parentInfo ? this.sharedInit(parentInfo) : null,
+        parent ? meta('parent', parent) : Promise.resolve(),
+        imageId ? meta('image', imageId) : Promise.resolve(),
+        (async () => {
+          if (parentInfo) {
+            await this.sharedInit(parentInfo);
+          } else {
+            await this.driver.create(initId, null);
+            const initRoot = await this.driver.get(initId);
+            try { await setupInitLayer(initRoot); } finally { await this.driver.put(initId); }
+          }
+          await this.driver.createReadWrite(mountId, initId);
+        })(),
       ]);
-      if (ownInit) {
-        await this.driver.create(initId, null);
-        const initRoot = await this.driver.get(initId);
-        try { await setupInitLayer(initRoot); } finally { await this.driver.put(initId); }
-      }
-      await this.driver.createReadWrite(mountId, initId);
-      await fsp.rename(work, path.join(this.root, 'mounts', containerId));
+      renameSync(work, path.join(this.root, 'mounts', containerId));
       ok = true;
       const m: MountInfo = { containerId, mountId, parent, imageId, initId };
       this.mounts.set(containerId, m);
@@ -674,7 +687,7 @@ export class LayerStore {
       const m = this.mounts.get(containerId);
       if (!m) return { deleted: Promise.resolve() };
       const trash = path.join(this.root, 'tmp', `rm-${randomBytes(6).toString('hex')}`);
-      await fsp.rename(path.join(this.root, 'mounts', containerId), trash);
+      renameSync(path.join(this.root, 'mounts', containerId), trash);
       this.mounts.delete(containerId);
       const deleted = this.serial(async () => {
         await this.driver.remove(m.mountId);

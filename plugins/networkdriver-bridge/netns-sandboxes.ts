@@ -3,7 +3,7 @@
  * container, bind-mounted at `<exec-root>/netns/<containerId>` with `lo` up,
  * which the exec driver joins by path.
  */
-import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, type SandboxProvider } from '../../core';
 import type { LinkOps } from './link-ops';
@@ -23,7 +23,7 @@ export class NetnsSandboxes implements SandboxProvider {
   /** Creates the namespace (lo up) and returns its path; AlreadyExists-safe: an existing mounted sandbox is reused. */
   async create(containerId: string): Promise<string> {
     const p = this.pathOf(containerId);
-    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     // the mount table is read only when something is in the way (a sandbox kept, or a stale file)
     if (existsSync(p)) {
       if (isMounted(p)) return p;

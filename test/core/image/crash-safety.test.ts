@@ -21,7 +21,7 @@ const drivers = {
 } as const;
 
 /** The child: opens the stores like the daemon does and starts a layer apply that `mode` interrupts. */
-function childScript(driver: keyof typeof drivers, dataRoot: string, mode: 'mid-apply' | 'before-record'): string {
+function childScript(driver: keyof typeof drivers, dataRoot: string, mode: 'mid-apply' | 'before-record' | 'mounts'): string {
   const d = drivers[driver];
   return `
 const path = require('path');
@@ -41,6 +41,12 @@ const { buildTar } = require(${JSON.stringify(path.join(DIST, 'core/image/tar-bu
   if (${JSON.stringify(mode)} === 'before-record') {
     await ls.register(Readable.from([tar]), null);
     process.stdout.write('registered\\n');
+  } else if (${JSON.stringify(mode)} === 'mounts') {
+    const info = await ls.register(Readable.from([tar]), null);
+    for (let i = 0; ; i++) {
+      await ls.createMount('btc' + i, info.chainId);
+      if (i === 3) process.stdout.write('mounting\\n');
+    }
   } else {
     let sent = false;
     const src = new Readable({ read() {
@@ -174,6 +180,30 @@ for (const name of ['vfs', 'overlay2'] as const) {
       try { assert.equal(fs.statSync(path.join(root, 'big')).size, 96 << 20); } finally { await svc.unmountContainerLayer('btcommit'); }
       // driver layers: the base layer and the container's init and read-write layers, nothing else
       assert.equal(driverLayers().length, 3, driverLayers().join(','));
+    });
+
+    it('keeps no driver layer of a container layer cut off by a kill (createMount makes them while its metadata is written)', async () => {
+      const script = path.join(base, 'child.js');
+      fs.writeFileSync(script, childScript(name, base, 'mounts'));
+      // its own process group, killed whole: vfs copies the init layer with cp(1), which would outlive the child
+      child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      await runUntil(child, 'mounting');
+      await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 100)));
+      process.kill(-child.pid!, 'SIGKILL');
+      await new Promise((r) => child?.once('exit', r));
+
+      const root = path.join(base, 'image', name, 'layerdb');
+      const driver = withDiffer(await drivers[name].open(path.join(base, name)));
+      const content = await ContentStore.open(path.join(base, 'image', 'content'));
+      const ls = await LayerStore.open(root, driver, content, pino({ level: 'silent' }));
+      try {
+        const [layer] = ls.list();
+        const mounts = fs.readdirSync(path.join(root, 'mounts'));
+        assert.ok(mounts.length >= 4, `the child made its first mounts (${mounts.length})`);
+        const expected = [layer.cacheId, `${layer.cacheId}-init`, ...mounts.map((c) => ls.getMount(c)!.mountId)].sort();
+        assert.deepEqual(driverLayers().sort(), expected, 'only the image layer, its init layer and the recorded containers\' layers');
+        assert.deepEqual(fs.readdirSync(path.join(root, 'tmp')), []);
+      } finally { await driver.cleanup(); }
     });
 
     it('collects a layer whose image was never recorded (kill between apply and record)', async () => {
