@@ -26,6 +26,8 @@ declare module '../engine/job-map' {
     'container.remove': { input: Id & { force?: boolean; v?: boolean; link?: boolean }; output: void };
     'container.list': { input: { all?: boolean; limit?: number; size?: boolean; filters?: FiltersInput }; output: Array<Record<string, unknown>> };
     'container.inspect': { input: Id & { size?: boolean }; output: Record<string, unknown> };
+    /** A container by id, name or unique id prefix (404 otherwise): what a streaming route needs before its headers, without inspect's view. */
+    'container.resolve': { input: Id; output: { Id: string; Name: string; Tty: boolean } };
     'container.logs': { input: LogsInput; output: void };
     'container.attach': { input: AttachInput; output: void };
     'container.resize': { input: Id & { h: number; w: number }; output: void };

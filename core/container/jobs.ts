@@ -35,6 +35,10 @@ export function registerContainerJobs(engine: Engine, svc: ContainerService, exe
   });
   engine.register('container.list', (job) => listContainers(svc, job.input ?? {}));
   engine.register('container.inspect', (job) => inspectContainer(svc, needId(job.input), !!job.input.size));
+  engine.register('container.resolve', (job) => {
+    const { record } = svc.store.get(needId(job.input));
+    return { Id: record.ID, Name: record.Name, Tty: !!record.Config.Tty };
+  });
   engine.register('container.logs', (job) => containerLogs(svc, job));
   engine.register('container.attach', (job) => attachContainer(svc, job));
   engine.register('container.resize', (job) => svc.resize(needId(job.input), Number(job.input.h ?? 0), Number(job.input.w ?? 0)));

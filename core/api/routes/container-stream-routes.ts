@@ -14,12 +14,10 @@ import { runJob } from '../run-job';
 import { runHijackedJob } from './hijacked-job';
 import { defaultInput } from './job-route';
 
-interface InspectTty { Config?: { Tty?: boolean } }
-
 /** Whether container `id` has a tty (404 when it does not exist). */
 async function containerTty(ctx: RouteContext, id: string): Promise<boolean> {
-  const info = await runJob(ctx.kernel, 'container.inspect', { id }, { signal: ctx.signal }) as InspectTty;
-  return Boolean(info?.Config?.Tty);
+  const found = await runJob(ctx.kernel, 'container.resolve', { id }, { signal: ctx.signal }) as { Tty: boolean };
+  return found.Tty;
 }
 
 /** Docker's timestamps in query strings: unix seconds with an optional fraction, or RFC 3339. */

@@ -48,9 +48,9 @@ describe('api server', function () {
     dir = fs.mkdtempSync('/tmp/berth-test-api-');
     kernel = await makeTestKernel({ dataRoot: path.join(dir, 'data') });
     await setupSystem(kernel);
-    job('container.inspect', (j) => {
-      if (j.input.id === 'tty') return { Id: 'tty', Config: { Tty: true } };
-      if (j.input.id === 'plain') return { Id: 'plain', Config: { Tty: false } };
+    job('container.resolve', (j) => {
+      if (j.input.id === 'tty') return { Id: 'tty', Name: '/tty', Tty: true };
+      if (j.input.id === 'plain') return { Id: 'plain', Name: '/plain', Tty: false };
       throw new NotFoundError(`No such container: ${String(j.input.id)}`);
     });
     job('container.attach', async (j) => {

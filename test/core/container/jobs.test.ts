@@ -51,6 +51,15 @@ describe('container jobs: logs, wait, attach stdin, exec tty, rename, update, pr
     assert.equal(followed.out, 'a\nb\n', 'follow ends with the container and misses nothing');
   });
 
+  it('resolve: a container by name or id prefix gives its full id, name and tty; an unknown one is 404', async () => {
+    const id = await create({ Cmd: ['true'], Tty: true }, 'bt-resolve-tty');
+    assert.deepEqual(await run('container.resolve', { id: 'bt-resolve-tty' }), { Id: id, Name: '/bt-resolve-tty', Tty: true });
+    assert.deepEqual(await run('container.resolve', { id: id.slice(0, 12) }), { Id: id, Name: '/bt-resolve-tty', Tty: true });
+    const plain = await create({ Cmd: ['true'] });
+    assert.equal((await run('container.resolve', { id: plain })).Tty, false);
+    await assert.rejects(run('container.resolve', { id: 'bt-resolve-nosuch' }), isNotFound);
+  });
+
   it('wait next-exit and removed; AutoRemove removes the container after it exits', async () => {
     const id = await create({ Cmd: ['sh', '-c', 'exit 2'], HostConfig: { AutoRemove: true } });
     const removed = run('container.wait', { id, condition: 'removed' });
