@@ -35,12 +35,16 @@ const char *errno_name(int e) {
   }
 }
 
-Napi::Value fail(Napi::Env env, const std::string &what, int negerr) {
+Napi::Error errnoError(Napi::Env env, const std::string &what, int negerr) {
   int e = -negerr;
   Napi::Error err = Napi::Error::New(env, what + ": " + strerror(e));
   err.Set("code", Napi::String::New(env, errno_name(e)));
   err.Set("errno", Napi::Number::New(env, e));
-  err.ThrowAsJavaScriptException();
+  return err;
+}
+
+Napi::Value fail(Napi::Env env, const std::string &what, int negerr) {
+  errnoError(env, what, negerr).ThrowAsJavaScriptException();
   return env.Undefined();
 }
 
@@ -121,10 +125,7 @@ class LinkDeleteWorker : public Napi::AsyncWorker {
     Napi::Env env = Env();
     if (err_ == -ENODEV) { deferred_.Resolve(Napi::Boolean::New(env, false)); return; }
     if (err_ < 0) {
-      int e = -err_;
-      Napi::Error error = Napi::Error::New(env, "delete link " + name_ + ": " + strerror(e));
-      error.Set("code", Napi::String::New(env, errno_name(e)));
-      deferred_.Reject(error.Value());
+      deferred_.Reject(errnoError(env, "delete link " + name_, err_).Value());
       return;
     }
     deferred_.Resolve(Napi::Boolean::New(env, true));
@@ -224,6 +225,35 @@ Napi::Value NetnsCreate(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// netnsCreateAsync(path): Promise<void>. netnsCreate on a libuv pool thread:
+// the unshare (~0.5 ms in the kernel) leaves the event loop free. The pool
+// thread joins the new namespace only inside netns_create, which setns()es it
+// back before returning.
+class NetnsCreateWorker : public Napi::AsyncWorker {
+ public:
+  NetnsCreateWorker(Napi::Env env, std::string path)
+      : Napi::AsyncWorker(env), path_(std::move(path)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override { err_ = netns_create(path_.c_str()); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (err_ < 0) deferred_.Reject(errnoError(env, "create sandbox " + path_, err_).Value());
+    else deferred_.Resolve(env.Undefined());
+  }
+
+ private:
+  std::string path_;
+  Napi::Promise::Deferred deferred_;
+  int err_ = 0;
+};
+
+Napi::Value NetnsCreateAsync(const Napi::CallbackInfo &info) {
+  auto *w = new NetnsCreateWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value NetnsDestroy(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -254,6 +284,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("linkIndex", Napi::Function::New(env, LinkIndex));
   exports.Set("vethJoin", Napi::Function::New(env, VethJoin));
   exports.Set("netnsCreate", Napi::Function::New(env, NetnsCreate));
+  exports.Set("netnsCreateAsync", Napi::Function::New(env, NetnsCreateAsync));
   exports.Set("netnsDestroy", Napi::Function::New(env, NetnsDestroy));
   exports.Set("bindInNetns", Napi::Function::New(env, BindInNetns));
   return exports;
