@@ -3,37 +3,87 @@
  * of the directory. A crash at any point leaves either the old file or the new
  * one, never half of one.
  *
- * The open, write, close and rename are synchronous calls and only the fsyncs
- * go to libuv's thread pool: on this class of VM a pool round trip costs ~65
- * µs (a thread wake-up and an event-loop wake-up) while each of those
- * syscalls costs a few on a local filesystem, and a container start writes a
- * dozen such files (docs/benchmarks.md, session 6). The data root is meant to
- * be a local filesystem; on a slow network one these calls block the loop.
+ * With the native addon built, a write is one thread-pool job
+ * (berth_exec writeAtomic: open, write, fsync, close, rename, directory
+ * fsync). On this class of VM each pool round trip costs 40-70 µs of
+ * event-loop time (a thread wake-up and an event-loop wake-up, then the
+ * callback), and a container start writes a dozen such files: three round
+ * trips each through node's fs cost ~2 ms of the loop per `docker run`
+ * (docs/benchmarks.md, session 6). Without the addon, node's fs does the same
+ * steps: open, write and close inline, fsync and rename on the pool.
  */
-import { closeSync, fsync, fsyncSync, openSync, renameSync, rmSync, writeSync, promises as fsp } from 'node:fs';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { closeSync, fsync, fsyncSync, openSync, rename, renameSync, rmSync, writeSync, promises as fsp } from 'node:fs';
+import { addonFunction } from '../native/loader';
 
+let seq = 0;
+/**
+ * `<dir>/.<name>.<pid>-<n>.tmp` beside `file`: unique in this process, and
+ * across processes by the pid (a leftover of a dead process with the same pid
+ * makes the exclusive open fail, and the caller's write with it: a crash's
+ * leftovers are not expected to outlive the start-up clean-ups).
+ */
 function tempName(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const slash = file.lastIndexOf('/');
+  return `${file.slice(0, slash + 1)}.${file.slice(slash + 1)}.${process.pid}-${++seq}.tmp`;
 }
 
-/** fsync(2) of `fd` on the thread pool (the one slow step: it waits for the disk). */
-function fsyncFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+type NativeWrite = (file: string, tmp: string, data: Buffer, mode: number, sync: boolean, syncDir: boolean) => Promise<void>;
+let nativeWrite: NativeWrite | null | undefined;
+
+/** The addon's writeAtomic, or null (not built, or `BERTH_NATIVE_WRITES=0`). */
+function nativeWriter(): NativeWrite | null {
+  if (nativeWrite === undefined) {
+    nativeWrite = process.env.BERTH_NATIVE_WRITES === '0' ? null : addonFunction<NativeWrite>('berth_exec', 'writeAtomic') ?? null;
+  }
+  return nativeWrite;
 }
 
-function writeAll(fd: number, data: string | Buffer): void {
-  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+/** Which implementation writes: the addon's one pool job, or node's fs steps. */
+export function atomicWriteImpl(): 'native' | 'node' {
+  return nativeWriter() ? 'native' : 'node';
+}
+
+function onPool<T extends unknown[]>(fn: (...args: [...T, (err: NodeJS.ErrnoException | null) => void]) => void, ...args: T): Promise<void> {
+  return new Promise((resolve, reject) => fn(...args, (err) => (err ? reject(err) : resolve())));
+}
+
+function writeAll(fd: number, data: Buffer): void {
   let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off);
+  while (off < data.length) off += writeSync(fd, data, off);
+}
+
+async function writeWithNode(file: string, tmp: string, data: Buffer, mode: number, sync: boolean, syncDir: boolean): Promise<void> {
+  const fd = openSync(tmp, 'wx', mode);
+  let written = false;
+  try {
+    writeAll(fd, data);
+    if (sync) await onPool(fsync, fd);
+    written = true;
+  } finally {
+    closeSync(fd);
+    if (!written) rmSync(tmp, { force: true });
+  }
+  try {
+    await onPool(rename, tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  if (syncDir) {
+    const slash = file.lastIndexOf('/');
+    const dir = openSync(slash > 0 ? file.slice(0, slash) : slash === 0 ? '/' : '.', 'r');
+    try { await onPool(fsync, dir); } finally { closeSync(dir); }
+  }
+}
+
+function write(file: string, data: string | Buffer, mode: number, sync: boolean, syncDir: boolean): Promise<void> {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  return (nativeWriter() ?? writeWithNode)(file, tempName(file), buf, mode, sync, syncDir);
 }
 
 /** Writes `data` to `file` atomically (mode 0600 unless given). */
-export async function atomicWrite(file: string, data: string | Buffer, mode = 0o600): Promise<void> {
-  await atomicWriteLight(file, data, { mode, sync: true });
-  const dir = openSync(path.dirname(file), 'r');
-  try { await fsyncFd(dir); } finally { closeSync(dir); }
+export function atomicWrite(file: string, data: string | Buffer, mode = 0o600): Promise<void> {
+  return write(file, data, mode, true, true);
 }
 
 /**
@@ -42,24 +92,8 @@ export async function atomicWrite(file: string, data: string | Buffer, mode = 0o
  * `sync` (Docker's atomic file writer), the directory never. Still temp file
  * + rename: a reader or a crash sees the old file or the new one, never half.
  */
-export async function atomicWriteLight(file: string, data: string | Buffer, opts: { mode?: number; sync: boolean }): Promise<void> {
-  const tmp = tempName(file);
-  const fd = openSync(tmp, 'wx', opts.mode ?? 0o600);
-  let written = false;
-  try {
-    writeAll(fd, data);
-    if (opts.sync) await fsyncFd(fd);
-    written = true;
-  } finally {
-    closeSync(fd);
-    if (!written) rmSync(tmp, { force: true });
-  }
-  try {
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+export function atomicWriteLight(file: string, data: string | Buffer, opts: { mode?: number; sync: boolean }): Promise<void> {
+  return write(file, data, opts.mode ?? 0o600, opts.sync, false);
 }
 
 /** JSON form of atomicWrite (two-space indent, trailing newline). */
@@ -72,7 +106,7 @@ export function atomicWriteSync(file: string, data: string | Buffer, mode = 0o60
   const tmp = tempName(file);
   const fd = openSync(tmp, 'wx', mode);
   try {
-    writeAll(fd, data);
+    writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
