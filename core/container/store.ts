@@ -5,7 +5,7 @@
  * and `hostconfig.json` (the HostConfig), each written atomically. Names are
  * unique (`/name`); lookup works by full id, unique id prefix or name.
  */
-import { mkdirSync, promises as fsp, renameSync } from 'node:fs';
+import { mkdirSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { readJsonIfExists } from '../fs/atomic-write';
 import { writeStateJson } from './state-write';
@@ -33,11 +33,16 @@ export class ContainerStore {
   private readonly writes = new KeyedMutex();
 
   /** `root` is `<data-root>/containers`. */
-  constructor(readonly root: string) {}
+  private readonly base: string;
+
+  constructor(readonly root: string) {
+    this.base = path.resolve(root).replace(/\/$/, ''); // '/' as ''
+  }
 
   /** The directory owned by a container. */
   dir(id: string): string {
-    return path.join(this.root, id);
+    // asked several times per start and per state write: concatenation, not path.join
+    return id.includes('/') || id === '..' || id === '.' ? path.join(this.root, id) : `${this.base}/${id}`;
   }
 
   /**
@@ -173,7 +178,7 @@ export class ContainerStore {
     const c = this.byId.get(id);
     const trash = path.join(this.root, `${TRASH_PREFIX}${id}`);
     try {
-      renameSync(this.dir(id), trash);
+      await fsp.rename(this.dir(id), trash);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }

@@ -687,7 +687,7 @@ export class LayerStore {
       const m = this.mounts.get(containerId);
       if (!m) return { deleted: Promise.resolve() };
       const trash = path.join(this.root, 'tmp', `rm-${randomBytes(6).toString('hex')}`);
-      renameSync(path.join(this.root, 'mounts', containerId), trash);
+      await fsp.rename(path.join(this.root, 'mounts', containerId), trash);
       this.mounts.delete(containerId);
       const deleted = this.serial(async () => {
         await this.driver.remove(m.mountId);

@@ -125,8 +125,10 @@ export class ContainerCgroup {
     const rel = path.join(parent.replace(/^\/+/, ''), id);
     const layout = hierarchies(root);
     if (layout === 'v2') return new ContainerCgroup(2, { unified: path.join(root, rel) }, root);
+    // rel is normalised and relative, the bases are real paths: concatenation is path.join
+    // here, at a fraction of its cost in the interpreter (twice per start, once per controller)
     const dirs: Record<string, string> = {};
-    for (const [c, base] of Object.entries(layout)) dirs[c] = path.join(base, rel);
+    for (const [c, base] of Object.entries(layout)) dirs[c] = `${base}/${rel}`;
     return new ContainerCgroup(1, dirs, root);
   }
 
@@ -225,7 +227,7 @@ export class ContainerCgroup {
 
   /** Files the container's processes write "0" to, to join this cgroup. */
   procsFiles(): string[] {
-    return this.uniqueDirs().map((d) => path.join(d, 'cgroup.procs'));
+    return this.uniqueDirs().map((d) => `${d}/cgroup.procs`);
   }
 
   /** The file the shim reads for OOM kills (`oom_kill N`). */

@@ -64,11 +64,13 @@ export function resolveInRoot(root: string, inside: string): string {
   if (!path.isAbsolute(inside)) throw new InvalidArgumentError(`mount destination must be absolute: ${inside}`);
   const parts = inside.split('/').filter((p) => p && p !== '.');
   const done: string[] = [];
+  const base = path.resolve(root).replace(/\/$/, ''); // '/' as ''
   let links = 0;
   while (parts.length) {
     const part = parts.shift()!;
     if (part === '..') { done.pop(); continue; }
-    const host = path.join(root, ...done, part);
+    // clean components under a resolved root: concatenation is path.join, without its cost in the interpreter
+    const host = `${base}/${done.length ? `${done.join('/')}/` : ''}${part}`;
     let st: fs.Stats | undefined;
     try { st = fs.lstatSync(host, { throwIfNoEntry: false }); } catch { st = undefined; /* ENOTDIR & co */ }
     if (st?.isSymbolicLink()) {

@@ -11,10 +11,10 @@
  * from the `.wh.` tar form.
  *
  * A layer's metadata (stat, the link and lower files, its directories) is
- * read and made with synchronous calls: each is a few microseconds in the
- * kernel, while a round trip through libuv's thread pool costs ~65 µs on
- * this class of VM (docs/benchmarks.md, session 6). Mounts, whole-tree
- * deletes and extraction stay asynchronous.
+ * read and made with synchronous calls: 5-60 µs each in the kernel, while a
+ * round trip through libuv's thread pool costs ~65 µs on this class of VM
+ * (docs/benchmarks.md, session 6). Mounts, removals (an unlink or a rename
+ * over a file frees an inode in the call) and extraction stay asynchronous.
  */
 import { execFile } from 'node:child_process';
 import {
@@ -85,7 +85,11 @@ export class Overlay2Driver implements GraphDriverWithDiff {
   /** Serialises mount/unmount per layer. */
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  private constructor(private readonly home: string, private readonly fsName: string, private readonly extraOptions: string) {}
+  private readonly home: string;
+
+  private constructor(home: string, private readonly fsName: string, private readonly extraOptions: string) {
+    this.home = path.resolve(home);
+  }
 
   /**
    * Checks overlay support (FailedPreconditionError when missing), opens the
@@ -120,7 +124,7 @@ export class Overlay2Driver implements GraphDriverWithDiff {
 
   private dir(id: string): string {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id) || id === 'l') throw new InvalidArgumentError(`overlay2: invalid layer id "${id}"`);
-    return path.join(this.home, id);
+    return `${this.home}/${id}`; // home is resolved (see the constructor), id one clean name
   }
 
   private async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -185,11 +189,11 @@ export class Overlay2Driver implements GraphDriverWithDiff {
     let link: string | null = null;
     try { link = readFileSync(path.join(dst, 'link'), 'utf8').trim(); } catch { /* absent */ }
     const trash = path.join(this.home, `.tmp-rm-${id}-${randomBytes(4).toString('hex')}`);
-    try { renameSync(dst, trash); } catch (e) {
+    try { await fsp.rename(dst, trash); } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
-    if (link) rmSync(path.join(this.home, 'l', link), { force: true });
+    if (link) await fsp.rm(path.join(this.home, 'l', link), { force: true });
     await fsp.rm(trash, { recursive: true, force: true });
   }
 
