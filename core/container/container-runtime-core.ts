@@ -35,7 +35,7 @@ import { probeResourceSupport, type ResourceSupport } from './spec/resources';
 import { transition } from './state';
 import { ContainerStore } from './store';
 import { PhaseTimer } from './phase-timer';
-import { writeAtomic } from './state-write';
+import { atomicWriteAll } from '../fs/atomic-write';
 import type { Container, ContainerState } from './types';
 import { stoppedNetworkSettings } from './views';
 
@@ -241,10 +241,10 @@ export abstract class ContainerRuntimeCore {
           const n = await this.attachNetwork(c);
           cleanups.push(() => this.detachNetwork(c));
           // rebuilt at every start: atomic, but nothing a crash must keep
-          await Promise.all([
-            writeAtomic(c.record.HostnamePath, `${c.record.Config.Hostname}\n`, 0o644, false),
-            writeAtomic(c.record.HostsPath, n.hostsFile, 0o644, false),
-            writeAtomic(c.record.ResolvConfPath, n.resolvConf, 0o644, false),
+          await atomicWriteAll([
+            { file: c.record.HostnamePath, data: `${c.record.Config.Hostname}\n`, mode: 0o644, sync: false },
+            { file: c.record.HostsPath, data: n.hostsFile, mode: 0o644, sync: false },
+            { file: c.record.ResolvConfPath, data: n.resolvConf, mode: 0o644, sync: false },
           ]);
           timer.at('network@');
           return n;

@@ -27,7 +27,7 @@ function tempName(file: string): string {
   return `${file.slice(0, slash + 1)}.${file.slice(slash + 1)}.${process.pid}-${++seq}.tmp`;
 }
 
-type NativeWrite = (file: string, tmp: string, data: Buffer, mode: number, sync: boolean, syncDir: boolean) => Promise<void>;
+type NativeWrite = (entries: Array<[file: string, tmp: string, data: Buffer, mode: number, sync: boolean, syncDir: boolean]>) => Promise<void>;
 let nativeWrite: NativeWrite | null | undefined;
 
 /** The addon's writeAtomic, or null (not built, or `BERTH_NATIVE_WRITES=0`). */
@@ -78,7 +78,31 @@ async function writeWithNode(file: string, tmp: string, data: Buffer, mode: numb
 
 function write(file: string, data: string | Buffer, mode: number, sync: boolean, syncDir: boolean): Promise<void> {
   const buf = typeof data === 'string' ? Buffer.from(data) : data;
-  return (nativeWriter() ?? writeWithNode)(file, tempName(file), buf, mode, sync, syncDir);
+  const native = nativeWriter();
+  return native ? native([[file, tempName(file), buf, mode, sync, syncDir]]) : writeWithNode(file, tempName(file), buf, mode, sync, syncDir);
+}
+
+/** One file of atomicWriteAll. */
+export interface AtomicFile {
+  file: string;
+  data: string | Buffer;
+  /** 0600 unless given. */
+  mode?: number;
+  /** fsync before the rename (atomicWriteLight's `sync`). */
+  sync: boolean;
+}
+
+/**
+ * atomicWriteLight of several files at once (with the addon, one pool job
+ * for all: the fsyncs after the writes, so one journal commit carries
+ * them). Each file is atomic on its own; when one fails, the call rejects
+ * and any of the others may or may not have been written.
+ */
+export async function atomicWriteAll(files: readonly AtomicFile[]): Promise<void> {
+  const native = nativeWriter();
+  const buf = (d: string | Buffer): Buffer => (typeof d === 'string' ? Buffer.from(d) : d);
+  if (native) return native(files.map((f) => [f.file, tempName(f.file), buf(f.data), f.mode ?? 0o600, f.sync, false]));
+  await Promise.all(files.map((f) => writeWithNode(f.file, tempName(f.file), buf(f.data), f.mode ?? 0o600, f.sync, false)));
 }
 
 /** Writes `data` to `file` atomically (mode 0600 unless given). */

@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidArgumentError, NotFoundError, AlreadyExistsError } from '../errors';
-import { atomicWrite, atomicWriteLight } from '../fs/atomic-write';
+import { atomicWrite, atomicWriteAll, type AtomicFile } from '../fs/atomic-write';
 import { allOrFirstError } from '../util/settle';
 import type { Change, GraphDriverWithDiff } from '../drivers/graphdriver';
 import { chainIdOf, checkDigest, digestHex, DigestStream } from './digest';
@@ -595,13 +595,10 @@ export class LayerStore {
     try {
       mkdirSync(work, { mode: 0o700 });
       // each file fsynced before its rename; the directory is fsynced by nobody: it is renamed into mounts/ as a whole
-      const meta = (name: string, value: string): Promise<void> => atomicWriteLight(path.join(work, name), value, { sync: true });
+      const meta = (name: string, value: string | null): AtomicFile[] => (value ? [{ file: `${work}/${name}`, data: value, sync: true }] : []);
       // all settled before a failure's undo below, so no layer is made after its removal
       await allOrFirstError([
-        meta('mount-id', mountId),
-        meta('init-id', initId),
-        parent ? meta('parent', parent) : Promise.resolve(),
-        imageId ? meta('image', imageId) : Promise.resolve(),
+        atomicWriteAll([...meta('mount-id', mountId), ...meta('init-id', initId), ...meta('parent', parent), ...meta('image', imageId)]),
         (async () => {
           if (parentInfo) {
             await this.sharedInit(parentInfo);

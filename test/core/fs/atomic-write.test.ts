@@ -59,6 +59,23 @@ describe('core/fs atomic writes', () => {
     });
   }
 
+  for (const impl of ['native', 'node'] as const) {
+    it(`${impl}: atomicWriteAll writes several files in one go; a failure stops it and leaves no temp file`, function () {
+      if (impl === 'native' && atomicWriteImpl() !== 'native') { console.log('skip: the berth_exec addon is not built (npm run build:native)'); this.skip(); }
+      const env: Record<string, string> = impl === 'node' ? { BERTH_NATIVE_WRITES: '0' } : {};
+      const [a, b, c] = ['a', 'b', 'c'].map((n) => path.join(dir, n));
+      fs.writeFileSync(c, 'old c');
+      assert.equal(inChild(`
+        await aw.atomicWriteAll([{ file: ${JSON.stringify(a)}, data: 'A', sync: true }, { file: ${JSON.stringify(b)}, data: Buffer.from('B'), mode: 0o644, sync: false }, { file: ${JSON.stringify(c)}, data: 'C', sync: true }]);
+        console.log('ok');`, env), 'ok');
+      assert.deepEqual([a, b, c].map((f) => fs.readFileSync(f, 'utf8')), ['A', 'B', 'C']);
+      assert.equal(fs.statSync(b).mode & 0o777, 0o644);
+      const missing = path.join(dir, 'nosuch', 'x');
+      assert.equal(inChild(`await aw.atomicWriteAll([{ file: ${JSON.stringify(a)}, data: 'A2', sync: true }, { file: ${JSON.stringify(missing)}, data: 'X', sync: true }]); console.log('written');`, env), 'ERR ENOENT open');
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['a', 'b', 'c'], 'no temp file left');
+    });
+  }
+
   it('in this process: the exported functions write what they are given', async () => {
     const f = path.join(dir, 'x');
     await atomicWrite(f, 'one');

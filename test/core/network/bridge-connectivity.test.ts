@@ -112,6 +112,25 @@ describe('core/network: bridge connectivity (real kernel)', function () {
     assert.ok(fs.existsSync(b.netnsPath!), 'sharer detach leaves the owner sandbox');
   });
 
+  it('none: the attachment is on disk when attach returns; a sandbox that cannot be made leaves no record', async () => {
+    const attFile = path.join(env!.kernel.config['data-root'], 'network', 'attachments.json');
+    const onDisk = (): string[] => (JSON.parse(fs.readFileSync(attFile, 'utf8')) as Array<{ containerId: string }>).map((a) => a.containerId);
+    const id = 'nrec'.padEnd(64, '0');
+    const n = await env!.svc.attach(req('nrec', { mode: 'none' }));
+    assert.ok(onDisk().includes(id), 'recorded');
+    assert.ok((await env!.sandboxes.list!()).includes(id), 'its namespace is mounted');
+    await env!.svc.detach(id);
+    assert.ok(!fs.existsSync(n.netnsPath!));
+    // a directory where the namespace's file goes: the sandbox cannot be made
+    const bad = 'nbad'.padEnd(64, '0');
+    fs.mkdirSync(env!.sandboxes.pathOf!(bad), { recursive: true });
+    try {
+      await assert.rejects(env!.svc.attach(req('nbad', { mode: 'none' })));
+      assert.ok(!onDisk().includes(bad), 'no record on disk');
+      assert.throws(() => env!.svc.settingsOf(bad), /no network attachment/);
+    } finally { fs.rmdirSync(env!.sandboxes.pathOf!(bad)); }
+  });
+
   it('publishes 127.0.0.1:PORT:80 to busybox httpd in a sandbox, answers from the host, and refuses the same port twice', async () => {
     const www = fs.mkdtempSync(path.join(env!.dir, 'www-'));
     fs.writeFileSync(path.join(www, 'index.html'), 'hello from berth\n');
