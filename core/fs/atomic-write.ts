@@ -13,18 +13,16 @@
  * steps: open, write and close inline, fsync and rename on the pool.
  */
 import { closeSync, fsync, fsyncSync, openSync, rename, renameSync, rmSync, writeSync, promises as fsp } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { addonFunction } from '../native/loader';
 
+/** This process's part of temp names: its pid and random bytes drawn once (a pid comes back after a reboot; a crash's temp files may still be there). */
+const token = `${process.pid}-${randomBytes(4).toString('hex')}`;
 let seq = 0;
-/**
- * `<dir>/.<name>.<pid>-<n>.tmp` beside `file`: unique in this process, and
- * across processes by the pid (a leftover of a dead process with the same pid
- * makes the exclusive open fail, and the caller's write with it: a crash's
- * leftovers are not expected to outlive the start-up clean-ups).
- */
+/** `<dir>/.<name>.<token>-<n>.tmp` beside `file`: unique without drawing random bytes per write. */
 function tempName(file: string): string {
   const slash = file.lastIndexOf('/');
-  return `${file.slice(0, slash + 1)}.${file.slice(slash + 1)}.${process.pid}-${++seq}.tmp`;
+  return `${file.slice(0, slash + 1)}.${file.slice(slash + 1)}.${token}-${++seq}.tmp`;
 }
 
 type NativeWrite = (entries: Array<[file: string, tmp: string, data: Buffer, mode: number, sync: boolean, syncDir: boolean]>) => Promise<void>;
@@ -76,7 +74,7 @@ async function writeWithNode(file: string, tmp: string, data: Buffer, mode: numb
   }
 }
 
-function write(file: string, data: string | Buffer, mode: number, sync: boolean, syncDir: boolean): Promise<void> {
+async function write(file: string, data: string | Buffer, mode: number, sync: boolean, syncDir: boolean): Promise<void> {
   const buf = typeof data === 'string' ? Buffer.from(data) : data;
   const native = nativeWriter();
   return native ? native([[file, tempName(file), buf, mode, sync, syncDir]]) : writeWithNode(file, tempName(file), buf, mode, sync, syncDir);
