@@ -6,7 +6,7 @@
  * can). It has no differ of its own: core wraps it with the naive differ.
  */
 import { execFile } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -16,6 +16,25 @@ import {
 } from '../../core';
 
 const run = promisify(execFile);
+
+/**
+ * `cp` ends with the daemon: run through util-linux `setpriv --pdeathsig
+ * KILL` where it is installed. Otherwise a daemon killed mid-copy leaves
+ * `cp` writing into a `.tmp-` directory that the next open must delete
+ * (and that delete would race it).
+ */
+const COPY: readonly string[] = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', 'cp'] : ['cp'];
+
+/** Deletes a half-made copy left by a crash; retries while a dying copier still writes into it. */
+async function removeLeftover(dir: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try { await fsp.rm(dir, { recursive: true, force: true }); return; } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (i >= 20 || (code !== 'ENOTEMPTY' && code !== 'EBUSY')) throw err;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
 
 /** The vfs driver (see file comment); open with VfsDriver.open. */
 export class VfsDriver implements GraphDriver {
@@ -31,7 +50,7 @@ export class VfsDriver implements GraphDriver {
     }
     await fsp.mkdir(path.join(home, 'dir'), { recursive: true, mode: 0o700 });
     for (const n of await fsp.readdir(path.join(home, 'dir'))) {
-      if (n.startsWith('.tmp-')) await fsp.rm(path.join(home, 'dir', n), { recursive: true, force: true });
+      if (n.startsWith('.tmp-')) await removeLeftover(path.join(home, 'dir', n));
     }
     return new VfsDriver(home, (await backingFs(home)).name);
   }
@@ -56,7 +75,7 @@ export class VfsDriver implements GraphDriver {
       if (parent) {
         if (!(await this.exists(parent))) throw new NotFoundError(`vfs: parent layer ${parent} not found`);
         try {
-          await run('cp', ['-a', '--reflink=auto', '--', this.dir(parent), tmp]);
+          await run(COPY[0], [...COPY.slice(1), '-a', '--reflink=auto', '--', this.dir(parent), tmp]);
         } catch (e) {
           throw new InternalError(`vfs: copying layer ${parent} failed: ${(e as { stderr?: string }).stderr ?? String(e)}`, { cause: e });
         }

@@ -185,11 +185,11 @@ for (const name of ['vfs', 'overlay2'] as const) {
     it('keeps no driver layer of a container layer cut off by a kill (createMount makes them while its metadata is written)', async () => {
       const script = path.join(base, 'child.js');
       fs.writeFileSync(script, childScript(name, base, 'mounts'));
-      // its own process group, killed whole: vfs copies the init layer with cp(1), which would outlive the child
-      child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      // the child alone is killed: vfs copies the init layer with cp(1), which must end with it (setpriv --pdeathsig)
+      child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
       await runUntil(child, 'mounting');
       await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 100)));
-      process.kill(-child.pid!, 'SIGKILL');
+      child.kill('SIGKILL');
       await new Promise((r) => child?.once('exit', r));
 
       const root = path.join(base, 'image', name, 'layerdb');
