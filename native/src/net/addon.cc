@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <functional>
 #include <string>
 #include <sys/socket.h>
 
@@ -107,41 +108,55 @@ Napi::Value LinkDelete(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, true);
 }
 
-// linkDeleteAsync(name): Promise<boolean>. Deleting a veth waits in the kernel for
-// RCU grace periods (~25 ms): done on a libuv pool thread (in the daemon's own
-// namespace, like every thread) so the event loop keeps running meanwhile.
-class LinkDeleteWorker : public Napi::AsyncWorker {
+// A call on a libuv pool thread, settling a promise: `run` returns 0 or
+// -errno there; `settle` turns the result into the promise's value on the JS
+// thread (or returns an empty value to reject with `what: strerror`).
+class ErrnoWorker : public Napi::AsyncWorker {
  public:
-  LinkDeleteWorker(Napi::Env env, std::string name)
-      : Napi::AsyncWorker(env), name_(std::move(name)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override {
-    int fd = rtnl_open_in(nullptr);
-    if (fd < 0) { err_ = fd; return; }
-    err_ = rtnl_link_del(fd, name_.c_str());
-    rtnl_close(fd);
+  using Settle = std::function<Napi::Value(Napi::Env, int)>;
+  ErrnoWorker(Napi::Env env, std::string what, std::function<int()> run, Settle settle)
+      : Napi::AsyncWorker(env), what_(std::move(what)), run_(std::move(run)), settle_(std::move(settle)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  static Napi::Promise Start(Napi::Env env, std::string what, std::function<int()> run, Settle settle) {
+    auto *w = new ErrnoWorker(env, std::move(what), std::move(run), std::move(settle));
+    Napi::Promise p = w->deferred_.Promise();
+    w->Queue();
+    return p;
   }
+  void Execute() override { err_ = run_(); }
   void OnOK() override {
     Napi::Env env = Env();
-    if (err_ == -ENODEV) { deferred_.Resolve(Napi::Boolean::New(env, false)); return; }
-    if (err_ < 0) {
-      deferred_.Reject(errnoError(env, "delete link " + name_, err_).Value());
-      return;
-    }
-    deferred_.Resolve(Napi::Boolean::New(env, true));
+    Napi::Value v = settle_(env, err_);
+    if (v.IsEmpty()) deferred_.Reject(errnoError(env, what_, err_).Value());
+    else deferred_.Resolve(v);
   }
 
  private:
-  std::string name_;
+  std::string what_;
+  std::function<int()> run_;
+  Settle settle_;
   Napi::Promise::Deferred deferred_;
   int err_ = 0;
 };
 
+// linkDeleteAsync(name): Promise<boolean>. Deleting a veth waits in the kernel for
+// RCU grace periods (~25 ms): done on a libuv pool thread (in the daemon's own
+// namespace, like every thread) so the event loop keeps running meanwhile.
 Napi::Value LinkDeleteAsync(const Napi::CallbackInfo &info) {
-  auto *w = new LinkDeleteWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  return ErrnoWorker::Start(info.Env(), "delete link " + name,
+    [name]() {
+      int fd = rtnl_open_in(nullptr);
+      if (fd < 0) return fd;
+      int err = rtnl_link_del(fd, name.c_str());
+      rtnl_close(fd);
+      return err;
+    },
+    [](Napi::Env env, int err) -> Napi::Value {
+      if (err == -ENODEV) return Napi::Boolean::New(env, false);
+      if (err < 0) return Napi::Value();
+      return Napi::Boolean::New(env, true);
+    });
 }
 
 // linkIndex(name, nspath?): ifindex or -1.
@@ -229,29 +244,11 @@ Napi::Value NetnsCreate(const Napi::CallbackInfo &info) {
 // the unshare (~0.5 ms in the kernel) leaves the event loop free. The pool
 // thread joins the new namespace only inside netns_create, which setns()es it
 // back before returning.
-class NetnsCreateWorker : public Napi::AsyncWorker {
- public:
-  NetnsCreateWorker(Napi::Env env, std::string path)
-      : Napi::AsyncWorker(env), path_(std::move(path)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { err_ = netns_create(path_.c_str()); }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (err_ < 0) deferred_.Reject(errnoError(env, "create sandbox " + path_, err_).Value());
-    else deferred_.Resolve(env.Undefined());
-  }
-
- private:
-  std::string path_;
-  Napi::Promise::Deferred deferred_;
-  int err_ = 0;
-};
-
 Napi::Value NetnsCreateAsync(const Napi::CallbackInfo &info) {
-  auto *w = new NetnsCreateWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  return ErrnoWorker::Start(info.Env(), "create sandbox " + path,
+    [path]() { return netns_create(path.c_str()); },
+    [](Napi::Env env, int err) -> Napi::Value { return err < 0 ? Napi::Value() : env.Undefined(); });
 }
 
 Napi::Value NetnsDestroy(const Napi::CallbackInfo &info) {
