@@ -45,6 +45,8 @@ function onPool<T extends unknown[]>(fn: (...args: [...T, (err: NodeJS.ErrnoExce
   return new Promise((resolve, reject) => fn(...args, (err) => (err ? reject(err) : resolve())));
 }
 
+const toBuffer = (d: string | Buffer): Buffer => (typeof d === 'string' ? Buffer.from(d) : d);
+
 function writeAll(fd: number, data: Buffer): void {
   let off = 0;
   while (off < data.length) off += writeSync(fd, data, off);
@@ -75,7 +77,7 @@ async function writeWithNode(file: string, tmp: string, data: Buffer, mode: numb
 }
 
 async function write(file: string, data: string | Buffer, mode: number, sync: boolean, syncDir: boolean): Promise<void> {
-  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  const buf = toBuffer(data);
   const native = nativeWriter();
   return native ? native([[file, tempName(file), buf, mode, sync, syncDir]]) : writeWithNode(file, tempName(file), buf, mode, sync, syncDir);
 }
@@ -98,9 +100,8 @@ export interface AtomicFile {
  */
 export async function atomicWriteAll(files: readonly AtomicFile[]): Promise<void> {
   const native = nativeWriter();
-  const buf = (d: string | Buffer): Buffer => (typeof d === 'string' ? Buffer.from(d) : d);
-  if (native) return native(files.map((f) => [f.file, tempName(f.file), buf(f.data), f.mode ?? 0o600, f.sync, false]));
-  await Promise.all(files.map((f) => writeWithNode(f.file, tempName(f.file), buf(f.data), f.mode ?? 0o600, f.sync, false)));
+  if (native) return native(files.map((f) => [f.file, tempName(f.file), toBuffer(f.data), f.mode ?? 0o600, f.sync, false]));
+  await Promise.all(files.map((f) => writeWithNode(f.file, tempName(f.file), toBuffer(f.data), f.mode ?? 0o600, f.sync, false)));
 }
 
 /** Writes `data` to `file` atomically (mode 0600 unless given). */
@@ -128,7 +129,7 @@ export function atomicWriteSync(file: string, data: string | Buffer, mode = 0o60
   const tmp = tempName(file);
   const fd = openSync(tmp, 'wx', mode);
   try {
-    writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    writeAll(fd, toBuffer(data));
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -167,10 +167,12 @@ export class LayerStore {
       // a container layer's mount id is also its directory's name (createMount makes the driver's layers before it is written)
       const named = n.startsWith(MOUNT_TMP) && /^[0-9a-f]{64}$/.test(n.slice(MOUNT_TMP.length)) ? n.slice(MOUNT_TMP.length) : null;
       const mountId = (await readText(path.join(dir, 'mount-id'))) || named;
-      const idOf = async (f: string): Promise<string | null> => (await readText(path.join(dir, f)))
-        || (f === 'mount-id' ? named : f === 'init-id' && named ? `${named}-init` : null);
-      for (const f of ['cache-id', 'mount-id', 'init-id']) {
-        const id = await idOf(f);
+      const ids: Array<[string, string | null]> = [
+        ['cache-id', await readText(path.join(dir, 'cache-id'))],
+        ['mount-id', mountId],
+        ['init-id', (await readText(path.join(dir, 'init-id'))) || (named ? `${named}-init` : null)],
+      ];
+      for (const [f, id] of ids) {
         if (!id) continue;
         // a shared init layer (see sharedInit) belongs to its image layer, not to the container
         if (f === 'init-id' && id !== `${mountId}-init`) continue;
